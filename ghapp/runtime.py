@@ -1,0 +1,163 @@
+"""The application factory's parts: builds every service from Settings, once, and wires them.
+
+Nothing is a module global: tests and `ghapp receive` build their own Runtime. With
+`REDIS_URL` the queue, token cache, config cache, locks and pacing come from
+`ghapp.scaleout`; otherwise everything lives in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from githubkit.cache import BaseCacheStrategy, MemCacheStrategy
+
+from ghapp.bus import Bus, load_skills
+from ghapp.config import Settings
+from ghapp.github import GitHubClients, NoPacing, RetryPolicy, WritePacer, local_locks
+from ghapp.metrics import Metrics
+from ghapp.queue import Queue
+from ghapp.queue.inline import InlineQueue
+from ghapp.repo_config import MemoryConfigCache, RepoConfigLoader
+from ghapp.scheduler import PeriodicScheduler
+from ghapp.skill import Skill
+from ghapp.store import (
+    Database,
+    DeliveryStore,
+    EffectStore,
+    InstallationStore,
+    RepoConfigStore,
+    SwitchStore,
+    TaskStore,
+)
+from ghapp.worker import DeliveryProcessor
+
+log = logging.getLogger("ghapp.runtime")
+
+
+@dataclass
+class RuntimeOptions:
+    """Knobs for tests and benchmarks; production uses the defaults."""
+
+    skills: list[Skill] | None = None  # None: the installed entry points
+    extra_skills: list[Skill] = field(default_factory=list)
+    inner_transport: httpx.AsyncBaseTransport | None = None
+    cache_strategy: BaseCacheStrategy | None = None
+    retry: RetryPolicy | None = None
+    retry_delay: float = 30.0
+    concurrency: int = 8
+    scheduler_tick: float = 30.0
+    github_timeout: float = 10.0
+
+
+class Runtime:
+    def __init__(self, settings: Settings, options: RuntimeOptions | None = None) -> None:
+        if not settings.configured or settings.app_id is None or settings.private_key is None:
+            raise ValueError("Runtime needs a configured App (APP_ID and PRIVATE_KEY)")
+        self.settings = settings
+        self.options = options = options or RuntimeOptions()
+        self.metrics = Metrics()
+        self.db = Database(settings.database_url)
+        self.deliveries = DeliveryStore(self.db)
+        self.installations = InstallationStore(self.db)
+        self.switches = SwitchStore(self.db)
+        self.effects = EffectStore(self.db)
+        self.tasks = TaskStore(self.db)
+        self.repo_configs = RepoConfigStore(self.db)
+        self.redis: Any = None
+
+        skills = (
+            {s.name: s for s in options.skills}
+            if options.skills is not None
+            else load_skills(options.extra_skills)
+        )
+        self.skills = skills
+        cache_strategy = options.cache_strategy or MemCacheStrategy()
+        pacer: Any = WritePacer() if settings.pacing else NoPacing()
+        locks = local_locks()
+        config_cache: Any = MemoryConfigCache()
+        self.queue: Queue
+        if settings.redis_url:
+            from ghapp import scaleout
+
+            parts = scaleout.build(settings, self)
+            self.redis = parts.redis
+            cache_strategy = options.cache_strategy or parts.cache_strategy
+            pacer = parts.pacer if settings.pacing else NoPacing()
+            locks = parts.locks
+            config_cache = parts.config_cache
+            self.queue = parts.queue
+        else:
+            self.queue = InlineQueue(self.deliveries, self.tasks, concurrency=options.concurrency)
+
+        self.clients = GitHubClients(
+            app_id=settings.app_id,
+            private_key=settings.private_key,
+            api_url=settings.github_api_url,
+            metrics=self.metrics,
+            dry_run=settings.dry_run,
+            pacer=pacer,
+            cache_strategy=cache_strategy,
+            locks=locks,
+            inner_transport=options.inner_transport,
+            timeout=options.github_timeout,
+            retry=options.retry or RetryPolicy(),
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+        )
+        self.config_loader = RepoConfigLoader(cache=config_cache)
+        self.bus = Bus(
+            skills=skills,
+            clients=self.clients,
+            deliveries=self.deliveries,
+            installations=self.installations,
+            switches=self.switches,
+            effects=self.effects,
+            repo_configs=self.repo_configs,
+            config_loader=self.config_loader,
+            metrics=self.metrics,
+            dry_run=settings.dry_run,
+            tasks=self.queue,
+            retry_delay=options.retry_delay,
+        )
+        self.processor = DeliveryProcessor(self.deliveries, self.bus, self.metrics)
+        self.scheduler = PeriodicScheduler(
+            skills, self.installations, self.tasks, self.queue, options.scheduler_tick
+        )
+        self._stop = asyncio.Event()
+        self._scheduler_task: asyncio.Task[None] | None = None
+        self.workers_running = False
+
+    def handles(self, event: str, action: str | None) -> bool:
+        """Whether anything acts on this event (else it is stored as ignored)."""
+        if event in ("installation", "installation_repositories", "push"):
+            return True  # installations are tracked; pushes may change .github/ghapp.yml
+        return any(s.handlers_for(event, action) for s in self.skills.values())
+
+    async def prepare(self) -> None:
+        """Apply migrations on SQLite (PostgreSQL: `ghapp db upgrade`, run once per deploy)."""
+        if self.db.is_sqlite:
+            await self.db.upgrade()
+
+    async def start_workers(self) -> None:
+        await self.queue.start_workers(self.processor)
+        if self.options.scheduler_tick > 0:  # 0: ticks are driven by hand (tests)
+            self._scheduler_task = asyncio.create_task(self.scheduler.run(self._stop))
+        self.workers_running = True
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self.workers_running:
+            await self.queue.stop(timeout)
+        if self._scheduler_task is not None:
+            await asyncio.gather(self._scheduler_task, return_exceptions=True)
+        await self.clients.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.db.close()
+
+    async def queue_depth(self) -> int:
+        return await self.queue.depth()

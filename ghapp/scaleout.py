@@ -1,0 +1,134 @@
+"""Scale-out parts, built when REDIS_URL is set: everything workers must share goes
+through Redis.
+
+- the job queue (`ghapp.queue.redis`, on saq);
+- installation tokens: githubkit's own `AsyncRedisCacheStrategy`, so N workers mint
+  about one token per installation per hour, not N;
+- locks (single-flight token minting, `ctx.lock`): redis-py locks that free themselves
+  soon after a holder dies;
+- write pacing per installation across all workers (`RedisWritePacer`);
+- the `.github/ghapp.yml` ETag cache (`RedisConfigCache`).
+
+Every key lives under `ghapp:<APP_ID>:` (saq's under `saq:ghapp:<APP_ID>`), so two Apps,
+or test runs, can share one Redis without seeing each other's keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from githubkit.cache import AsyncRedisCacheStrategy, BaseCacheStrategy
+from redis.asyncio import Redis
+
+from ghapp.config import Settings
+from ghapp.github import LockFactory
+from ghapp.queue.redis import RedisQueue, RenewedLock
+
+if TYPE_CHECKING:
+    from ghapp.runtime import Runtime
+
+
+def namespace_for(settings: Settings) -> str:
+    """The key prefix of one deployment: one App's web and workers share it."""
+    return f"ghapp:{settings.app_id}"
+
+
+class RedisWritePacer:
+    """`WritePacer` across workers: per installation, one mutation at a time (a Redis
+    lock held around the request), mutations ≥1 s apart and content-creating ones ≥3 s
+    (Octokit's throttling values), measured on Redis' clock so that machines whose
+    clocks differ still agree. Different installations never wait for each other."""
+
+    write_interval = 1.0
+    content_interval = 3.0
+
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self.redis = redis
+        self.namespace = namespace
+
+    async def _now(self) -> float:
+        seconds, micros = await self.redis.time()
+        return seconds + micros / 1_000_000
+
+    @asynccontextmanager
+    async def slot(self, installation_id: int, content: bool) -> AsyncIterator[None]:
+        last_key = f"{self.namespace}:pace-last:{installation_id}"
+        async with RenewedLock(self.redis, f"{self.namespace}:pace:{installation_id}"):
+            interval = self.content_interval if content else self.write_interval
+            last = await self.redis.get(last_key)
+            if last is not None:
+                wait = float(last) + interval - await self._now()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            try:
+                yield
+            finally:
+                # Kept a little longer than the longest interval, then not needed.
+                await self.redis.set(last_key, repr(await self._now()), ex=60)
+
+
+class RedisConfigCache:
+    """ETag and text of `.github/ghapp.yml` files, shared by all workers (ConfigCache)."""
+
+    def __init__(self, redis: Redis, namespace: str, ttl: timedelta = timedelta(days=1)) -> None:
+        self.redis = redis
+        self.prefix = f"{namespace}:config:"
+        self.ttl = ttl
+
+    async def get(self, key: str) -> tuple[str, str | None] | None:
+        raw = await self.redis.get(self.prefix + key)
+        if raw is None:
+            return None
+        etag, text = json.loads(raw)
+        return str(etag), text
+
+    async def set(self, key: str, etag: str, text: str | None) -> None:
+        await self.redis.set(self.prefix + key, json.dumps([etag, text]), ex=self.ttl)
+
+
+def redis_locks(redis: Redis, namespace: str) -> LockFactory:
+    """Lock factory for GitHubClients: `token:<installation>` and `ctx.lock` names."""
+
+    def factory(name: str) -> AbstractAsyncContextManager[Any]:
+        return RenewedLock(redis, f"{namespace}:lock:{name}")
+
+    return factory
+
+
+@dataclass
+class ScaleOutParts:
+    redis: Redis
+    queue: RedisQueue
+    cache_strategy: BaseCacheStrategy
+    pacer: RedisWritePacer
+    locks: LockFactory
+    config_cache: RedisConfigCache
+
+
+def build(settings: Settings, runtime: Runtime) -> ScaleOutParts:
+    assert settings.redis_url is not None
+    # Bytes replies: saq needs them, and githubkit's cache decodes them itself.
+    redis: Redis = Redis.from_url(settings.redis_url, health_check_interval=30)
+    namespace = namespace_for(settings)
+    queue = RedisQueue(
+        redis,
+        name=namespace,
+        namespace=namespace,
+        deliveries=runtime.deliveries,
+        tasks=runtime.tasks,
+        concurrency=runtime.options.concurrency,
+    )
+    return ScaleOutParts(
+        redis=redis,
+        queue=queue,
+        cache_strategy=AsyncRedisCacheStrategy(redis, prefix=f"{namespace}:cache"),
+        pacer=RedisWritePacer(redis, namespace),
+        locks=redis_locks(redis, namespace),
+        config_cache=RedisConfigCache(redis, namespace),
+    )

@@ -1,0 +1,145 @@
+"""The Skill contract: what a skill declares and how its handlers are registered.
+
+    skill = Skill("label-sync", "Keeps labels as declared", permissions={"issues": "write"},
+                  options=LabelOptions)
+
+    @skill.on("label.edited", "label.deleted")
+    async def restore(ctx: Context) -> None: ...
+
+    @skill.command("label", usage="label add NAME…", description=..., example=...)
+    async def label(ctx: Context, args: tuple[str, ...]) -> str: ...
+
+    @skill.task("refresh")                # deferred work, coalesced by key (ctx.defer)
+    async def refresh(ctx: Context) -> None: ...
+
+    @skill.periodic("repair", every=timedelta(hours=1), per="repository")
+    async def repair(ctx: Context) -> None: ...
+
+Skills are found through the `ghapp.skills` entry-point group (see bus.load_skills).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from ghapp.context import Context
+
+Role = Literal["read", "triage", "write", "maintain", "admin"]
+ROLE_ORDER: tuple[Role, ...] = ("read", "triage", "write", "maintain", "admin")
+Access = Literal["read", "write", "admin"]
+
+Handler = Callable[["Context"], Awaitable[None]]
+CommandHandler = Callable[["Context", tuple[str, ...]], Awaitable[str]]
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    description: str
+    example: str
+    permission: Role
+    handler: CommandHandler
+    skill: str
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every: timedelta
+    per: Literal["installation", "repository"]
+    handler: Handler
+
+
+@dataclass
+class Skill:
+    name: str
+    description: str
+    permissions: dict[str, Access] = field(default_factory=dict)
+    options: type[BaseModel] = NoOptions
+    default_enabled: bool = True
+    # Extra webhook events the App must subscribe to that no handler names (rare).
+    extra_events: tuple[str, ...] = ()
+    handlers: dict[str, list[Handler]] = field(default_factory=dict)
+    commands: dict[str, Command] = field(default_factory=dict)
+    tasks: dict[str, Handler] = field(default_factory=dict)
+    periodics: dict[str, Periodic] = field(default_factory=dict)
+
+    def on(self, *events: str) -> Callable[[Handler], Handler]:
+        """Register a handler for `event` (all actions) or `event.action`."""
+
+        def register(handler: Handler) -> Handler:
+            for name in events:
+                self.handlers.setdefault(name, []).append(handler)
+            return handler
+
+        return register
+
+    def command(
+        self,
+        name: str,
+        *,
+        usage: str,
+        description: str,
+        example: str,
+        permission: Role = "write",
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        """Register `@slug NAME args…`. The permission is the least repository role needed;
+        a skill's options may raise or lower it with a `command_permission` field."""
+
+        def register(handler: CommandHandler) -> CommandHandler:
+            self.commands[name] = Command(
+                name, usage, description, example, permission, handler, self.name
+            )
+            return handler
+
+        return register
+
+    def task(self, name: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.tasks[name] = handler
+            return handler
+
+        return register
+
+    def periodic(
+        self, name: str, *, every: timedelta, per: Literal["installation", "repository"]
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.periodics[name] = Periodic(name, every, per, handler)
+            return handler
+
+        return register
+
+    def handlers_for(self, event: str, action: str | None) -> list[Handler]:
+        found = list(self.handlers.get(event, []))
+        if action:
+            found += self.handlers.get(f"{event}.{action}", [])
+        return found
+
+    @property
+    def events(self) -> set[str]:
+        """Bare webhook event names this skill needs (for the manifest)."""
+        names = {key.split(".", 1)[0] for key in self.handlers}
+        return names | set(self.extra_events)
+
+
+def role_allows(role: str | None, needed: Role) -> bool:
+    """Whether a repository role (GitHub's `role_name`) meets the needed one.
+
+    Custom roles are not comparable; they count as their base role when GitHub reports it
+    through the legacy `permission`, which callers pass instead.
+    """
+    if role not in ROLE_ORDER:
+        return False
+    return ROLE_ORDER.index(role) >= ROLE_ORDER.index(needed)  # type: ignore[arg-type]

@@ -1,0 +1,185 @@
+"""label-sync's requests to GitHub: read labels, apply a plan, set an issue's labels.
+
+This module owns the I/O around the pure plan and swaps: it reads every page (a
+repository may have hundreds of labels), turns each planned operation into its REST
+request in the plan's order, and sets an issue's labels in one request. Label names go
+into URL paths percent-encoded, because names such as `area/api` or `needs: review?`
+are common and githubkit puts path parameters in as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from githubkit.exception import RequestFailed
+
+from ghapp.context import Context
+from ghapp.skills.label_sync.options import DeclaredLabel, LabelSyncOptions
+from ghapp.skills.label_sync.plan import (
+    Create,
+    Delete,
+    ExistingLabel,
+    LabelPlan,
+    Merge,
+    Rename,
+    Update,
+    plan_label_changes,
+)
+
+__all__ = [
+    "apply_plan",
+    "plan_for",
+    "read_issue_labels",
+    "read_repo_labels",
+    "set_issue_labels",
+    "sync_labels",
+]
+
+
+def _in_path(name: str) -> str:
+    return quote(name, safe="")
+
+
+async def read_repo_labels(ctx: Context) -> list[ExistingLabel]:
+    """Every label of the repository, all pages."""
+    repo = ctx.require_repo()
+    rest = ctx.github.rest
+    return [
+        ExistingLabel(label.name, label.color, label.description)
+        async for label in rest.paginate(
+            rest.issues.async_list_labels_for_repo, owner=repo.owner, repo=repo.name, per_page=100
+        )
+    ]
+
+
+async def read_issue_labels(ctx: Context, number: int) -> list[str]:
+    """The labels an issue or pull request carries now (not the payload's snapshot)."""
+    repo = ctx.require_repo()
+    rest = ctx.github.rest
+    return [
+        label.name
+        async for label in rest.paginate(
+            rest.issues.async_list_labels_on_issue,
+            owner=repo.owner,
+            repo=repo.name,
+            issue_number=number,
+            per_page=100,
+        )
+    ]
+
+
+async def set_issue_labels(ctx: Context, number: int, labels: list[str]) -> None:
+    """Replace the issue's labels in one request, so a swap is never half done."""
+    repo = ctx.require_repo()
+    await ctx.github.rest.issues.async_set_labels(
+        repo.owner, repo.name, number, data={"labels": labels}
+    )
+
+
+async def plan_for(ctx: Context, options: LabelSyncOptions) -> LabelPlan:
+    """The plan that makes the repository's labels match `options`, from its labels now."""
+    existing = await read_repo_labels(ctx)
+    return plan_label_changes(existing, options.labels, delete_undeclared=options.delete_undeclared)
+
+
+async def sync_labels(
+    ctx: Context,
+    declared: Sequence[DeclaredLabel],
+    *,
+    delete_undeclared: bool,
+    apply: bool,
+) -> LabelPlan:
+    """Plan, log and (with `apply`) carry out a sync; one sync at a time per repository.
+
+    Redelivered or repeated, a sync is harmless: the plan is computed from the labels as
+    they are now, so a finished sync plans nothing the second time.
+    """
+    async with ctx.lock("sync"):
+        existing = await read_repo_labels(ctx)
+        plan = plan_label_changes(existing, declared, delete_undeclared=delete_undeclared)
+        ctx.log.info(
+            "label plan: %d operation(s)%s\n%s",
+            len(plan.operations),
+            "" if apply else " (not applied)",
+            plan.render_markdown(),
+        )
+        if apply:
+            await apply_plan(ctx, plan)
+    return plan
+
+
+async def apply_plan(ctx: Context, plan: LabelPlan) -> None:
+    """Carry out the plan's operations in order (the order keeps every name free)."""
+    repo = ctx.require_repo()
+    issues = ctx.github.rest.issues
+    owner, name = repo.owner, repo.name
+    for op in plan.operations:
+        match op:
+            case Rename(old, new, color, description):
+                await issues.async_update_label(
+                    owner,
+                    name,
+                    _in_path(old),
+                    data={"new_name": new, "color": color, "description": description},
+                )
+            case Merge(source, into):
+                await _merge(ctx, source, into)
+            case Update(label, color, description):
+                await issues.async_update_label(
+                    owner, name, _in_path(label), data={"color": color, "description": description}
+                )
+            case Create(label, color, description):
+                await _create(ctx, label, color, description)
+            case Delete(label):
+                await _delete(ctx, label)
+
+
+async def _merge(ctx: Context, source: str, into: str) -> None:
+    """Give every issue and pull request labelled `source` the label `into`, then delete
+    `source`: nothing loses its label, whatever state it is in."""
+    repo = ctx.require_repo()
+    rest = ctx.github.rest
+    numbers = [
+        issue.number
+        async for issue in rest.paginate(
+            rest.issues.async_list_for_repo,
+            owner=repo.owner,
+            repo=repo.name,
+            labels=source,
+            state="all",
+            per_page=100,
+        )
+    ]
+    for number in numbers:
+        await rest.issues.async_add_labels(repo.owner, repo.name, number, data={"labels": [into]})
+    await _delete(ctx, source)
+
+
+async def _create(ctx: Context, label: str, color: str, description: str) -> None:
+    repo = ctx.require_repo()
+    issues = ctx.github.rest.issues
+    try:
+        await issues.async_create_label(
+            repo.owner, repo.name, data={"name": label, "color": color, "description": description}
+        )
+    except RequestFailed as exc:
+        if exc.response.status_code != 422:
+            raise
+        # Someone created it meanwhile (a person, or GitHub when it was put on an issue):
+        # make it match instead.
+        await issues.async_update_label(
+            repo.owner,
+            repo.name,
+            _in_path(label),
+            data={"new_name": label, "color": color, "description": description},
+        )
+
+
+async def _delete(ctx: Context, label: str) -> None:
+    repo = ctx.require_repo()
+    try:
+        await ctx.github.rest.issues.async_delete_label(repo.owner, repo.name, _in_path(label))
+    except RequestFailed as exc:
+        if exc.response.status_code != 404:  # already gone is what we wanted
+            raise

@@ -1,0 +1,187 @@
+"""Exclusive scopes and status labels: which labels an issue should carry after a change.
+
+This module owns the decisions, as pure functions over label names; the handler reads
+the issue's current labels from GitHub, calls these, and sets the returned list in one
+request (so the swap is atomic and never based on a stale payload). `None` means the
+labels are already right and no request is needed.
+
+Label names compare case-insensitively, as GitHub compares them; names keep the spelling
+they already have on the issue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+__all__ = [
+    "LifecycleEvent",
+    "apply_exclusive",
+    "exclusive_swap_for_label_event",
+    "is_exclusive",
+    "lifecycle_event",
+    "scope_of",
+    "status_swap",
+]
+
+# The field names of `StatusLabels`, one per lifecycle event a status label can follow.
+LifecycleEvent = Literal[
+    "issue_opened",
+    "issue_assigned",
+    "issue_closed_completed",
+    "issue_closed_not_planned",
+    "pr_opened",
+    "pr_ready_for_review",
+    "pr_merged",
+    "pr_closed_unmerged",
+]
+
+
+def scope_of(label: str, separator: str) -> str | None:
+    """The scope of `scope<separator>value` (`priority` in `priority: high`), else None.
+
+    Both parts must be non-empty: `priority:` or `:high` is a plain label.
+    """
+    if not separator:
+        return None
+    scope, found, value = label.partition(separator)
+    scope = scope.strip()
+    if not found or not scope or not value.strip():
+        return None
+    return scope
+
+
+def _exclusive_scope(label: str, exclusive_scopes: Iterable[str], separator: str) -> str | None:
+    """The label's scope, casefolded, when that scope is exclusive."""
+    scope = scope_of(label, separator)
+    if scope is None:
+        return None
+    folded = scope.casefold()
+    return folded if any(folded == s.strip().casefold() for s in exclusive_scopes) else None
+
+
+def is_exclusive(label: str, exclusive_scopes: Iterable[str], separator: str) -> bool:
+    """Whether `label` belongs to an exclusive scope (so adding it may displace others)."""
+    return _exclusive_scope(label, exclusive_scopes, separator) is not None
+
+
+def _with_label(
+    current: Sequence[str], added: str, exclusive_scopes: Iterable[str], separator: str
+) -> list[str]:
+    scope = _exclusive_scope(added, exclusive_scopes, separator)
+    key = added.casefold()
+    labels = [
+        label
+        for label in current
+        if label.casefold() == key
+        or scope is None
+        or (
+            (other := scope_of(label, separator)) is None
+            # A label of the same exclusive scope gives way to the one just added.
+            or other.casefold() != scope
+        )
+    ]
+    if all(label.casefold() != key for label in labels):
+        labels.append(added)
+    return labels
+
+
+def apply_exclusive(
+    current: Sequence[str],
+    added: str,
+    exclusive_scopes: Iterable[str],
+    separator: str,
+) -> list[str] | None:
+    """The issue's labels once `added` is on it and its exclusive-scope rivals are off.
+
+    Returns the full list to set, or None if `current` is already that.
+    """
+    labels = _with_label(current, added, exclusive_scopes, separator)
+    return None if labels == list(current) else labels
+
+
+def exclusive_swap_for_label_event(
+    current: Sequence[str],
+    labels_at_event: Sequence[str],
+    added: str,
+    exclusive_scopes: Iterable[str],
+    separator: str,
+) -> list[str] | None:
+    """The labels to set after the event "`added` was put on the issue", or None to leave
+    the issue alone.
+
+    `current` is read from GitHub now; `labels_at_event` is the issue's label list in the
+    event's payload (GitHub's snapshot when `added` went on). When two labels of one scope
+    are added close together, the latest label event wins, whatever order the events
+    are processed in:
+
+    - `added` is no longer on the issue: it was taken off (or lost to a later rival)
+      since, so this event is out of date;
+    - a rival of the same scope is on the issue but was not in the event's snapshot: it
+      arrived after `added`, and its own event will remove `added`.
+    """
+    folded = {label.casefold() for label in current}
+    scope = _exclusive_scope(added, exclusive_scopes, separator)
+    if scope is None or added.casefold() not in folded:
+        return None
+    at_event = {label.casefold() for label in labels_at_event}
+    for label in current:
+        other = scope_of(label, separator)
+        is_rival = other is not None and other.casefold() == scope
+        if is_rival and label.casefold() != added.casefold() and label.casefold() not in at_event:
+            return None
+    return apply_exclusive(current, added, exclusive_scopes, separator)
+
+
+def status_swap(
+    current: Sequence[str],
+    status_label: str,
+    status_scope_labels: Iterable[str],
+    exclusive_scopes: Iterable[str],
+    separator: str,
+) -> list[str] | None:
+    """The issue's labels with `status_label` set and every other status label removed.
+
+    `status_scope_labels` are all configured status labels; they are removed even when
+    they share no exclusive scope (`in-progress` and `done` need not be `status:*`), and
+    the exclusive rule applies on top. Returns None if nothing changes.
+    """
+    key = status_label.casefold()
+    others = {label.casefold() for label in status_scope_labels} - {key}
+    remaining = [label for label in current if label.casefold() not in others]
+    labels = _with_label(remaining, status_label, exclusive_scopes, separator)
+    return None if labels == list(current) else labels
+
+
+def lifecycle_event(event: str, action: str, payload: Mapping[str, Any]) -> LifecycleEvent | None:
+    """Which status-label event a webhook delivery is, if any."""
+    if event == "issues":
+        if action == "opened":
+            return "issue_opened"
+        if action == "assigned":
+            return "issue_assigned"
+        if action == "closed":
+            issue = payload.get("issue")
+            reason = issue.get("state_reason") if isinstance(issue, Mapping) else None
+            # Servers from before close reasons send none; every close was "completed" then.
+            if reason in (None, "completed"):
+                return "issue_closed_completed"
+            # Closing as a duplicate is a kind of "not planned" (GitHub's UI groups them).
+            if reason in ("not_planned", "duplicate"):
+                return "issue_closed_not_planned"
+        return None
+    if event == "pull_request":
+        if action == "opened":
+            return "pr_opened"
+        if action == "ready_for_review":
+            return "pr_ready_for_review"
+        if action == "closed":
+            pull = payload.get("pull_request")
+            if not isinstance(pull, Mapping):
+                return None
+            # `merged` is authoritative; `merged_at` covers payloads that omit it.
+            merged = pull.get("merged")
+            if merged is None:
+                merged = pull.get("merged_at") is not None
+            return "pr_merged" if merged else "pr_closed_unmerged"
+    return None

@@ -1,0 +1,117 @@
+"""The database engine: one URL for SQLite or PostgreSQL, migrations, dialect helpers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from ghapp.store.tables import Table
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything stored is UTC, so re-attach it."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+class Database:
+    """Owns the async engine; stores borrow connections from it."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        options: dict[str, Any] = {"echo": echo}
+        if not self.is_sqlite:
+            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    def insert(self, table: Table) -> Any:
+        """An INSERT supporting on_conflict_do_nothing/do_update on both dialects."""
+        if self.is_sqlite:
+            return sqlite.insert(table)
+        return postgresql.insert(table)
+
+    def connect(self) -> Any:
+        return self.engine.connect()
+
+    def begin(self) -> Any:
+        if self.is_sqlite:
+            return self._sqlite_begin()
+        return self.engine.begin()
+
+    @asynccontextmanager
+    async def _sqlite_begin(self) -> AsyncIterator[AsyncConnection]:
+        # SQLite has one writer at a time. Without this lock, concurrent writers (ingress
+        # and the in-process worker) wait in SQLite's busy handler, polling from their
+        # threads; under load a webhook insert lost that race for busy_timeout and answered
+        # 500 (benchmarks/end_to_end). Queued here, they wait in turn and take no CPU.
+        loop = asyncio.get_running_loop()
+        if self._write_lock is None or self._write_lock[0] is not loop:
+            self._write_lock = (loop, asyncio.Lock())
+        async with self._write_lock[1], self.engine.begin() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def upgrade(self) -> None:
+        """Apply Alembic migrations up to head (`ghapp db upgrade`)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_run_upgrade)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the web process write while the worker reads; busy_timeout waits out locks.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _run_upgrade(sync_conn: Any) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = sync_conn
+    command.upgrade(config, "head")
+
+
+async def upgrade_url(url: str) -> None:
+    db = Database(url)
+    try:
+        await db.upgrade()
+    finally:
+        await db.close()
+
+
+def run_upgrade(url: str) -> None:
+    asyncio.run(upgrade_url(url))
+
+
+__all__ = ["AsyncConnection", "Database", "as_utc", "utcnow"]

@@ -1,0 +1,265 @@
+"""Deliveries and the outcome of each skill on each delivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+
+from ghapp.store.database import Database, as_utc, utcnow
+from ghapp.store.tables import deliveries, skill_runs
+
+UNFINISHED = ("queued", "running")
+
+
+@dataclass
+class SkillRun:
+    skill: str
+    outcome: str
+    detail: str | None
+    duration_ms: float | None
+
+
+@dataclass
+class Delivery:
+    id: str
+    event: str
+    action: str | None
+    installation_id: int | None
+    repository: str | None
+    ordering_key: str | None
+    received_at: datetime
+    status: str
+    attempts: int
+    payload: bytes = field(repr=False)
+    finished_at: datetime | None = None
+    not_before: datetime | None = None
+    error: str | None = None
+    runs: list[SkillRun] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.event}.{self.action}" if self.action else self.event
+
+
+def _delivery(row: object) -> Delivery:
+    m = row._mapping  # type: ignore[attr-defined]
+    return Delivery(
+        id=m["id"],
+        event=m["event"],
+        action=m["action"],
+        installation_id=m["installation_id"],
+        repository=m["repository"],
+        ordering_key=m["ordering_key"],
+        received_at=as_utc(m["received_at"]) or utcnow(),
+        status=m["status"],
+        attempts=m["attempts"],
+        payload=m["payload"],
+        finished_at=as_utc(m["finished_at"]),
+        not_before=as_utc(m["not_before"]),
+        error=m["error"],
+    )
+
+
+class DeliveryStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(self, delivery: Delivery) -> bool:
+        """Store a new delivery; False when this delivery id was seen before."""
+        stmt = (
+            self.db.insert(deliveries)
+            .values(
+                id=delivery.id,
+                event=delivery.event,
+                action=delivery.action,
+                installation_id=delivery.installation_id,
+                repository=delivery.repository,
+                ordering_key=delivery.ordering_key,
+                received_at=delivery.received_at,
+                payload=delivery.payload,
+                status=delivery.status,
+                attempts=0,
+                finished_at=delivery.finished_at,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        async with self.db.begin() as conn:
+            result = await conn.execute(stmt)
+        return result.rowcount == 1
+
+    async def get(self, delivery_id: str) -> Delivery | None:
+        async with self.db.connect() as conn:
+            row = (
+                await conn.execute(select(deliveries).where(deliveries.c.id == delivery_id))
+            ).first()
+            if row is None:
+                return None
+            found = _delivery(row)
+            found.runs = await self._runs(conn, delivery_id)
+        return found
+
+    async def claim(self, delivery_id: str) -> Delivery | None:
+        """Mark an unfinished delivery running (one more attempt) and return it."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.status.in_(UNFINISHED))
+                .values(status="running", attempts=deliveries.c.attempts + 1)
+            )
+            if result.rowcount != 1:
+                return None
+            row = (
+                await conn.execute(select(deliveries).where(deliveries.c.id == delivery_id))
+            ).one()
+            found = _delivery(row)
+            found.runs = await self._runs(conn, delivery_id)
+        return found
+
+    async def finish(self, delivery_id: str, status: str, error: str | None = None) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(status=status, error=error, finished_at=utcnow(), not_before=None)
+            )
+
+    async def requeue(self, delivery_id: str, not_before: datetime, error: str | None) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(status="queued", error=error, not_before=not_before)
+            )
+
+    async def reset_running(self) -> int:
+        """After a crash of the only worker, its running deliveries are queued again."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(deliveries).where(deliveries.c.status == "running").values(status="queued")
+            )
+        return result.rowcount
+
+    async def unfinished(self) -> list[Delivery]:
+        async with self.db.connect() as conn:
+            rows = await conn.execute(
+                select(deliveries)
+                .where(deliveries.c.status.in_(UNFINISHED))
+                .order_by(deliveries.c.received_at)
+            )
+            return [_delivery(r) for r in rows]
+
+    async def unfinished_refs(self) -> list[tuple[str, str | None, datetime | None]]:
+        """(id, ordering key, not_before) of every unfinished delivery, without payloads."""
+        query = select(deliveries.c.id, deliveries.c.ordering_key, deliveries.c.not_before).where(
+            deliveries.c.status.in_(UNFINISHED)
+        )
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(r.id, r.ordering_key, as_utc(r.not_before)) for r in rows]
+
+    async def older_unfinished(
+        self, delivery_id: str
+    ) -> tuple[str, str | None, datetime | None] | None:
+        """The oldest unfinished delivery received before this one for the same issue or
+        pull request: (id, ordering key, not_before)."""
+        me = deliveries.alias("me")
+        other = deliveries.alias("other")
+        query = (
+            select(other.c.id, other.c.ordering_key, other.c.not_before)
+            .select_from(me.join(other, other.c.ordering_key == me.c.ordering_key))
+            .where(
+                me.c.id == delivery_id,
+                other.c.status.in_(UNFINISHED),
+                or_(
+                    other.c.received_at < me.c.received_at,
+                    and_(other.c.received_at == me.c.received_at, other.c.id < me.c.id),
+                ),
+            )
+            .order_by(other.c.received_at, other.c.id)
+            .limit(1)
+        )
+        async with self.db.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return row.id, row.ordering_key, as_utc(row.not_before)
+
+    async def count_unfinished(self) -> int:
+        async with self.db.connect() as conn:
+            value = await conn.scalar(
+                select(func.count())
+                .select_from(deliveries)
+                .where(deliveries.c.status.in_(UNFINISHED))
+            )
+        return int(value or 0)
+
+    async def record_run(self, delivery_id: str, run: SkillRun) -> None:
+        stmt = self.db.insert(skill_runs).values(
+            delivery_id=delivery_id,
+            skill=run.skill,
+            outcome=run.outcome,
+            detail=run.detail,
+            duration_ms=run.duration_ms,
+            finished_at=utcnow(),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["delivery_id", "skill"],
+            set_={
+                "outcome": stmt.excluded.outcome,
+                "detail": stmt.excluded.detail,
+                "duration_ms": stmt.excluded.duration_ms,
+                "finished_at": stmt.excluded.finished_at,
+            },
+        )
+        async with self.db.begin() as conn:
+            await conn.execute(stmt)
+
+    async def list(
+        self,
+        *,
+        since: datetime | None = None,
+        failed_only: bool = False,
+        installation_ids: list[int] | None = None,
+        limit: int = 100,
+    ) -> list[Delivery]:
+        query = select(deliveries).order_by(deliveries.c.received_at.desc()).limit(limit)
+        if since is not None:
+            query = query.where(deliveries.c.received_at >= since)
+        if failed_only:
+            query = query.where(deliveries.c.status == "failed")
+        if installation_ids is not None:
+            query = query.where(deliveries.c.installation_id.in_(installation_ids))
+        async with self.db.connect() as conn:
+            found = [_delivery(r) for r in await conn.execute(query)]
+            runs = await self._runs_for(conn, [d.id for d in found])
+        for d in found:
+            d.runs = runs.get(d.id, [])
+        return found
+
+    async def ids_seen(self, ids: list[str]) -> set[str]:
+        """Which of these delivery ids were stored (redeliver skips those)."""
+        if not ids:
+            return set()
+        async with self.db.connect() as conn:
+            rows = await conn.execute(
+                select(deliveries.c.id, deliveries.c.status).where(deliveries.c.id.in_(ids))
+            )
+            return {r.id for r in rows if r.status != "failed"}
+
+    async def _runs(self, conn: object, delivery_id: str) -> list[SkillRun]:
+        return (await self._runs_for(conn, [delivery_id])).get(delivery_id, [])
+
+    async def _runs_for(self, conn: object, ids: list[str]) -> dict[str, list[SkillRun]]:
+        if not ids:
+            return {}
+        rows = await conn.execute(  # type: ignore[attr-defined]
+            select(skill_runs).where(skill_runs.c.delivery_id.in_(ids)).order_by(skill_runs.c.skill)
+        )
+        out: dict[str, list[SkillRun]] = {}
+        for r in rows:
+            out.setdefault(r.delivery_id, []).append(
+                SkillRun(r.skill, r.outcome, r.detail, r.duration_ms)
+            )
+        return out

@@ -1,0 +1,122 @@
+"""Installations and their repositories, kept true by `installation*` events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from ghapp.store.database import Database, as_utc, utcnow
+from ghapp.store.tables import installations, repositories
+
+
+@dataclass
+class Installation:
+    id: int
+    account_login: str | None
+    account_type: str | None
+    suspended_at: datetime | None
+    deleted_at: datetime | None
+    permissions: dict[str, str]
+
+    @property
+    def active(self) -> bool:
+        return self.suspended_at is None and self.deleted_at is None
+
+
+class InstallationStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def upsert(self, data: dict[str, Any]) -> None:
+        """Store an installation object as found in webhook payloads and `GET /app/...`."""
+        account = data.get("account") or {}
+        now = utcnow()
+        values = {
+            "account_login": account.get("login") or account.get("slug"),
+            "account_type": account.get("type") or data.get("target_type"),
+            "repository_selection": data.get("repository_selection"),
+            "permissions": data.get("permissions") or {},
+            "events": data.get("events") or [],
+            "updated_at": now,
+            "deleted_at": None,
+        }
+        stmt = self.db.insert(installations).values(id=data["id"], created_at=now, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["id"], set_=values)
+        async with self.db.begin() as conn:
+            await conn.execute(stmt)
+
+    async def set_state(self, installation_id: int, **values: Any) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(installations)
+                .where(installations.c.id == installation_id)
+                .values(updated_at=utcnow(), **values)
+            )
+
+    async def get(self, installation_id: int) -> Installation | None:
+        async with self.db.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(installations).where(installations.c.id == installation_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        return Installation(
+            id=row.id,
+            account_login=row.account_login,
+            account_type=row.account_type,
+            suspended_at=as_utc(row.suspended_at),
+            deleted_at=as_utc(row.deleted_at),
+            permissions=row.permissions or {},
+        )
+
+    async def active_ids(self) -> list[int]:
+        async with self.db.connect() as conn:
+            rows = await conn.execute(
+                select(installations.c.id).where(
+                    installations.c.suspended_at.is_(None), installations.c.deleted_at.is_(None)
+                )
+            )
+            return [r.id for r in rows]
+
+    async def add_repositories(self, installation_id: int, repos: list[dict[str, Any]]) -> None:
+        if not repos:
+            return
+        async with self.db.begin() as conn:
+            for repo in repos:
+                values = {
+                    "installation_id": installation_id,
+                    "full_name": repo["full_name"],
+                    "private": repo.get("private"),
+                }
+                stmt = self.db.insert(repositories).values(id=repo["id"], **values)
+                await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+    async def remove_repositories(self, installation_id: int, repo_ids: list[int]) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(
+                delete(repositories).where(
+                    repositories.c.installation_id == installation_id,
+                    repositories.c.id.in_(repo_ids),
+                )
+            )
+
+    async def purge(self, installation_id: int) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(
+                delete(repositories).where(repositories.c.installation_id == installation_id)
+            )
+
+    async def repositories(self, installation_id: int | None = None) -> list[tuple[int, str]]:
+        """(installation id, full name) of every known repository."""
+        query = select(repositories.c.installation_id, repositories.c.full_name).order_by(
+            repositories.c.full_name
+        )
+        if installation_id is not None:
+            query = query.where(repositories.c.installation_id == installation_id)
+        async with self.db.connect() as conn:
+            return [(r.installation_id, r.full_name) for r in await conn.execute(query)]

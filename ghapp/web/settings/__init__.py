@@ -1,0 +1,1 @@
+"""The settings page's parts: what the signed-in person may see and change on GitHub."""

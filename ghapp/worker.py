@@ -1,0 +1,71 @@
+"""Processing one delivery: claim it, dispatch it through the bus, record the outcome.
+
+Used by the in-process queue and by `ghapp worker` alike. A delivery GitHub could not
+serve (outage, rate limit) goes back to the queue with a delay, up to MAX_ATTEMPTS; a
+skill error is final for that skill and marks the delivery failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ghapp.bus import Bus
+from ghapp.metrics import Metrics
+from ghapp.store import DeliveryStore, StoredTask
+from ghapp.store.database import utcnow
+
+log = logging.getLogger("ghapp.worker")
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class DeliveryProcessor:
+    deliveries: DeliveryStore
+    bus: Bus
+    metrics: Metrics
+    max_attempts: int = MAX_ATTEMPTS
+
+    async def process_delivery(self, delivery_id: str) -> float | None:
+        delivery = await self.deliveries.claim(delivery_id)
+        if delivery is None:
+            return None  # finished already (a duplicate job) or unknown
+        started = time.perf_counter()
+        extra = {"delivery": delivery.id, "event": delivery.name, "repo": delivery.repository}
+        try:
+            result = await self.bus.dispatch(delivery)
+        except Exception as exc:
+            log.exception("delivery failed", extra=extra)
+            await self.deliveries.finish(delivery.id, "failed", f"{type(exc).__name__}: {exc}")
+            self._count(delivery.event, "failed", delivery.received_at)
+            return None
+        if result.retry_after is not None and delivery.attempts < self.max_attempts:
+            # Exponential on top of what GitHub asked, so a long outage backs off.
+            delay = max(result.retry_after, 2.0**delivery.attempts)
+            await self.deliveries.requeue(
+                delivery.id, utcnow() + timedelta(seconds=delay), "; ".join(result.errors) or None
+            )
+            log.info("delivery will be retried in %.0fs", delay, extra=extra)
+            return delay
+        if result.retry_after is not None:
+            result.errors.append(f"gave up after {delivery.attempts} attempts")
+        status = "failed" if result.failed else "done"
+        await self.deliveries.finish(delivery.id, status, "; ".join(result.errors) or None)
+        self._count(delivery.event, status, delivery.received_at)
+        log.info(
+            "delivery %s",
+            status,
+            extra={**extra, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+        )
+        return None
+
+    def _count(self, event: str, outcome: str, received_at: object) -> None:
+        self.metrics.deliveries.labels(event, outcome).inc()
+        if hasattr(received_at, "timestamp"):
+            elapsed = utcnow().timestamp() - received_at.timestamp()  # type: ignore[attr-defined]
+            self.metrics.delivery_seconds.observe(max(elapsed, 0.0))
+
+    async def run_task(self, task: StoredTask) -> float | None:
+        return await self.bus.run_task(task)

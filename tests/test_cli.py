@@ -1,0 +1,124 @@
+"""`ghapp` commands: help, exit codes, receive --dry-run, deliveries."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ghapp.cli import main
+from ghapp.testing import WEBHOOK_SECRET, test_key_pair
+from tests.support.fake_github import FakeGitHub, run_fake_github
+from tests.support.payloads import issues_event
+
+COMMANDS = ["run", "worker", "receive", "manifest", "deliveries", "redeliver", "db", "doctor"]
+
+
+@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS], ["db", "upgrade"]])
+def test_every_command_explains_itself(command: list[str], capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    assert "usage: ghapp" in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture) -> None:
+    for argv in (["nonsense"], ["receive"], ["deliveries", "--since", "soon"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    assert "expected a duration" in capsys.readouterr().err
+
+
+def test_a_bad_value_stops_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ghapp.cli", "deliveries"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "APP_ID": "twelve"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "ghapp: configuration error: APP_ID: must be the App's numeric id, got 'twelve'"
+    ]
+
+
+@pytest.fixture
+def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_github: FakeGitHub):
+    private, _ = test_key_pair()
+    with run_fake_github(fake_github) as url:
+        monkeypatch.chdir(tmp_path)
+        for name, value in {
+            "APP_ID": "1",
+            "PRIVATE_KEY": private,
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "GITHUB_API_URL": f"{url}/api/v3",
+            "GITHUB_URL": url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "GITHUB_PACING": "off",
+            "LOG_FORMAT": "json",
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield fake_github
+
+
+def test_receive_dry_run_prints_the_requests_and_sends_no_write(
+    configured: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    number = configured.add_issue("octo-org/hello", "Hi", user="mona").number
+    payload_file = tmp_path / "opened.json"
+    payload_file.write_text(json.dumps(issues_event("opened", number=number, login="mona")))
+    assert main(["receive", "issues", str(payload_file), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"would send: POST /api/v3/repos/octo-org/hello/issues/{number}/comments "
+        '{"body": "Hello @mona!"}' in out
+    )
+    assert "hello: ok" in out
+    assert configured.requests_to("POST", r"/comments$") == []
+
+
+def test_deliveries_lists_outcomes_per_skill(
+    configured: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["deliveries", "--since", "1h"]) == 0
+    assert "no deliveries" in capsys.readouterr().out
+
+    import asyncio
+
+    from ghapp.store import Database, Delivery, DeliveryStore, SkillRun
+    from ghapp.store.database import utcnow
+
+    async def seed() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        store = DeliveryStore(db)
+        for delivery_id, status in (("ok-1", "done"), ("bad-1", "failed")):
+            await store.record(
+                Delivery(
+                    delivery_id,
+                    "issues",
+                    "opened",
+                    1,
+                    "octo-org/hello",
+                    None,
+                    utcnow(),
+                    "queued",
+                    0,
+                    b"{}",
+                )
+            )
+            await store.record_run(delivery_id, SkillRun("hello", "ok", None, 1.0))
+            await store.finish(delivery_id, status, "boom" if status == "failed" else None)
+        await db.close()
+
+    asyncio.run(seed())
+    assert main(["deliveries", "--failed"]) == 0
+    out = capsys.readouterr().out
+    assert "bad-1 issues.opened octo-org/hello failed hello=ok error=boom" in out
+    assert "ok-1" not in out

@@ -1,0 +1,157 @@
+"""mention-reply with a URL responder: a real HTTP server on a loopback address.
+
+The responder runs under uvicorn on a fixed loopback address (the URL is in the recorded
+`.github/ghapp.yml`, so it must be the same at replay). Its traffic is real, not
+recorded: the cassettes hold only GitHub's. One server plays every behaviour in turn —
+a good answer (markdown, or JSON), an error, a timeout, an answer too large.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from ghapp.bus import load_skills
+from ghapp.skills import mention_reply
+from ghapp.skills.mention_reply.responders import MAX_RESPONSE_BYTES
+from ghapp.testing import SkillTestApp
+from tests.support.fake_github import FakeGitHub
+from tests.support.payloads import issue_comment_created
+
+REPO = "octo-org/hello"
+BOT = "ghapp-test"
+HOST, PORT = "127.0.0.77", 48151
+URL = f"http://{HOST}:{PORT}/answer"
+CONFIG = f"mention-reply:\n  responder: {URL}\n  responder-timeout: 2\n"
+
+
+class Responder:
+    """The responder's behaviour is chosen by the test before each comment."""
+
+    def __init__(self) -> None:
+        self.mode = "markdown"
+        self.received: list[dict[str, Any]] = []
+        self.app = Starlette(routes=[Route("/answer", self.answer, methods=["POST"])])
+
+    async def answer(self, request: Request) -> Response:
+        self.received.append(json.loads(await request.body()))
+        if self.mode == "markdown":
+            return PlainTextResponse("**Summary**: all good.", media_type="text/markdown")
+        if self.mode == "json":
+            return JSONResponse({"markdown": "_From JSON._"})
+        if self.mode == "error":
+            return PlainTextResponse("Traceback (most recent call last): ...", status_code=500)
+        if self.mode == "slow":
+            await asyncio.sleep(6)  # well past the timeout, even on a busy machine
+            return PlainTextResponse("too late", media_type="text/markdown")
+
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the cap must count
+            for _ in range(MAX_RESPONSE_BYTES // 8192 + 2):
+                yield b"x" * 8192
+
+        return StreamingResponse(chunks(), media_type="text/markdown")
+
+
+async def _bind(timeout: float = 90.0) -> socket.socket:
+    """The fixed address, waiting while another test run holds it (the address is in the
+    recorded configuration, so no other port will do)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, PORT))
+        except OSError:
+            sock.close()
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+            continue
+        sock.listen(16)
+        return sock
+
+
+@pytest.fixture
+async def responder() -> AsyncIterator[Responder]:
+    served = Responder()
+    config = uvicorn.Config(
+        served.app,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    sock = await _bind()
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    yield served
+    server.should_exit = True
+    await task
+    sock.close()
+
+
+@pytest.fixture
+async def app(tmp_path: Path, fake_github: FakeGitHub) -> AsyncIterator[SkillTestApp]:
+    skills = [mention_reply.skill, load_skills()["hello"]]
+    async with SkillTestApp(tmp_path, github_app=fake_github.app, skills=skills) as app:
+        yield app
+
+
+def _seed(fake: FakeGitHub, number: int, body: str, comment_id: int) -> dict[str, Any]:
+    repo = fake.repo(REPO)
+    comment = repo.comments.pop(fake.add_comment(REPO, number, body))
+    comment.id = comment_id  # fixed ids: the fake's counter is shared by the whole run
+    repo.comments[comment_id] = comment
+    return issue_comment_created(body, issue_number=number, comment_id=comment_id)
+
+
+def _replies(app: SkillTestApp) -> list[str]:
+    return [
+        str(r.body["body"])  # type: ignore[index]
+        for r in app.writes()
+        if r.method == "POST" and r.path.endswith("/issues/1/comments")
+    ]
+
+
+@pytest.mark.vcr(ignore_hosts=[HOST])
+async def test_url_responder_answers_and_failures_become_an_apology(
+    app: SkillTestApp, fake_github: FakeGitHub, responder: Responder
+) -> None:
+    fake_github.set_file(REPO, ".github/ghapp.yml", CONFIG)
+    issue = fake_github.add_issue(REPO, "Question", body="Why is it slow?")
+    modes = ["markdown", "json", "error", "slow", "huge"]
+    for n, mode in enumerate(modes):
+        responder.mode = mode
+        payload = _seed(fake_github, issue.number, f"@{BOT} what happened here? ({mode})", 300 + n)
+        delivery = await app.dispatch("issue_comment", payload)
+        assert {r.skill: r.outcome for r in delivery.runs}["mention-reply"] == "ok"
+
+    answers = [body.split("\n\n<!--")[0] for body in _replies(app)]
+    apology = mention_reply.RESPONDER_APOLOGY
+    assert answers == ["**Summary**: all good.", "_From JSON._", apology, apology, apology]
+    assert all("Traceback" not in body for body in _replies(app))
+
+    first = responder.received[0]
+    assert first["repository"] == REPO
+    assert first["issue"]["number"] == issue.number
+    assert first["comment"] == {
+        "author": "octocat",
+        "body": f"@{BOT} what happened here? (markdown)",
+    }
+    assert first["text"] == "what happened here? (markdown)"
+    assert len(responder.received) == len(modes)

@@ -1,0 +1,604 @@
+"""release-publish end to end against recorded GitHub traffic: the `release` command, tag
+pushes, notes, the next-version draft, the build step, announcements and DRY_RUN.
+
+Commands run the way mention-reply runs them: the bus lists the repository's available
+commands (with this skill's options from `.github/ghapp.yml`) and the test invokes
+`release` with a context built from an `issue_comment.created` payload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import zipfile
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghapp.context import Context, RepoRef
+from ghapp.github import JournalEntry
+from ghapp.skills.release_publish import handlers, skill
+from ghapp.testing import SkillTestApp
+from tests.support.fake_github import FakeGitHub
+from tests.support.payloads import (
+    installation_event,
+    issue_comment_created,
+    pull_request_event,
+    push_event,
+    workflow_run_event,
+)
+
+REPO = "octo-org/hello"
+RELEASES = f"/repos/{REPO}/releases"
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+RUN_ID = 4242  # fixed, so the recorded artifact listing matches on replay
+
+ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
+
+
+@asynccontextmanager
+async def release_app(
+    tmp_path: Path, fake: FakeGitHub, env: dict[str, str] | None = None
+) -> AsyncIterator[SkillTestApp]:
+    app = SkillTestApp(tmp_path, github_app=fake.app, skills=[skill], env=env)
+    async with app:
+        yield app
+
+
+def configure(fake: FakeGitHub, section: str) -> None:
+    fake.set_file(REPO, ".github/ghapp.yml", section)
+
+
+def old_release(fake: FakeGitHub, tag: str, *, days_ago: int = 30) -> None:
+    """A published release from before the pull requests the test adds."""
+    fake.add_tag(REPO, tag)
+    rel = fake.add_release(REPO, tag, name=tag, body="old notes")
+    rel.created_at = rel.published_at = datetime.now(UTC).replace(microsecond=0) - timedelta(
+        days=days_ago
+    )
+
+
+def merged(fake: FakeGitHub, title: str, *, labels: list[str] | None = None, **kw: Any) -> int:
+    return fake.add_pull(REPO, title, merged=True, state="closed", labels=labels, **kw).number
+
+
+def on_main(payload: dict[str, Any]) -> dict[str, Any]:
+    """The example payloads' repository says `master`; the fake's is `main`."""
+    payload["repository"]["default_branch"] = "main"
+    return payload
+
+
+async def run_command(
+    app: SkillTestApp, text: str, *, comment_id: int = 7001, delivery_id: str = "cmd"
+) -> str:
+    """`@ghapp-test release …` as mention-reply runs it; returns the reply."""
+    bus = app.runtime.bus
+    words = tuple(text.split())
+    payload = on_main(issue_comment_created(f"@ghapp-test {text}", comment_id=comment_id))
+    ctx = Context(
+        skill="mention-reply",
+        event="issue_comment",
+        action="created",
+        delivery_id=delivery_id,
+        payload=payload,
+        github=await app.runtime.clients.installation(1),
+        installation_id=1,
+        repo=RepoRef.parse(REPO),
+        options=None,
+        configured=False,
+        app=await app.runtime.clients.app_info(),
+        services=bus,
+        dry_run=bus.dry_run,
+    )
+    [release] = [c for c in await ctx.available_commands() if c.command.name == words[0]]
+    assert release.permission == "maintain"
+    reply = await release.run(ctx, words[1:])
+    await app.idle()
+    return reply
+
+
+def posts(app: SkillTestApp, path: str) -> list[JournalEntry]:
+    return [r for r in app.writes() if r.method == "POST" and r.path == path]
+
+
+def patches(app: SkillTestApp) -> list[JournalEntry]:
+    return [r for r in app.writes() if r.method == "PATCH" and r.path.startswith(RELEASES)]
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """Build deadlines are written into release bodies: keep them identical on replay."""
+    now = [T0]
+    monkeypatch.setattr(handlers, "utcnow", lambda: now[0])
+    return now
+
+
+# -- the command ----------------------------------------------------------------------------
+
+
+@pytest.mark.vcr
+async def test_release_command_resolves_the_version(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    old_release(fake_github, "v1.2.3")
+    fake_github.add_release(REPO, "v9.9.9", draft=True, body="someone's unfinished draft")
+    merged(fake_github, "Add search", labels=["feature"])
+    async with release_app(tmp_path, fake_github) as app:
+        banana = await run_command(app, "release banana")
+        assert "'banana' is neither a version" in banana
+        assert "Usage: `release VERSION|major|minor|patch" in banana
+        assert "name one version" in await run_command(app, "release")
+        assert app.writes() == []
+
+        reply = await run_command(app, "release minor")
+        assert reply.startswith("Released [v1.3.0](")
+        # The existing draft is taken over rather than left beside a new release.
+        [created] = patches(app)
+        assert posts(app, RELEASES) == []
+        assert created.body["tag_name"] == "v1.3.0"
+        assert created.body["draft"] is False
+        assert created.body["target_commitish"] == "main"
+        assert "- Add search (#" in created.body["body"]
+
+        again = await run_command(app, "release 1.3.0", comment_id=7002)
+        assert again.startswith("Release [v1.3.0](") and "already exists" in again
+        assert len(patches(app)) == 1 and posts(app, RELEASES) == []
+
+        rc = await run_command(app, "release 2.0.0-rc.1 --draft", comment_id=7003)
+        assert rc.startswith("Drafted [v2.0.0-rc.1](")
+        [drafted] = posts(app, RELEASES)
+        assert drafted.body["draft"] is True and drafted.body["prerelease"] is True
+
+
+@pytest.mark.vcr
+async def test_release_bumps_from_nothing(tmp_path: Path, fake_github: FakeGitHub) -> None:
+    async with release_app(tmp_path, fake_github) as app:
+        reply = await run_command(app, "release minor")
+    assert reply.startswith("Released [v0.1.0](")
+    [created] = posts(app, RELEASES)
+    assert created.body["tag_name"] == "v0.1.0"
+
+
+# -- tag pushes -----------------------------------------------------------------------------
+
+
+def tag_push(tag: str, *, created: bool = True) -> dict[str, Any]:
+    payload = on_main(push_event(f"refs/tags/{tag}"))
+    payload["created"] = created
+    payload["base_ref"] = None
+    return payload
+
+
+@pytest.mark.vcr
+async def test_tag_push_creates_the_release_once(tmp_path: Path, fake_github: FakeGitHub) -> None:
+    configure(fake_github, "release-publish:\n  tag-pattern: 'v*'\n")
+    old_release(fake_github, "v0.9.0")
+    merged(fake_github, "Fix crash", labels=["bug"])
+    fake_github.add_tag(REPO, "v1.0.0")
+    fake_github.add_tag(REPO, "nightly")
+    async with release_app(tmp_path, fake_github) as app:
+        first = await app.dispatch("push", tag_push("v1.0.0"), delivery_id="push-1")
+        assert first.status == "done", first.runs
+        # GitHub redelivers the same push under a new id: no second release.
+        await app.dispatch("push", tag_push("v1.0.0"), delivery_id="push-2")
+        # A tag that already has its release, one outside the pattern, a branch push.
+        await app.dispatch("push", tag_push("v0.9.0"), delivery_id="push-3")
+        await app.dispatch("push", tag_push("nightly"), delivery_id="push-4")
+        await app.dispatch("push", on_main(push_event("refs/heads/main")), delivery_id="push-5")
+    [created] = posts(app, RELEASES)
+    assert created.body["tag_name"] == "v1.0.0"
+    assert created.body["draft"] is False
+    assert created.headers["x-github-delivery"] == "push-1"
+    assert "- Fix crash (#" in created.body["body"]
+    assert any(r.path == f"{RELEASES}/tags/v0.9.0" for r in app.requests)
+
+
+@pytest.mark.vcr
+async def test_tag_push_does_nothing_without_a_section(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    fake_github.add_tag(REPO, "v1.0.0")
+    async with release_app(tmp_path, fake_github) as app:
+        await app.dispatch("push", tag_push("v1.0.0"), delivery_id="push-1")
+    assert app.writes() == []
+
+
+# -- notes ----------------------------------------------------------------------------------
+
+RELEASE_DRAFTER_SECTION = """\
+release-publish:
+  name-template: 'Hello $RESOLVED_VERSION'
+  categories:
+    - title: '🚀 Features'
+      labels: [feature, enhancement]
+    - title: '🐛 Bug Fixes'
+      label: bug
+  exclude-labels: [skip-changelog]
+  change-template: '- $TITLE (#$NUMBER) @$AUTHOR'
+  template: |
+    $CHANGES
+
+    Thanks to $CONTRIBUTORS
+"""
+
+
+@pytest.mark.vcr
+async def test_notes_are_grouped_by_release_drafter_categories(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    configure(fake_github, RELEASE_DRAFTER_SECTION)
+    old_release(fake_github, "v1.0.0")
+    search = merged(fake_github, "Add *search*", labels=["feature"], user="mona")
+    crash = merged(fake_github, "Fix crash", labels=["bug"], user="hubot")
+    chore = merged(fake_github, "Bump deps", labels=["skip-changelog"], user="dependabot[bot]")
+    docs = merged(fake_github, "Docs", user="mona")
+    fake_github.add_pull(REPO, "Closed unmerged", state="closed")
+    fake_github.add_pull(REPO, "Merged elsewhere", merged=True, state="closed", base="dev")
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release minor")
+    [created] = posts(app, RELEASES)
+    assert created.body["name"] == "Hello 1.1.0"
+    assert created.body["body"] == (
+        "## 🚀 Features\n\n"
+        f"- Add \\*search\\* (#{search}) @mona\n\n"
+        "## 🐛 Bug Fixes\n\n"
+        f"- Fix crash (#{crash}) @hubot\n\n"
+        "## Other changes\n\n"
+        f"- Docs (#{docs}) @mona\n\n"
+        "Thanks to @hubot and @mona"
+    )
+    assert f"#{chore}" not in created.body["body"]
+
+
+@pytest.mark.vcr
+async def test_notes_list_every_merged_pull_over_three_pages(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    old_release(fake_github, "v1.0.0")
+    numbers = [merged(fake_github, f"Change {i}") for i in range(250)]
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release patch")
+    [created] = posts(app, RELEASES)
+    body = created.body["body"]
+    assert all(f"(#{n}) @octocat" in body for n in numbers)
+    assert body.count("\n- Change ") + body.startswith("- Change ") == 250
+    pages = [r for r in app.requests if r.method == "GET" and r.path == f"/repos/{REPO}/pulls"]
+    assert len(pages) == 3
+    assert all("base=main" in r.query and "state=closed" in r.query for r in pages)
+
+
+@pytest.mark.vcr
+async def test_notes_without_pulls_list_the_commits(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    old_release(fake_github, "v1.0.0")
+    fake_github.add_commit(REPO, "Tidy the README\n\nLonger text.", author_login="mona")
+    fake_github.add_commit(REPO, "Fix a typo", author_login=None, author_name="Someone")
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release patch")
+    [created] = posts(app, RELEASES)
+    lines = created.body["body"].splitlines()
+    assert [line.split(" (")[0] for line in lines if line.startswith("- ")] == [
+        "- Tidy the README",
+        "- Fix a typo",
+    ]
+    assert lines[-1] == "**Contributors:** @mona"
+    assert any(r.path == f"/repos/{REPO}/compare/v1.0.0...main" for r in app.requests)
+
+
+# -- the next-version draft -----------------------------------------------------------------
+
+
+def merged_event(number: int, labels: list[str]) -> dict[str, Any]:
+    payload = pull_request_event("closed", number=number, merged=True, labels=labels)
+    payload["pull_request"]["base"]["ref"] = "main"
+    return on_main(payload)
+
+
+@pytest.mark.vcr
+async def test_merges_keep_one_draft_for_the_next_version(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    configure(fake_github, "release-publish:\n  draft-next: true\n")
+    old_release(fake_github, "v1.0.0")
+    first = merged(fake_github, "Fix crash", labels=["bug"])
+    async with release_app(tmp_path, fake_github) as app:
+        await app.dispatch("pull_request", merged_event(first, ["bug"]), delivery_id="pr-1")
+        [created] = posts(app, RELEASES)
+        assert created.body["draft"] is True
+        assert created.body["tag_name"] == "v1.0.1"
+
+        # Two pull requests merge together: still one draft, now for a minor release.
+        second = merged(fake_github, "Add search", labels=["feature"])
+        third = merged(fake_github, "Add export", labels=["feature"])
+        await asyncio.gather(
+            app.dispatch("pull_request", merged_event(second, ["feature"]), delivery_id="pr-2"),
+            app.dispatch("pull_request", merged_event(third, ["feature"]), delivery_id="pr-3"),
+        )
+        # The same merge redelivered changes nothing.
+        await app.dispatch("pull_request", merged_event(third, ["feature"]), delivery_id="pr-4")
+        # Not merged, or merged elsewhere: no draft work.
+        closed = on_main(pull_request_event("closed", number=99, merged=False))
+        await app.dispatch("pull_request", closed, delivery_id="pr-5")
+
+    assert len(posts(app, RELEASES)) == 1
+    [updated] = patches(app)
+    assert updated.path.startswith(f"{RELEASES}/")
+    assert updated.body["tag_name"] == "v1.1.0"
+    for number in (first, second, third):
+        assert f"(#{number})" in updated.body["body"]
+
+
+@pytest.mark.vcr
+async def test_no_draft_without_a_section(tmp_path: Path, fake_github: FakeGitHub) -> None:
+    number = merged(fake_github, "Fix crash", labels=["bug"])
+    async with release_app(tmp_path, fake_github) as app:
+        await app.dispatch("pull_request", merged_event(number, ["bug"]), delivery_id="pr-1")
+    assert app.writes() == []
+
+
+# -- the build step -------------------------------------------------------------------------
+
+BUILD_SECTION = "release-publish:\n  dispatch-event: build-release\n"
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def finished_run(fake: FakeGitHub, artifacts: dict[str, bytes]) -> None:
+    """A completed run with a fixed id, holding `artifacts`."""
+    run_id = fake.add_workflow_run(REPO, artifacts)
+    repo = fake.repo(REPO)
+    run = repo.workflow_runs.pop(run_id)
+    run.id = RUN_ID
+    repo.workflow_runs[RUN_ID] = run
+    for artifact_id in run.artifact_ids:
+        repo.artifacts[artifact_id].run_id = RUN_ID
+
+
+def run_event(correlation: str, conclusion: str) -> dict[str, Any]:
+    payload = on_main(
+        workflow_run_event(
+            conclusion=conclusion, run_id=RUN_ID, triggering_event="repository_dispatch"
+        )
+    )
+    payload["workflow_run"]["display_title"] = f"Build v1.0.0 {correlation}"
+    return payload
+
+
+def dispatched(app: SkillTestApp) -> dict[str, Any]:
+    [sent] = posts(app, f"/repos/{REPO}/dispatches")
+    return sent.body
+
+
+def stale_draft(fake: FakeGitHub) -> None:
+    """A draft for v1.0.0 that already holds a `dist.zip` from an earlier build."""
+    from tests.support.fake_github.state import ReleaseAsset, next_id
+
+    repo = fake.repo(REPO)
+    rel = fake.add_release(REPO, "v1.0.0", draft=True, body="draft notes")
+    uploader = fake.app_identity.bot_login
+    asset = ReleaseAsset(next_id(), rel.id, "dist.zip", "application/zip", b"old", uploader)
+    repo.assets[asset.id] = asset
+    rel.asset_ids.append(asset.id)
+
+
+@pytest.mark.vcr
+async def test_build_success_attaches_artifacts_and_publishes(
+    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime]
+) -> None:
+    configure(fake_github, BUILD_SECTION)
+    merged(fake_github, "Add search", labels=["feature"])
+    stale_draft(fake_github)
+    finished_run(fake_github, {"dist": zip_of({"app.tar.gz": b"tgz"})})
+    async with release_app(tmp_path, fake_github) as app:
+        reply = await run_command(app, "release 1.0.0")
+        assert reply.startswith("Drafted [v1.0.0](") and "`build-release`" in reply
+        [draft] = patches(app)
+        assert draft.body["draft"] is True
+        sent = dispatched(app)
+        assert sent["event_type"] == "build-release"
+        payload = sent["client_payload"]
+        assert payload["version"] == "1.0.0" and payload["tag"] == "v1.0.0"
+        assert draft.path == f"{RELEASES}/{payload['release_id']}"
+        correlation = payload["correlation_id"]
+        assert correlation in draft.body["body"]
+        # Asked again while the build runs: nothing new.
+        waiting = await run_command(app, "release 1.0.0", comment_id=7002)
+        assert "already waiting for its build" in waiting
+        # A merge while it builds: the next-version draft waits rather than guess v1.0.0.
+        late = merged(fake_github, "Late fix", labels=["bug"])
+        await app.dispatch("pull_request", merged_event(late, ["bug"]), delivery_id="pr-late")
+        assert len(app.writes()) == 2
+        # The same request retried (its dispatch may have been lost): dispatched again.
+        retried = await run_command(app, "release 1.0.0")
+        assert retried.startswith("Drafted [v1.0.0](")
+        sends = posts(app, f"/repos/{REPO}/dispatches")
+        assert [r.body for r in sends] == [sent, sent]
+        assert len(app.writes()) == 3
+
+        other = on_main(workflow_run_event(conclusion="success", run_id=RUN_ID + 1))
+        await app.dispatch("workflow_run", other, delivery_id="run-0")  # someone else's run
+        done = await app.dispatch(
+            "workflow_run", run_event(correlation, "success"), delivery_id="run-1"
+        )
+        assert done.status == "done", done.runs
+        await app.dispatch("workflow_run", run_event(correlation, "success"), delivery_id="run-2")
+
+    release_path = draft.path
+    deletes = [r for r in app.writes() if r.method == "DELETE"]
+    assert [r.path.rsplit("/", 2)[-2] for r in deletes] == ["assets"]
+    uploads = [r for r in app.writes() if r.path.endswith("/assets") and r.method == "POST"]
+    assert [(r.query, r.headers["content-type"]) for r in uploads] == [
+        ("name=dist.zip", "application/zip")
+    ]
+    assert uploads[0].path == f"/api/uploads{release_path}/assets"
+    assert app.writes().index(deletes[0]) < app.writes().index(uploads[0])
+    [published] = patches(app)[1:]
+    assert published.path == release_path
+    assert published.body["draft"] is False
+    assert "ghapp-release" not in published.body["body"]
+    assert "- Add search (#" in published.body["body"]
+    assert posts(app, RELEASES) == []
+
+
+@pytest.mark.vcr
+async def test_unpacked_artifacts_get_their_own_content_types(
+    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime]
+) -> None:
+    configure(fake_github, BUILD_SECTION + "  unpack-artifacts: true\n")
+    files = {"app-1.0.0.tar.gz": b"tgz", "checksums.json": b"{}", "bin/app": b"elf"}
+    finished_run(fake_github, {"dist": zip_of(files)})
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release 1.0.0")
+        correlation = dispatched(app)["client_payload"]["correlation_id"]
+        await app.dispatch("workflow_run", run_event(correlation, "success"), delivery_id="run-1")
+    uploads = [r for r in app.writes() if r.path.endswith("/assets") and r.method == "POST"]
+    assert sorted((r.query, r.headers["content-type"]) for r in uploads) == [
+        ("name=app", "application/octet-stream"),
+        ("name=app-1.0.0.tar.gz", "application/gzip"),
+        ("name=checksums.json", "application/json"),
+    ]
+    assert patches(app)[-1].body["draft"] is False
+
+
+@pytest.mark.vcr
+async def test_failed_build_leaves_the_draft_and_says_why(
+    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime]
+) -> None:
+    configure(fake_github, BUILD_SECTION)
+    finished_run(fake_github, {"dist": zip_of({"app": b"x"})})
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release 1.0.0")
+        correlation = dispatched(app)["client_payload"]["correlation_id"]
+        await app.dispatch("workflow_run", run_event(correlation, "failure"), delivery_id="run-1")
+        # A later success of the same (failed) request does not publish it.
+        await app.dispatch("workflow_run", run_event(correlation, "success"), delivery_id="run-2")
+    [failed] = patches(app)
+    assert "draft" not in failed.body
+    body = failed.body["body"]
+    assert body.startswith("> [!WARNING]\n> **Not published: the build failed.**")
+    assert "ended with `failure`" in body
+    assert "`@ghapp-test release 1.0.0`" in body
+    assert not [r for r in app.writes() if r.path.endswith("/assets")]
+
+
+@pytest.mark.vcr
+async def test_builds_that_never_report_back_time_out(
+    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime]
+) -> None:
+    configure(fake_github, BUILD_SECTION + "  build-timeout-minutes: 30\n")
+    async with release_app(tmp_path, fake_github) as app:
+        installed = installation_event("created", repositories=[REPO])
+        await app.dispatch("installation", installed, delivery_id="install")
+        await run_command(app, "release 1.0.0")
+        scheduler = app.runtime.scheduler
+        frozen_clock[0] = T0 + timedelta(minutes=20)
+        await scheduler.tick(now=T0.timestamp())
+        await app.idle()
+        assert patches(app) == []  # within the deadline: untouched
+        frozen_clock[0] = T0 + timedelta(minutes=90)
+        await scheduler.tick(now=(T0 + timedelta(hours=1)).timestamp())
+        await app.idle()
+        await scheduler.tick(now=(T0 + timedelta(hours=2)).timestamp())
+        await app.idle()
+    [expired] = patches(app)  # marked once, not every hour
+    body = expired.body["body"]
+    assert body.startswith("> [!WARNING]\n> **Not published: the build timed out.**")
+    assert "within 30 minutes of dispatching `build-release`" in body
+    assert '"state":"timed_out"' in body
+
+
+# -- announcements --------------------------------------------------------------------------
+
+
+@pytest.mark.vcr
+async def test_released_comments_once_per_pull_and_issue_and_milestone_closed(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    configure(fake_github, "release-publish:\n  comment-on-released: true\n")
+    old_release(fake_github, "v1.0.0")
+    issue = fake_github.add_issue(REPO, "Crash on start").number
+    fix = merged(fake_github, "Fix crash", body=f"Fixes #{issue}")
+    also = merged(fake_github, "Also fix crash", body=f"closes #{issue}")
+    milestone = fake_github.add_milestone(REPO, "v1.0.1").number
+    fake_github.add_milestone(REPO, "v1.1.0")
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release patch")
+        await run_command(app, "release 1.0.1", comment_id=7002)  # exists: no new comments
+    comments = [r for r in app.writes() if r.path.endswith("/comments")]
+    assert sorted(int(r.path.split("/")[-2]) for r in comments) == sorted([issue, fix, also])
+    url = comments[0].body["body"].split("](", 1)[1].rstrip(")")
+    assert {r.body["body"] for r in comments} == {f"🎉 Released in [v1.0.1]({url})"}
+    closed = [r for r in app.writes() if "/milestones/" in r.path]
+    assert [(r.path, r.body) for r in closed] == [
+        (f"/repos/{REPO}/milestones/{milestone}", {"state": "closed"})
+    ]
+
+
+# -- DRY_RUN --------------------------------------------------------------------------------
+
+
+@pytest.mark.vcr
+async def test_dry_run_creates_nothing(
+    tmp_path: Path, fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    configure(fake_github, "release-publish:\n  comment-on-released: true\n")
+    merged(fake_github, "Fix crash", labels=["bug"])
+    fake_github.add_tag(REPO, "v1.0.0")
+    caplog.set_level(logging.INFO, logger="ghapp")
+    async with release_app(tmp_path, fake_github, env={"DRY_RUN": "1"}) as app:
+        delivery = await app.dispatch("push", tag_push("v1.0.0"), delivery_id="push-1")
+        reply = await run_command(app, "release 1.0.0")
+    assert delivery.status == "done", delivery.runs
+    assert reply == "Dry run: v1.0.0 would be created; nothing was sent to GitHub."
+    assert app.writes() == []
+    not_sent = [str(getattr(r, "body", "")) for r in caplog.records if "not sent" in r.msg]
+    assert any(f"POST /repos/{REPO}/releases " in line for line in not_sent), not_sent
+
+
+# -- through mention-reply ------------------------------------------------------------------
+
+
+@pytest.mark.vcr
+async def test_release_through_mention_reply_needs_maintain(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    from ghapp.skills.mention_reply import skill as mention_reply
+
+    fake_github.set_permission(REPO, "mona", "maintain")
+    fake_github.set_permission(REPO, "hubot", "write")
+    issue = fake_github.add_issue(REPO, "Ship 1.0").number
+
+    def comment(login: str, text: str, comment_id: int) -> dict[str, Any]:
+        body = f"@ghapp-test {text}"
+        return on_main(
+            issue_comment_created(body, login=login, issue_number=issue, comment_id=comment_id)
+        )
+
+    app = SkillTestApp(tmp_path, github_app=fake_github.app, skills=[mention_reply, skill])
+    async with app:
+        await app.dispatch(
+            "issue_comment", comment("hubot", "release 1.0.0", 8001), delivery_id="c-1"
+        )
+        await app.dispatch(
+            "issue_comment", comment("mona", "release 1.0.0", 8002), delivery_id="c-2"
+        )
+    [created] = posts(app, RELEASES)
+    assert created.body["tag_name"] == "v1.0.0"
+    assert created.headers["x-github-delivery"] == "c-2"
+    refused, released = [
+        r.body["body"] for r in posts(app, f"/repos/{REPO}/issues/{issue}/comments")
+    ]
+    assert refused.startswith("Sorry @hubot, `release` needs") and "maintain" in refused
+    assert "Released [v1.0.0](" in released

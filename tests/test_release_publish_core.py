@@ -1,0 +1,223 @@
+"""release-publish's pure decisions around the handlers: command arguments, which release
+is previous, which draft is reused, the build marker and notices, linked issues, assets."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from semver import Version
+
+from ghapp.skills.release_publish.artifacts import ArtifactError, asset_files, content_type_for
+from ghapp.skills.release_publish.handlers import (
+    ReleaseArgs,
+    UsageError,
+    parse_release_args,
+)
+from ghapp.skills.release_publish.releases import (
+    BuildMarker,
+    ReleaseInfo,
+    announced_numbers,
+    build_ended,
+    closing_references,
+    correlation_id,
+    correlation_in,
+    draft_to_reuse,
+    latest_release,
+    maintained_draft,
+    published_body,
+    split_marker,
+    timed_out,
+    with_marker,
+)
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def release(
+    id: int,
+    tag: str,
+    *,
+    draft: bool = False,
+    body: str = "",
+    created: datetime = T0,
+) -> ReleaseInfo:
+    return ReleaseInfo(
+        id=id,
+        tag=tag,
+        name=tag,
+        body=body,
+        draft=draft,
+        prerelease=False,
+        created_at=created,
+        published_at=None if draft else created,
+        html_url=f"https://github.com/o/r/releases/tag/{tag}",
+        upload_url=f"https://uploads.github.com/repos/o/r/releases/{id}/assets{{?name,label}}",
+    )
+
+
+MARKER = BuildMarker("ghapp-build-0123456789ab", T0, "pending", (3, 7))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("1.2.3",), ReleaseArgs("1.2.3", False, False)),
+        (("minor", "--draft"), ReleaseArgs("minor", True, False)),
+        (("--prerelease", "2.0.0-rc.1"), ReleaseArgs("2.0.0-rc.1", False, True)),
+        (("patch", "--DRAFT", "--prerelease"), ReleaseArgs("patch", True, True)),
+    ],
+)
+def test_release_arguments(args: tuple[str, ...], expected: ReleaseArgs) -> None:
+    assert parse_release_args(args) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "name one version"),
+        (("1.0.0", "2.0.0"), "name one version"),
+        (("1.0.0", "--force"), "unknown option --force"),
+    ],
+)
+def test_release_arguments_refused(args: tuple[str, ...], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_release_args(args)
+
+
+def test_latest_release_is_the_highest_version_not_the_newest() -> None:
+    releases = [
+        release(1, "v1.4.1", created=T0 + timedelta(days=2)),  # a hotfix published last
+        release(2, "v2.0.0", created=T0 + timedelta(days=1)),
+        release(3, "v3.0.0", draft=True),
+        release(4, "nightly"),
+    ]
+    found = latest_release(releases, "v$RESOLVED_VERSION")
+    assert found is not None and found[1].id == 2
+    below = latest_release(releases, "v$RESOLVED_VERSION", below=Version(2, 0, 0))
+    assert below is not None and below[1].id == 1
+    assert latest_release([release(5, "nightly")], "v$RESOLVED_VERSION") is None
+
+
+def test_a_plain_version_tag_counts_after_the_template_changed() -> None:
+    found = latest_release([release(1, "1.2.0")], "release-$RESOLVED_VERSION")
+    assert found is not None and found[0] == Version(1, 2, 0)
+
+
+def test_draft_reuse_prefers_the_tag_then_the_maintained_draft() -> None:
+    building = release(1, "v2.0.0", draft=True, body=with_marker("notes", MARKER))
+    kept = release(2, "v1.2.4", draft=True, created=T0 + timedelta(hours=1))
+    older = release(3, "v1.2.3", draft=True)
+    releases = [building, kept, older]
+    assert maintained_draft(releases) == kept
+    assert draft_to_reuse(releases, "v2.0.0") == building
+    assert draft_to_reuse(releases, "v1.3.0") == kept
+    assert draft_to_reuse([building], "v1.3.0") is None
+
+
+def test_marker_round_trips_and_is_invisible_text() -> None:
+    body = with_marker("## What's changed\n\n- A (#3) @mona", MARKER)
+    assert body.startswith("## What's changed")
+    assert body.endswith("-->")
+    text, marker = split_marker(body)
+    assert marker == MARKER
+    assert text == "## What's changed\n\n- A (#3) @mona"
+    assert split_marker("no marker") == ("no marker", None)
+    assert split_marker("<!-- ghapp-release {broken -->")[1] is None
+
+
+def test_a_failed_build_puts_the_reason_on_top_and_keeps_the_marker() -> None:
+    body = with_marker("notes", MARKER)
+    failed = build_ended(body, "failed", "**Not published.**\nTry again.")
+    assert failed.startswith("> [!WARNING]\n> **Not published.**\n> Try again.\n\nnotes")
+    marker = split_marker(failed)[1]
+    assert marker is not None and marker.state == "failed"
+    # A second notice replaces the first rather than stacking up.
+    again = build_ended(failed, "timed_out", "Timed out.")
+    assert again.count("[!WARNING]") == 1 and "Timed out." in again
+    assert published_body(again) == "notes"
+
+
+@pytest.mark.parametrize(
+    ("state", "minutes_later", "expected"),
+    [
+        ("pending", 59, False),
+        ("pending", 61, True),
+        ("failed", 600, False),
+        ("timed_out", 600, False),
+    ],
+)
+def test_build_timeout(state: str, minutes_later: int, expected: bool) -> None:
+    marker = BuildMarker("ghapp-build-0123456789ab", T0, state)  # type: ignore[arg-type]
+    assert timed_out(marker, T0 + timedelta(minutes=minutes_later), 60) is expected
+
+
+def test_correlation_ids_are_stable_per_request_and_found_in_run_titles() -> None:
+    first = correlation_id("o/r", "v1.0.0", "comment:5")
+    assert first == correlation_id("o/r", "v1.0.0", "comment:5")
+    assert first != correlation_id("o/r", "v1.0.0", "comment:6")
+    assert correlation_in(f"Build v1.0.0 {first}") == first
+    assert correlation_in("Build v1.0.0") is None
+    assert correlation_in(None) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Fixes #12", [12]),
+        ("closes #3, resolves: #4 and fixed #3", [3, 4]),
+        ("Refs #9; see issue #10", []),
+        ("prefix#5 fixes#6", []),
+        (None, []),
+    ],
+)
+def test_closing_references(body: str | None, expected: list[int]) -> None:
+    assert closing_references(body) == expected
+
+
+def test_announced_numbers_are_pulls_and_the_issues_they_close() -> None:
+    assert announced_numbers([(5, "Fixes #2"), (3, None), (4, "closes #2")]) == (2, 3, 4, 5)
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("app.zip", "application/zip"),
+        ("app-1.0.tar.gz", "application/gzip"),
+        ("app.whl", "application/octet-stream"),
+        ("README.txt", "text/plain"),
+        ("checksums.json", "application/json"),
+        ("no-extension", "application/octet-stream"),
+    ],
+)
+def test_content_types(name: str, content_type: str) -> None:
+    assert content_type_for(name) == content_type
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_artifacts_attach_as_zips_or_unpacked() -> None:
+    archive = zip_of({"dist/app.tar.gz": b"tgz", "linux/app": b"l", "mac/app": b"m"})
+    [whole] = asset_files("dist", archive, unpack=False)
+    assert (whole.name, whole.content_type, whole.data) == ("dist.zip", "application/zip", archive)
+    unpacked = asset_files("dist", archive, unpack=True)
+    assert [(f.name, f.content_type, f.data) for f in unpacked] == [
+        ("app.tar.gz", "application/gzip", b"tgz"),
+        ("app", "application/octet-stream", b"l"),
+        ("mac-app", "application/octet-stream", b"m"),
+    ]
+
+
+def test_unusable_artifacts_are_refused_with_a_reason() -> None:
+    with pytest.raises(ArtifactError, match="not a zip"):
+        asset_files("dist", b"plain bytes", unpack=True)
+    with pytest.raises(ArtifactError, match="empty"):
+        asset_files("dist", zip_of({}), unpack=True)
