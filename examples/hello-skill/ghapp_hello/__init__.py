@@ -24,11 +24,32 @@ skill = Skill(
 async def greet(ctx: Context) -> None:
     if ctx.sender_is_bot:
         return
-    state = await ctx.begin_effect(f"greet:{ctx.issue_number}")
+    key = f"greet:{ctx.issue_number}"
+    state = await ctx.begin_effect(key)
     if state == "done":
         return
-    await ctx.reply(f"{ctx.options.greeting} @{ctx.sender['login']}!")
-    await ctx.finish_effect(f"greet:{ctx.issue_number}")
+    greeting = f"{ctx.options.greeting} @{ctx.sender['login']}!"
+    # "retry": an earlier attempt began and never finished. It may have crashed after
+    # posting, so look on GitHub before greeting a second time.
+    if state != "retry" or not await already_greeted(ctx, greeting):
+        await ctx.reply(greeting)
+    await ctx.finish_effect(key)
+
+
+async def already_greeted(ctx: Context, greeting: str) -> bool:
+    """Whether this App's bot has posted `greeting` on the issue."""
+    repo = ctx.require_repo()
+    bot = f"{ctx.app.slug}[bot]".lower()
+    async for comment in ctx.github.rest.paginate(
+        ctx.github.rest.issues.async_list_comments,
+        owner=repo.owner,
+        repo=repo.name,
+        issue_number=ctx.issue_number or 0,
+        per_page=100,
+    ):
+        if comment.user and comment.user.login.lower() == bot and comment.body == greeting:
+            return True
+    return False
 
 
 @skill.command(
