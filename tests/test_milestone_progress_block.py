@@ -282,3 +282,48 @@ def test_option_rejects(raw: dict[str, object]) -> None:
 )
 def test_option_accepts(raw: dict[str, object]) -> None:
     assert MilestoneOptions.model_validate(raw).model_dump(include=set(raw)) == raw
+
+
+# --- on track / behind schedule --------------------------------------------------------
+
+
+def started(open_: int, closed: int, days_ago: int, due_in: int) -> MilestoneCounts:
+    """A milestone created `days_ago` days before TODAY, due `due_in` days after it."""
+    return MilestoneCounts(
+        open=open_,
+        closed=closed,
+        due_on=due(due_in),
+        state="open",
+        created_at=at(TODAY - timedelta(days=days_ago), hour=18),
+    )
+
+
+@pytest.mark.parametrize(
+    ("c", "status"),
+    [
+        # 10 days in all, 5 gone: half closed is exactly on track, less is behind.
+        pytest.param(started(5, 5, 5, 5), "due in 5 days, on track", id="half-at-half"),
+        pytest.param(started(6, 4, 5, 5), "due in 5 days, behind schedule", id="40%-at-half"),
+        pytest.param(started(1, 2, 5, 5), "due in 5 days, on track", id="ahead"),
+        # Created today: nothing is due yet, even with nothing closed.
+        pytest.param(started(3, 0, 0, 7), "due in 7 days, on track", id="day-one"),
+        # The due day: everything should be closed by now.
+        pytest.param(started(1, 9, 10, 0), "due today, behind schedule", id="today-open"),
+        pytest.param(started(1, 1, 1, 1), "due in 1 day, on track", id="tomorrow-half"),
+        # Nothing to measure: no items, or created on its due day, or overdue.
+        pytest.param(started(0, 0, 5, 5), "due in 5 days", id="empty"),
+        pytest.param(started(1, 0, 0, 0), "due today", id="no-span"),
+        pytest.param(started(1, 0, 10, -2), "overdue by 2 days", id="overdue"),
+        pytest.param(started(0, 3, 10, 2), "complete", id="complete"),
+    ],
+)
+def test_pace_against_the_days_gone_since_creation(c: MilestoneCounts, status: str) -> None:
+    assert render_progress(c, today=TODAY).splitlines()[3].endswith(f"% · {status}")
+
+
+def test_pace_needs_the_creation_date() -> None:
+    assert (
+        render_progress(counts(6, 4, due(5)), today=TODAY)
+        .splitlines()[3]
+        .endswith("· due in 5 days")
+    )

@@ -1,14 +1,15 @@
 """milestone-progress end to end: deliveries in, GitHub requests out (recorded cassettes).
 
 Milestones here have no due date, so the blocks (and the recorded PATCH bodies) do not
-depend on the day the tests run; due-date wording is covered by the table tests.
+depend on the day the tests run; due-date wording is covered by the table tests, and
+one test without a cassette checks that the skill measures the pace from GitHub's dates.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,23 @@ async def test_issue_closed_writes_block_keeping_user_text(
     # The user's text (CRLF, markdown, a marker-like code span) is kept byte for byte.
     assert patch.body == {"description": USER_TEXT + "\r\n" + crlf(block(1, 1))}
     assert "**Progress: 1/2 closed (50%)**" in patch.body["description"]
+
+
+@pytest.mark.parametrize(("closed", "pace"), [(2, "on track"), (1, "behind schedule")])
+async def test_pace_is_measured_from_the_milestones_creation(
+    app: SkillTestApp, fake_github: FakeGitHub, closed: int, pace: str
+) -> None:
+    # No cassette: the block names today's distance to the due date, so it is checked
+    # against the fake GitHub directly. Created 10 days ago, due in 10: half the time gone.
+    now = datetime.now(UTC)
+    ms = fake_github.add_milestone(REPO, "v1.0", due_on=now + timedelta(days=10))
+    ms.created_at = now - timedelta(days=10)
+    first, *_ = with_issues(fake_github, ms.number, open_=4 - closed, closed=closed)
+
+    await app.dispatch("issues", item_event("reopened", first, ms.number))
+
+    [patch] = patches(app)
+    assert f"% · due in 10 days, {pace}\n" in patch.body["description"]
 
 
 @pytest.mark.vcr

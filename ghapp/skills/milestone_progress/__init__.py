@@ -189,6 +189,7 @@ async def refresh(ctx: Context) -> None:
             closed=milestone.closed_issues,
             due_on=milestone.due_on,
             state=milestone.state,
+            created_at=milestone.created_at,
         )
         update = plan_update(
             milestone.description,

@@ -10,7 +10,7 @@ already uses `\\r\\n`)::
     <!-- ghapp:milestone-progress:start -->
     **Progress: 7/10 closed (70%)**
 
-    `[██████████████░░░░░░]` 70% · due in 5 days
+    `[██████████████░░░░░░]` 70% · due in 5 days, on track
     <!-- ghapp:milestone-progress:end -->
 
 The bar sits in a code span so that GitHub renders it in a monospace font (cells line
@@ -52,6 +52,7 @@ class MilestoneCounts:
     closed: int
     due_on: datetime | None
     state: str
+    created_at: datetime | None = None  # the start of the schedule "on track" measures
 
     @property
     def total(self) -> int:
@@ -92,11 +93,27 @@ def due_status(counts: MilestoneCounts, *, today: date) -> str:
         return "no due date"
     due = _utc_date(counts.due_on)
     days = (due - today).days
-    if days == 0:
-        return "due today"
-    if days > 0:
-        return f"due in {days} {_days(days)}"
-    return f"overdue by {-days} {_days(-days)}"
+    if days < 0:
+        return f"overdue by {-days} {_days(-days)}"
+    when = "due today" if days == 0 else f"due in {days} {_days(days)}"
+    pace = schedule(counts, today=today)
+    return when if pace is None else f"{when}, {pace}"
+
+
+def schedule(counts: MilestoneCounts, *, today: date) -> str | None:
+    """The pace of an open milestone not yet overdue: "on track" while its closed share
+    is at least the share of days gone from its creation to its due day, else "behind
+    schedule". None when there is nothing to measure (no dates, no items, no days between).
+    """
+    if counts.due_on is None or counts.created_at is None or counts.total == 0:
+        return None
+    start, due = _utc_date(counts.created_at), _utc_date(counts.due_on)
+    span = (due - start).days
+    if span <= 0 or today > due:
+        return None
+    gone = min(max((today - start).days, 0), span)
+    # closed / total >= gone / span, in integers (no rounding at the boundary).
+    return "on track" if counts.closed * span >= gone * counts.total else "behind schedule"
 
 
 def render_progress(
