@@ -39,6 +39,7 @@ from githubkit.exception import (
 )
 from githubkit.retry import RetryOption
 from githubkit.throttling import BaseThrottler
+from redis.exceptions import RedisError
 
 from ghapp.metrics import Metrics
 
@@ -85,7 +86,8 @@ class RetryLater(Exception):
 
 
 class GitHubUnavailable(Exception):
-    """GitHub failed in a way worth retrying the whole delivery later (5xx, timeout)."""
+    """GitHub (or the Redis ghapp reaches it through) failed in a way worth retrying the
+    whole delivery later (5xx, timeout, connection lost)."""
 
 
 def is_write(method: str) -> bool:
@@ -272,8 +274,17 @@ def classify_failure(exc: BaseException) -> Exception | None:
         return GitHubUnavailable(f"GitHub answered {exc.response.status_code}")
     if isinstance(exc, RequestTimeout):
         return GitHubUnavailable("GitHub did not answer in time")
-    if isinstance(exc, RequestError) and not isinstance(exc, RequestFailed):
-        return GitHubUnavailable(f"could not reach GitHub ({type(exc.exc).__name__})")
+    inner = exc.exc if isinstance(exc, RequestError) else None
+    if isinstance(inner, GitHubException):
+        # Minting a token inside githubkit's auth flow failed (rate limit, 5xx, ...).
+        return classify_failure(inner)
+    if isinstance(inner, httpx.RequestError | OSError):
+        return GitHubUnavailable(f"could not reach GitHub ({type(inner).__name__})")
+    # Redis (the shared token cache, locks, pacing) failing heals by waiting, too.
+    if isinstance(inner, RedisError) or isinstance(exc, RedisError):
+        return GitHubUnavailable(f"Redis unavailable ({type(inner or exc).__name__})")
+    # githubkit wraps whatever the HTTP stack raised in RequestError; anything else (a
+    # bug, a test cassette without such a request) will not heal by waiting.
     return None
 
 

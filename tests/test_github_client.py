@@ -10,9 +10,17 @@ from datetime import timedelta
 import httpx
 import pytest
 from githubkit.cache import MemCacheStrategy
-from githubkit.exception import RequestFailed
+from githubkit.exception import RequestError, RequestFailed, RequestTimeout
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ghapp.github import GitHubClients, RetryLater, RetryPolicy, WritePacer, classify_failure
+from ghapp.github import (
+    GitHubClients,
+    GitHubUnavailable,
+    RetryLater,
+    RetryPolicy,
+    WritePacer,
+    classify_failure,
+)
 from ghapp.testing import PrefixedApp, test_key_pair
 from tests.support.fake_github import FakeGitHub, Fault
 
@@ -145,8 +153,6 @@ async def test_writes_are_paced_per_installation_not_across() -> None:
 def test_retry_policy_table() -> None:
     policy = RetryPolicy(backoff=1.0)
     request = httpx.Request("POST", "https://api.github.com/x")
-    from githubkit.exception import RequestTimeout
-
     timeout = RequestTimeout(httpx.ReadTimeout("slow", request=request))
     assert not policy(timeout, 0).do_retry  # a write that timed out may have happened
     get_timeout = RequestTimeout(
@@ -154,3 +160,19 @@ def test_retry_policy_table() -> None:
     )
     assert policy(get_timeout, 0).do_retry
     assert not policy(get_timeout, 3).do_retry
+
+
+def test_only_network_failures_count_as_github_unreachable() -> None:
+    request = httpx.Request("GET", "https://api.github.com/x")
+    for network in (httpx.ConnectError("refused", request=request), ConnectionResetError()):
+        assert isinstance(classify_failure(RequestError(network)), GitHubUnavailable)
+    # Anything else githubkit wraps (a bug, a cassette without this request) is final:
+    # retrying the delivery for minutes would not change it.
+    assert classify_failure(RequestError(ValueError("no such request recorded"))) is None
+    # The token request inside githubkit's auth flow failing is judged as itself.
+    minting = httpx.Request("POST", "https://api.github.com/app/installations/1/access_tokens")
+    busy = RequestError(RequestTimeout(httpx.ReadTimeout("slow", request=minting)))
+    assert isinstance(classify_failure(busy), GitHubUnavailable)
+    # Redis behind the token cache, or behind a lock a skill holds, heals by waiting too.
+    for redis_down in (RequestError(RedisConnectionError("gone")), RedisConnectionError("gone")):
+        assert isinstance(classify_failure(redis_down), GitHubUnavailable)
