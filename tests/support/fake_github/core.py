@@ -569,7 +569,8 @@ class FakeGitHub:
             self._user(author_login)
         parents = [repo.commits[-1].sha] if repo.commits else []
         commit = Commit(
-            sha=sha or fake_sha(f"{full_name}:{len(repo.commits)}:{message}:{next_id()}"),
+            # Deterministic within a test: recorded requests may carry a commit sha.
+            sha=sha or fake_sha(f"{full_name}:{len(repo.commits)}:{message}"),
             message=message,
             author_name=author_name or author_login or "Someone",
             author_email=f"{author_login or 'someone'}@users.noreply.example",
