@@ -37,27 +37,38 @@ async def test_example_skill_greets_once_even_when_redelivered(
     assert comments[0].headers["x-github-delivery"] == "d-1"
 
 
-def greetings(app: SkillTestApp, repo: str, number: int) -> list[object]:
-    return [r.body for r in app.writes() if r.path == f"/repos/{repo}/issues/{number}/comments"]
+REPO = "octo-org/hello"
+
+
+def greetings(app: SkillTestApp, number: int) -> list[object]:
+    return [r.body for r in app.writes() if r.path == f"/repos/{REPO}/issues/{number}/comments"]
+
+
+async def issue_after_a_crash(
+    app: SkillTestApp, fake: FakeGitHub, comments: list[tuple[str, str]]
+) -> tuple[int, dict[str, object]]:
+    """An issue whose greeting an earlier attempt began and never finished (it crashed,
+    maybe after posting), with `comments` (body, author) on it; its `issues.opened`."""
+    n = fake.add_issue(REPO, "Broken", user="mona").number
+    assert await app.runtime.effects.begin(f"hello:{REPO}:greet:{n}", "crashed") == "new"
+    for body, user in comments:
+        fake.add_comment(REPO, n, body, user=user)
+    return n, issues_event("opened", number=n, login="mona", repo=REPO)
 
 
 @pytest.mark.vcr
 async def test_example_skill_after_a_crash_finds_its_greeting_already_posted(
     skill_app: SkillTestApp, fake_github: FakeGitHub
 ) -> None:
-    repo = "octo-org/hello"
-    issue = fake_github.add_issue(repo, "Broken", user="mona")
-    n = issue.number
-    # An earlier attempt began the effect and posted, then crashed before finishing it.
-    key = f"hello:{repo}:greet:{n}"
-    assert await skill_app.runtime.effects.begin(key, "crashed") == "new"
-    fake_github.add_comment(repo, n, "Hello @mona!", user="mona")  # not the bot's
-    fake_github.add_comment(repo, n, "Hello @mona!", user="ghapp-test[bot]")
-    payload = issues_event("opened", number=n, login="mona", repo=repo)
+    n, payload = await issue_after_a_crash(
+        skill_app,
+        fake_github,
+        [("Hello @mona!", "mona"), ("Hello @mona!", "ghapp-test[bot]")],  # the second is ours
+    )
     delivery = await skill_app.dispatch("issues", payload, delivery_id="retry-1")
     assert {r.skill: r.outcome for r in delivery.runs}["hello"] == "ok"
-    assert greetings(skill_app, repo, n) == []
-    listed = [r for r in skill_app.requests if r.path == f"/repos/{repo}/issues/{n}/comments"]
+    assert greetings(skill_app, n) == []
+    listed = [r for r in skill_app.requests if r.path == f"/repos/{REPO}/issues/{n}/comments"]
     assert [r.method for r in listed] == ["GET"]
     # Finished now: a redelivery neither looks nor posts.
     await skill_app.dispatch("issues", payload, delivery_id="retry-2")
@@ -68,13 +79,9 @@ async def test_example_skill_after_a_crash_finds_its_greeting_already_posted(
 async def test_example_skill_after_a_crash_greets_when_nothing_was_posted(
     skill_app: SkillTestApp, fake_github: FakeGitHub
 ) -> None:
-    repo = "octo-org/hello"
-    issue = fake_github.add_issue(repo, "Broken", user="mona")
-    n = issue.number
-    await skill_app.runtime.effects.begin(f"hello:{repo}:greet:{n}", "crashed")
     # The bot's other words, and someone quoting the greeting, do not count.
-    fake_github.add_comment(repo, n, "Hello @octocat!", user="ghapp-test[bot]")
-    fake_github.add_comment(repo, n, "Hello @mona!", user="mona")
-    payload = issues_event("opened", number=n, login="mona", repo=repo)
+    n, payload = await issue_after_a_crash(
+        skill_app, fake_github, [("Hello @octocat!", "ghapp-test[bot]"), ("Hello @mona!", "mona")]
+    )
     await skill_app.dispatch("issues", payload, delivery_id="retry-3")
-    assert greetings(skill_app, repo, n) == [{"body": "Hello @mona!"}]
+    assert greetings(skill_app, n) == [{"body": "Hello @mona!"}]
