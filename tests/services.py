@@ -97,17 +97,17 @@ async def redis_space_fixture(redis_url: str) -> AsyncIterator[RedisSpace]:
     yield space
     client = Redis.from_url(redis_url)
     try:
+        keys = [
+            key
+            for pattern in space.patterns
+            async for key in client.scan_iter(match=pattern, count=500)
+        ]
         # saq marks a swept job as aborting under `saq:abort:<job key>` for 5 s, a name
         # that leaves out the queue: left behind, it would make the next test's job with
         # the same key (tests reuse "d-1") be silently refused by saq's enqueue.
-        job_prefix = f"saq:job:{space.namespace}:"
-        jobs = [key async for key in client.scan_iter(match=f"{job_prefix}*", count=500)]
-        aborts = [b"saq:abort:" + key[len(job_prefix) :] for key in jobs]
-        for start in range(0, len(aborts), 500):
-            await client.delete(*aborts[start : start + 500])
-        for pattern in space.patterns:
-            keys = [key async for key in client.scan_iter(match=pattern, count=500)]
-            for start in range(0, len(keys), 500):
-                await client.delete(*keys[start : start + 500])
+        job_prefix = f"saq:job:{space.namespace}:".encode()
+        keys += [b"saq:abort:" + k[len(job_prefix) :] for k in keys if k.startswith(job_prefix)]
+        for start in range(0, len(keys), 500):
+            await client.delete(*keys[start : start + 500])
     finally:
         await client.aclose()
