@@ -132,7 +132,7 @@ async def test_invalid_section_skips_the_skill_and_push_reports_it(
     fake_github.set_file("octo-org/hello", ".github/ghapp.yml", "greeter:\n  greting: typo\n")
     async with app(tmp_path, fake_github, greeter) as test_app:
         delivery = await test_app.dispatch("issues", issues_event("opened", number=1))
-        # A fixed sha: the recorded check run names it (the fake's own shas vary by run).
+        # A named sha: the recorded check run carries it.
         head = fake_github.add_commit("octo-org/hello", "change config", sha="c0ffee" * 6 + "c0ff")
         push = push_event("refs/heads/main", files_changed=[".github/ghapp.yml"])
         push["after"] = head
