@@ -1,8 +1,9 @@
 """The application factory's parts: builds every service from Settings, once, and wires them.
 
 Nothing is a module global: tests and `ghapp receive` build their own Runtime. With
-`REDIS_URL` the queue, token cache, config cache, locks and pacing come from
-`ghapp.scaleout`; otherwise everything lives in this process.
+`REDIS_URL` the queue, token cache, config cache, locks and pacing come from the
+`ghapp.scaleout` parts handed in (built from Settings when none are given); otherwise
+everything lives in this process.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from ghapp.metrics import Metrics
 from ghapp.queue import Queue
 from ghapp.queue.inline import InlineQueue
 from ghapp.repo_config import MemoryConfigCache, RepoConfigLoader
+from ghapp.scaleout import ScaleOutParts
+from ghapp.scaleout import build as build_scaleout
 from ghapp.scheduler import PeriodicScheduler
 from ghapp.skill import Skill
 from ghapp.store import (
@@ -54,7 +57,13 @@ class RuntimeOptions:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, options: RuntimeOptions | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        options: RuntimeOptions | None = None,
+        *,
+        scaleout: ScaleOutParts | None = None,
+    ) -> None:
         if not settings.configured or settings.app_id is None or settings.private_key is None:
             raise ValueError("Runtime needs a configured App (APP_ID and PRIVATE_KEY)")
         self.settings = settings
@@ -67,7 +76,6 @@ class Runtime:
         self.effects = EffectStore(self.db)
         self.tasks = TaskStore(self.db)
         self.repo_configs = RepoConfigStore(self.db)
-        self.redis: Any = None
 
         skills = (
             {s.name: s for s in options.skills}
@@ -80,16 +88,15 @@ class Runtime:
         locks = local_locks()
         config_cache: Any = MemoryConfigCache()
         self.queue: Queue
-        if settings.redis_url:
-            from ghapp import scaleout
-
-            parts = scaleout.build(settings, self)
-            self.redis = parts.redis
-            cache_strategy = options.cache_strategy or parts.cache_strategy
-            pacer = parts.pacer if settings.pacing else NoPacing()
-            locks = parts.locks
-            config_cache = parts.config_cache
-            self.queue = parts.queue
+        if scaleout is None and settings.redis_url:
+            scaleout = build_scaleout(settings)
+        self.scaleout = scaleout
+        if scaleout is not None:
+            cache_strategy = options.cache_strategy or scaleout.cache_strategy
+            pacer = scaleout.pacer if settings.pacing else NoPacing()
+            locks = scaleout.locks
+            config_cache = scaleout.config_cache
+            self.queue = scaleout.queue(self.deliveries, self.tasks, options.concurrency)
         else:
             self.queue = InlineQueue(self.deliveries, self.tasks, concurrency=options.concurrency)
 
@@ -155,8 +162,8 @@ class Runtime:
         if self._scheduler_task is not None:
             await asyncio.gather(self._scheduler_task, return_exceptions=True)
         await self.clients.close()
-        if self.redis is not None:
-            await self.redis.aclose()
+        if self.scaleout is not None:
+            await self.scaleout.close()
         await self.db.close()
 
     async def queue_depth(self) -> int:
