@@ -102,7 +102,7 @@ class Runtime:
 
         self.clients = GitHubClients(
             app_id=settings.app_id,
-            private_key=settings.private_key,
+            private_key=settings.private_key.get_secret_value(),
             api_url=settings.github_api_url,
             metrics=self.metrics,
             dry_run=settings.dry_run,
@@ -113,7 +113,9 @@ class Runtime:
             timeout=options.github_timeout,
             retry=options.retry or RetryPolicy(),
             client_id=settings.client_id,
-            client_secret=settings.client_secret,
+            client_secret=(
+                settings.client_secret.get_secret_value() if settings.client_secret else None
+            ),
         )
         self.config_loader = RepoConfigLoader(cache=config_cache)
         self.bus = Bus(

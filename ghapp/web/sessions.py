@@ -74,9 +74,11 @@ async def session_keys(request: Request) -> SessionKeys:
     keys: SessionKeys | None = getattr(request.app.state, "settings_session_keys", None)
     if keys is None:
         settings = request.app.state.settings
-        secret = settings.session_secret or await AppValues(
-            request.app.state.runtime.db
-        ).get_or_create("session_secret", new_secret)
+        configured = settings.session_secret
+        secret = configured.get_secret_value() if configured else None
+        secret = secret or await AppValues(request.app.state.runtime.db).get_or_create(
+            "session_secret", new_secret
+        )
         keys = SessionKeys(secret)
         request.app.state.settings_session_keys = keys
     return keys

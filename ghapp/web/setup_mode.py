@@ -38,19 +38,15 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 from githubkit import GitHub, UnauthAuthStrategy
 from githubkit.exception import RequestError, RequestFailed
+from pydantic import SecretStr
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from ghapp.bus import load_skills
-from ghapp.config import (
-    ConfigError,
-    Settings,
-    env_file_value,
-    load_private_key,
-    update_env_file,
-)
+from ghapp.config import ConfigError, Settings, load_private_key
+from ghapp.env_file import env_file_value, update_env_file
 from ghapp.logs import SecretScrubber
 from ghapp.manifest import build_manifest
 from ghapp.runtime import RuntimeOptions
@@ -183,13 +179,14 @@ async def exchange_code(api_url: str, code: str, *, timeout: float = 15.0) -> Ap
 
 def configured_settings(settings: Settings, credentials: AppCredentials) -> Settings:
     """The running settings with the new App's credentials (as `.env` now holds them)."""
-    return dataclasses.replace(
-        settings,
-        app_id=credentials.app_id,
-        private_key=load_private_key(credentials.pem, source="PRIVATE_KEY"),
-        webhook_secrets=(credentials.webhook_secret,),
-        client_id=credentials.client_id,
-        client_secret=credentials.client_secret,
+    return settings.model_copy(
+        update={
+            "app_id": credentials.app_id,
+            "private_key": SecretStr(load_private_key(credentials.pem, source="PRIVATE_KEY")),
+            "webhook_secrets": (SecretStr(credentials.webhook_secret),),
+            "client_id": credentials.client_id,
+            "client_secret": SecretStr(credentials.client_secret),
+        }
     )
 
 

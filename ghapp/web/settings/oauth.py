@@ -51,7 +51,9 @@ async def exchange_code(
                 f"{settings.github_url}/login/oauth/access_token",
                 data={
                     "client_id": settings.client_id or "",
-                    "client_secret": settings.client_secret or "",
+                    "client_secret": (
+                        settings.client_secret.get_secret_value() if settings.client_secret else ""
+                    ),
                     "code": code,
                     "redirect_uri": redirect_uri,
                 },
