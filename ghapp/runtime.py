@@ -15,9 +15,11 @@ from typing import Any
 
 import httpx
 from githubkit.cache import BaseCacheStrategy, MemCacheStrategy
+from pydantic import BaseModel
 
 from ghapp.bus import Bus, load_skills
 from ghapp.config import Settings
+from ghapp.context import RepoRef
 from ghapp.github import GitHubClients, NoPacing, RetryPolicy, WritePacer, local_locks
 from ghapp.metrics import Metrics
 from ghapp.queue import Queue
@@ -29,6 +31,7 @@ from ghapp.scheduler import PeriodicScheduler
 from ghapp.skill import Skill
 from ghapp.store import (
     Database,
+    Delivery,
     DeliveryStore,
     EffectStore,
     InstallationStore,
@@ -36,6 +39,7 @@ from ghapp.store import (
     SwitchStore,
     TaskStore,
 )
+from ghapp.store.database import utcnow
 from ghapp.worker import DeliveryProcessor
 
 log = logging.getLogger("ghapp.runtime")
@@ -170,3 +174,42 @@ class Runtime:
 
     async def queue_depth(self) -> int:
         return await self.queue.depth()
+
+    async def unavailable(self) -> list[str]:
+        """What is down, for /readyz: the database, and Redis when configured."""
+        down = []
+        try:
+            await self.db.ping()
+        except Exception as exc:
+            down.append(f"database: {type(exc).__name__}")
+        try:
+            await self.queue.ping()
+        except Exception as exc:
+            down.append(f"redis: {type(exc).__name__}")
+        return down
+
+    async def render_metrics(self) -> bytes:
+        """The Prometheus text for /metrics, with the queue depth read now."""
+        try:
+            self.metrics.queue_depth.set(await self.queue_depth())
+        except Exception:
+            log.warning("queue depth unavailable for /metrics")
+        return self.metrics.render()
+
+    async def redeliver(self, delivery: Delivery) -> None:
+        """Queue a stored delivery again; the skills that finished it stay done."""
+        await self.deliveries.requeue(delivery.id, utcnow(), delivery.error)
+        await self.queue.enqueue_delivery(delivery.id, delivery.ordering_key)
+
+    async def repository_options(
+        self, installation_id: int, full_name: str
+    ) -> dict[str, tuple[BaseModel, bool] | None]:
+        """Each skill's options in one repository, as a delivery there gets them (None:
+        the skill's section is invalid, so it would do nothing)."""
+        repo = RepoRef.parse(full_name)
+        gh = await self.clients.installation(installation_id)
+        config = await self.bus.load_config(gh, repo)
+        return {
+            name: await self.bus.options_for(skill, config, repo)
+            for name, skill in self.skills.items()
+        }

@@ -26,7 +26,7 @@ from ghapp.logs import SecretScrubber
 from ghapp.runtime import RuntimeOptions
 from ghapp.testing import signature_for
 from ghapp.web.app import create_app
-from ghapp.web.setup_mode import PendingRegistrations
+from ghapp.web.setup.registrations import PendingRegistrations
 from tests.support.fake_github import FakeGitHub, generate_test_key, run_fake_github
 
 with warnings.catch_warnings():  # Starlette's TestClient nags about httpx at import

@@ -8,7 +8,7 @@
 - While the OAuth round trip is under way, a second short-lived signed cookie carries the
   `state` and the local page to return to; it holds nothing secret.
 - The session secret is SESSION_SECRET, else one generated on first run and kept in the
-  database (`AppValues`), so every process and restart agrees on it.
+  database, so every process and restart agrees on it (`SettingsServices.session_secret`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ghapp.config import new_secret
-from ghapp.store.repo_configs import AppValues
-from ghapp.store.sessions import SessionStore, WebSession
+from ghapp.store.sessions import WebSession
+from ghapp.web.services import SettingsServices
 
 SESSION_COOKIE = "ghapp_session"
 OAUTH_COOKIE = "ghapp_oauth"
@@ -69,17 +68,11 @@ class SessionKeys:
             return None  # the session secret changed: the person signs in again
 
 
-async def session_keys(request: Request) -> SessionKeys:
+async def session_keys(request: Request, services: SettingsServices) -> SessionKeys:
     """The keys for this App, resolved once per process."""
     keys: SessionKeys | None = getattr(request.app.state, "settings_session_keys", None)
     if keys is None:
-        settings = request.app.state.settings
-        configured = settings.session_secret
-        secret = configured.get_secret_value() if configured else None
-        secret = secret or await AppValues(request.app.state.runtime.db).get_or_create(
-            "session_secret", new_secret
-        )
-        keys = SessionKeys(secret)
+        keys = SessionKeys(await services.session_secret())
         request.app.state.settings_session_keys = keys
     return keys
 
@@ -148,14 +141,13 @@ def cookie_session_id(keys: SessionKeys, request: Request) -> str | None:
     return value.decode()
 
 
-async def current_viewer(request: Request) -> Viewer | None:
+async def current_viewer(request: Request, services: SettingsServices) -> Viewer | None:
     """The signed-in person, or None (no cookie, a tampered one, an expired session)."""
-    runtime = request.app.state.runtime
-    keys = await session_keys(request)
+    keys = await session_keys(request, services)
     session_id = cookie_session_id(keys, request)
     if session_id is None:
         return None
-    found: WebSession | None = await SessionStore(runtime.db).get(session_id)
+    found: WebSession | None = await services.sessions.get(session_id)
     if found is None:
         return None
     token = keys.unseal(found.sealed_token)
@@ -166,6 +158,7 @@ async def current_viewer(request: Request) -> Viewer | None:
 
 async def start_session(
     request: Request,
+    services: SettingsServices,
     response: Response,
     *,
     login: str,
@@ -174,9 +167,8 @@ async def start_session(
     lifetime: timedelta = SESSION_LIFETIME,
 ) -> None:
     """Sign the person in under a brand-new session id (no fixation), ending any old one."""
-    runtime = request.app.state.runtime
-    keys = await session_keys(request)
-    store = SessionStore(runtime.db)
+    keys = await session_keys(request, services)
+    store = services.sessions
     old = cookie_session_id(keys, request)
     if old is not None:
         await store.delete(old)
@@ -194,12 +186,11 @@ async def start_session(
     set_cookie(request, response, SESSION_COOKIE, signed, int(lifetime.total_seconds()))
 
 
-async def end_session(request: Request, response: Response) -> None:
-    runtime = request.app.state.runtime
-    keys = await session_keys(request)
+async def end_session(request: Request, services: SettingsServices, response: Response) -> None:
+    keys = await session_keys(request, services)
     session_id = cookie_session_id(keys, request)
     if session_id is not None:
-        await SessionStore(runtime.db).delete(session_id)
+        await services.sessions.delete(session_id)
     clear_cookie(request, response, SESSION_COOKIE)
 
 

@@ -10,7 +10,7 @@
   custom and maintain roles).
 
 GitHub failures become two exceptions the page turns into advice: `SignInAgain` (the
-person's token was refused) and `GitHubUnavailable` (GitHub could not answer).
+person's token was refused) and `ghapp.github.GitHubUnavailable` (GitHub could not answer).
 """
 
 from __future__ import annotations
@@ -23,17 +23,14 @@ from typing import Any
 
 from githubkit.exception import GitHubException, RequestFailed
 
-from ghapp.runtime import Runtime
+from ghapp.github import GitHubUnavailable
+from ghapp.web.services import GitHubAccess
 
 log = logging.getLogger("ghapp.web.settings")
 
 
 class SignInAgain(Exception):
     """GitHub refused the person's token (revoked, expired): they must sign in again."""
-
-
-class GitHubUnavailable(Exception):
-    """GitHub could not be reached or answered with an error: try again later."""
 
 
 @dataclass
@@ -72,9 +69,9 @@ def _account_name(account: Any) -> str:
     return str(getattr(account, "login", None) or getattr(account, "slug", None) or "?")
 
 
-async def visible_installations(runtime: Runtime, token: str) -> list[InstallationView]:
+async def visible_installations(github: GitHubAccess, token: str) -> list[InstallationView]:
     """Installations of this App the person can see, in GitHub's order (every page)."""
-    gh = runtime.clients.user(token)
+    gh = github.user(token)
     found: list[InstallationView] = []
     async with as_person():
         async for item in gh.rest.paginate(
@@ -96,18 +93,18 @@ async def visible_installations(runtime: Runtime, token: str) -> list[Installati
 
 
 async def visible_installation(
-    runtime: Runtime, token: str, installation_id: int
+    github: GitHubAccess, token: str, installation_id: int
 ) -> InstallationView | None:
-    for installation in await visible_installations(runtime, token):
+    for installation in await visible_installations(github, token):
         if installation.id == installation_id:
             return installation
     return None
 
 
 async def visible_repositories(
-    runtime: Runtime, token: str, installation_id: int
+    github: GitHubAccess, token: str, installation_id: int
 ) -> list[RepositoryView]:
-    gh = runtime.clients.user(token)
+    gh = github.user(token)
     found: list[RepositoryView] = []
     async with as_person():
         async for repo in gh.rest.paginate(
@@ -127,13 +124,13 @@ async def visible_repositories(
 
 
 async def manages_installation(
-    runtime: Runtime, installation: InstallationView, login: str
+    github: GitHubAccess, installation: InstallationView, login: str
 ) -> bool:
     """The account itself, or an active owner of the organization."""
     if installation.account_type != "Organization":
         return installation.account.lower() == login.lower()
     try:
-        gh = await runtime.clients.installation(installation.id)
+        gh = await github.installation(installation.id)
         membership = (
             await gh.rest.orgs.async_get_membership_for_user(installation.account, login)
         ).parsed_data
@@ -152,11 +149,11 @@ async def manages_installation(
 
 
 async def administers_repository(
-    runtime: Runtime, installation_id: int, full_name: str, login: str
+    github: GitHubAccess, installation_id: int, full_name: str, login: str
 ) -> bool:
     owner, _, name = full_name.partition("/")
     try:
-        gh = await runtime.clients.installation(installation_id)
+        gh = await github.installation(installation_id)
         permission = (
             await gh.rest.repos.async_get_collaborator_permission_level(owner, name, login)
         ).parsed_data
