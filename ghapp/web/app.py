@@ -71,13 +71,13 @@ def settings_services_of(runtime: Runtime) -> SettingsServices:
     return SettingsServices(
         github=runtime.clients,
         skills=runtime.skills,
+        sessions=SessionStore(runtime.db),
         switches=runtime.switches,
         audit=runtime.switches,
         deliveries=runtime.deliveries,
-        sessions=SessionStore(runtime.db),
-        session_secret=session_secret,
         redeliver=runtime.redeliver,
         repository_options=runtime.repository_options,
+        session_secret=session_secret,
     )
 
 

@@ -4,6 +4,7 @@ The app factory (`ghapp.web.app`) builds a `SettingsServices` once an App is con
 and a `SetupServices` for setup mode, and keeps them on the Starlette app. The pages never
 see the runtime, the bus or the queue: they read the stores through the protocols below,
 ask GitHub through `GitHubAccess`, and put a failed delivery back through `redeliver`.
+The sessions store is the one store they use whole: it exists only for them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Protocol
 
 from githubkit import GitHub
@@ -21,7 +21,7 @@ from starlette.requests import Request
 from ghapp.config import Settings
 from ghapp.github import AppInfo
 from ghapp.store.deliveries import Delivery
-from ghapp.store.sessions import WebSession
+from ghapp.store.sessions import SessionStore
 from ghapp.store.switches import SwitchChange
 from ghapp.web.setup.registrations import PendingRegistrations
 
@@ -52,13 +52,7 @@ class Switches(Protocol):
 
     async def switches(self, installation_id: int) -> dict[tuple[str, str], bool]: ...
     async def set(
-        self,
-        installation_id: int,
-        repository: str,
-        skill: str,
-        enabled: bool | None,
-        *,
-        actor: str,
+        self, installation_id: int, repository: str, skill: str, enabled: bool | None, *, actor: str
     ) -> SwitchChange | None: ...
 
 
@@ -77,23 +71,6 @@ class DeliveryLog(Protocol):
     ) -> list[Delivery]: ...
 
 
-class Sessions(Protocol):
-    """Signed-in sessions, kept server-side (`ghapp.web.sessions` holds the cookies)."""
-
-    async def create(
-        self,
-        session_id: str,
-        *,
-        user_login: str,
-        user_id: int,
-        sealed_token: str,
-        csrf_token: str,
-        lifetime: timedelta,
-    ) -> WebSession: ...
-    async def get(self, session_id: str) -> WebSession | None: ...
-    async def delete(self, session_id: str) -> None: ...
-
-
 # Each skill's options for one repository: (options, from its own section), or None when
 # its section is invalid (the skill then does nothing).
 ResolvedOptions = tuple[BaseModel, bool] | None
@@ -108,7 +85,8 @@ class SettingsServices:
     switches: Switches
     audit: AuditLog
     deliveries: DeliveryLog
-    sessions: Sessions
+    # The web's own store: signed-in sessions (`ghapp.web.sessions` holds the cookies).
+    sessions: SessionStore
     # SESSION_SECRET, or the one generated on first run and kept for every process.
     session_secret: Callable[[], Awaitable[str]]
     # Queue a failed delivery again from its stored payload (finished skills stay done).

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -129,16 +130,24 @@ def csrf_ok(viewer: Viewer, form: Any) -> bool:
     return hmac.compare_digest(given.encode(), viewer.csrf_token.encode())
 
 
-def cookie_session_id(keys: SessionKeys, request: Request) -> str | None:
-    """The session id from a validly signed, unexpired cookie; None for anything else."""
-    raw = request.cookies.get(SESSION_COOKIE)
+def _signed_cookie(request: Request, name: str, read: Callable[[str], Any]) -> Any:
+    """`read(value)` of the cookie `name`; None when it is missing, tampered or expired."""
+    raw = request.cookies.get(name)
     if not raw:
         return None
     try:
-        value = keys.cookie_signer.unsign(raw, max_age=int(SESSION_LIFETIME.total_seconds()))
-    except BadSignature:
+        return read(raw)
+    except BadSignature:  # also its subclass SignatureExpired
         return None
-    return value.decode()
+
+
+def cookie_session_id(keys: SessionKeys, request: Request) -> str | None:
+    """The session id from a validly signed, unexpired cookie; None for anything else."""
+    max_age = int(SESSION_LIFETIME.total_seconds())
+    value = _signed_cookie(
+        request, SESSION_COOKIE, lambda raw: keys.cookie_signer.unsign(raw, max_age=max_age)
+    )
+    return None if value is None else value.decode()
 
 
 async def current_viewer(request: Request, services: SettingsServices) -> Viewer | None:
@@ -199,13 +208,10 @@ def pending_sign_in(keys: SessionKeys, state: str, next_path: str) -> str:
 
 
 def read_pending_sign_in(keys: SessionKeys, request: Request) -> dict[str, str] | None:
-    raw = request.cookies.get(OAUTH_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = keys.oauth_serializer.loads(raw, max_age=int(OAUTH_LIFETIME.total_seconds()))
-    except BadSignature:
-        return None
+    max_age = int(OAUTH_LIFETIME.total_seconds())
+    data = _signed_cookie(
+        request, OAUTH_COOKIE, lambda raw: keys.oauth_serializer.loads(raw, max_age=max_age)
+    )
     if not isinstance(data, dict) or not isinstance(data.get("state"), str):
         return None
     return {"state": data["state"], "next": safe_next(data.get("next"))}

@@ -16,7 +16,7 @@ person's token was refused) and `ghapp.github.GitHubUnavailable` (GitHub could n
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -69,27 +69,42 @@ def _account_name(account: Any) -> str:
     return str(getattr(account, "login", None) or getattr(account, "slug", None) or "?")
 
 
+async def _every_page(
+    github: GitHubAccess,
+    token: str,
+    endpoint: Callable[[Any], Any],
+    items: Callable[[Any], list[Any]],
+    **params: Any,
+) -> list[Any]:
+    """Every item of one GitHub list, read with the person's token."""
+    gh = github.user(token)  # held: githubkit's `.rest` keeps only a weak reference
+    async with as_person():
+        return [
+            item
+            async for item in gh.rest.paginate(
+                endpoint(gh.rest), map_func=items, per_page=100, **params
+            )
+        ]
+
+
 async def visible_installations(github: GitHubAccess, token: str) -> list[InstallationView]:
     """Installations of this App the person can see, in GitHub's order (every page)."""
-    gh = github.user(token)
-    found: list[InstallationView] = []
-    async with as_person():
-        async for item in gh.rest.paginate(
-            gh.rest.apps.async_list_installations_for_authenticated_user,
-            map_func=lambda r: r.parsed_data.installations,
-            per_page=100,
-        ):
-            account = item.account
-            found.append(
-                InstallationView(
-                    id=item.id,
-                    account=_account_name(account),
-                    account_type=str(item.target_type or getattr(account, "type", "") or ""),
-                    html_url=getattr(item, "html_url", None),
-                    repository_selection=getattr(item, "repository_selection", None),
-                )
-            )
-    return found
+    found = await _every_page(
+        github,
+        token,
+        lambda rest: rest.apps.async_list_installations_for_authenticated_user,
+        lambda response: response.parsed_data.installations,
+    )
+    return [
+        InstallationView(
+            id=item.id,
+            account=_account_name(item.account),
+            account_type=str(item.target_type or getattr(item.account, "type", "") or ""),
+            html_url=getattr(item, "html_url", None),
+            repository_selection=getattr(item, "repository_selection", None),
+        )
+        for item in found
+    ]
 
 
 async def visible_installation(
@@ -104,23 +119,23 @@ async def visible_installation(
 async def visible_repositories(
     github: GitHubAccess, token: str, installation_id: int
 ) -> list[RepositoryView]:
-    gh = github.user(token)
-    found: list[RepositoryView] = []
-    async with as_person():
-        async for repo in gh.rest.paginate(
-            gh.rest.apps.async_list_installation_repos_for_authenticated_user,
-            map_func=lambda r: r.parsed_data.repositories,
-            installation_id=installation_id,
-            per_page=100,
-        ):
-            found.append(
-                RepositoryView(
-                    full_name=repo.full_name,
-                    private=bool(repo.private),
-                    html_url=getattr(repo, "html_url", None),
-                )
-            )
-    return sorted(found, key=lambda r: r.full_name.lower())
+    """The installation's repositories the person can see, by name."""
+    found = await _every_page(
+        github,
+        token,
+        lambda rest: rest.apps.async_list_installation_repos_for_authenticated_user,
+        lambda response: response.parsed_data.repositories,
+        installation_id=installation_id,
+    )
+    views = [
+        RepositoryView(
+            full_name=repo.full_name,
+            private=bool(repo.private),
+            html_url=getattr(repo, "html_url", None),
+        )
+        for repo in found
+    ]
+    return sorted(views, key=lambda r: r.full_name.lower())
 
 
 async def manages_installation(

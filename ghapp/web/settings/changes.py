@@ -11,6 +11,7 @@ which ingress already knows and would not process twice.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,12 +34,21 @@ from ghapp.web.settings.rendering import forbidden, github_failure, not_configur
 
 log = logging.getLogger("ghapp.web.settings")
 SWITCH_VALUES = {"on": True, "off": False, "inherit": None}
+CANNOT_SEE = "You cannot see this installation."
 
 
-async def _change_guard(
-    request: Request,
-) -> tuple[SettingsServices, Viewer, Any] | Response:
-    """The services, the signed-in person and the form — or the refusal to send."""
+@dataclass
+class ChangeRequest:
+    """A change form from a signed-in person, its CSRF token checked."""
+
+    services: SettingsServices
+    viewer: Viewer
+    form: Any
+    installation_id: int
+
+
+async def _change_request(request: Request) -> ChangeRequest | Response:
+    """The change the form asks for — or the refusal to send."""
     services = settings_services(request)
     if services is None:
         return not_configured(request)
@@ -50,16 +60,25 @@ async def _change_guard(
         return forbidden(
             request, viewer, "The form was missing its security token. Reload and retry."
         )
-    return services, viewer, form
+    return ChangeRequest(services, viewer, form, request.path_params["installation_id"])
+
+
+async def _manages(change: ChangeRequest) -> bool | None:
+    """Whether the person may change the whole installation; None: they cannot see it."""
+    github, viewer = change.services.github, change.viewer
+    installation = await visible_installation(github, viewer.token, change.installation_id)
+    if installation is None:
+        return None
+    return await manages_installation(github, installation, viewer.login)
 
 
 async def set_switch(request: Request) -> Response:
-    guarded = await _change_guard(request)
-    if isinstance(guarded, Response):
-        return guarded
-    services, viewer, form = guarded
+    change = await _change_request(request)
+    if isinstance(change, Response):
+        return change
+    services, viewer, form = change.services, change.viewer, change.form
     github = services.github
-    installation_id: int = request.path_params["installation_id"]
+    installation_id = change.installation_id
     skill = str(form.get("skill", ""))
     value = str(form.get("value", ""))
     repository = str(form.get("repository", ""))
@@ -68,10 +87,9 @@ async def set_switch(request: Request) -> Response:
     if repository == INSTALLATION_WIDE and value == "inherit":
         return problem(request, 400, "Bad request", "Choose on or off.")
     try:
-        installation = await visible_installation(github, viewer.token, installation_id)
-        if installation is None:
-            return forbidden(request, viewer, "You cannot see this installation.")
-        allowed = await manages_installation(github, installation, viewer.login)
+        allowed = await _manages(change)
+        if allowed is None:
+            return forbidden(request, viewer, CANNOT_SEE)
         if repository != INSTALLATION_WIDE:
             repos = await visible_repositories(github, viewer.token, installation_id)
             found = find_repository(repos, repository)
@@ -96,11 +114,11 @@ async def set_switch(request: Request) -> Response:
             extra={"user": viewer.login, "installation": installation_id, "skill": skill},
         )
         return forbidden(request, viewer, f"Only {who} may change this switch.")
-    change = await services.switches.set(
+    saved = await services.switches.set(
         installation_id, repository, skill, SWITCH_VALUES[value], actor=viewer.login
     )
     log.info(
-        "skill switch changed" if change else "skill switch unchanged",
+        "skill switch changed" if saved else "skill switch unchanged",
         extra={
             "user": viewer.login,
             "installation": installation_id,
@@ -109,7 +127,7 @@ async def set_switch(request: Request) -> Response:
             "value": value,
         },
     )
-    query = {"notice": "saved" if change else "unchanged"}
+    query = {"notice": "saved" if saved else "unchanged"}
     if repository:
         query["repo"] = repository
     anchor = f"repo-skill-{skill}" if repository else f"skill-{skill}"
@@ -120,23 +138,20 @@ async def set_switch(request: Request) -> Response:
 
 
 async def redeliver(request: Request) -> Response:
-    guarded = await _change_guard(request)
-    if isinstance(guarded, Response):
-        return guarded
-    services, viewer, _form = guarded
-    github = services.github
-    installation_id: int = request.path_params["installation_id"]
+    change = await _change_request(request)
+    if isinstance(change, Response):
+        return change
+    services, viewer, installation_id = change.services, change.viewer, change.installation_id
     delivery = await services.deliveries.get(request.path_params["delivery_id"])
     if delivery is None or delivery.installation_id != installation_id:
         return problem(request, 404, "Not found", "No such delivery.", viewer=viewer)
     try:
-        installation = await visible_installation(github, viewer.token, installation_id)
-        if installation is None:
-            return forbidden(request, viewer, "You cannot see this installation.")
-        allowed = await manages_installation(github, installation, viewer.login)
+        allowed = await _manages(change)
+        if allowed is None:
+            return forbidden(request, viewer, CANNOT_SEE)
         if not allowed and delivery.repository:
             allowed = await administers_repository(
-                github, installation_id, delivery.repository, viewer.login
+                services.github, installation_id, delivery.repository, viewer.login
             )
     except (SignInAgain, GitHubUnavailable) as exc:
         return await github_failure(request, services, exc)
