@@ -28,7 +28,8 @@ from redis.asyncio import Redis
 
 from ghapp.config import Settings
 from ghapp.github import LockFactory
-from ghapp.queue.redis import RedisQueue, RenewedLock
+from ghapp.queue.redis import RedisQueue
+from ghapp.queue.redis_lock import RenewedLock
 from ghapp.store import DeliveryStore, TaskStore
 
 
