@@ -90,12 +90,12 @@ async def fill_caches(count: int, through_github: bool) -> dict[str, Any]:
     await clients.app_info()  # the App's JWT and GET /app, as after the first delivery
     gc.collect()
     before = c.rss_kib()
-    storage = await clients._storage()
+    storage = await clients.tokens.storage()
     started = time.perf_counter()
 
     async def one(n: int) -> None:
         if not through_github:
-            await storage.aset(clients._token_key(n), f"ghs_{n:036d}", timedelta(minutes=59))
+            await storage.aset(clients.tokens.cache_key(n), f"ghs_{n:036d}", timedelta(minutes=59))
             await loader.cache.set(f"org{n}/repo:.github/ghapp.yml@", f'W/"{n:064x}"', CONFIG_TEXT)
         gh = await clients.installation(n)
         if through_github:

@@ -112,9 +112,8 @@ def cmd_receive(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
-            local = Settings(
-                **{
-                    **settings.__dict__,
+            local = settings.model_copy(
+                update={
                     "database_url": f"sqlite+aiosqlite:///{tmp}/receive.db",
                     "redis_url": None,
                     "dry_run": settings.dry_run or args.dry_run,

@@ -1,9 +1,15 @@
 """Configuration: the environment (and `.env`) read once into one frozen `Settings`.
 
-Names follow Probot's so an existing `.env` works. Every bad value becomes a
-`ConfigError` whose message is one line naming the variable and what is wrong; secret
-values never appear in that message (pydantic's own errors echo inputs, so they are
-rewritten here).
+pydantic-settings reads `.env` and validates every variable; names follow Probot's so an
+existing `.env` works (PRODUCT.md §2). `load_settings` hands the process environment in
+above `.env` (the environment wins, as with Probot) and adds what depends on the
+process rather than on a variable: the App's key found as the single `*.pem` in the
+working directory.
+
+Every bad value becomes a `ConfigError` whose message is one line naming the variable
+and what is wrong. Secrets are `SecretStr`s, so they stay out of reprs, and they never
+appear in those messages: pydantic's own errors echo their input, so only the messages
+written here, which never quote a secret, are shown.
 """
 
 from __future__ import annotations
@@ -11,82 +17,56 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import re
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from dotenv import dotenv_values
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ghapp.db"
-SECRET_NAMES = ("PRIVATE_KEY", "WEBHOOK_SECRET", "GITHUB_CLIENT_SECRET", "SESSION_SECRET")
+WEB_URL_VARIABLES = {
+    "github_api_url": "GITHUB_API_URL",
+    "github_url": "GITHUB_URL",
+    "base_url": "BASE_URL",
+}
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical", "trace", "fatal")
 
 
-class ConfigError(Exception):
-    """A configuration value a person must fix; the message is one line, secret-free."""
+class ConfigError(ValueError):
+    """A configuration value a person must fix; the message is one line naming the
+    variable and what is wrong, and never quotes a secret.
 
+    A ValueError, so that raised inside validation pydantic carries it out whole."""
 
-@dataclass(frozen=True)
-class Settings:
-    app_id: int | None
-    private_key: str | None = field(repr=False)
-    webhook_secrets: tuple[str, ...] = field(repr=False)
-    github_api_url: str
-    github_url: str
-    client_id: str | None
-    client_secret: str | None = field(repr=False)
-    host: str
-    port: int
-    base_url: str | None
-    webhook_path: str
-    database_url: str
-    redis_url: str | None
-    session_secret: str | None = field(repr=False)
-    log_level: str
-    log_format: Literal["json", "pretty"] | None
-    dry_run: bool
-    pacing: bool
-    env_file: Path | None = None
-
-    @property
-    def configured(self) -> bool:
-        """An App is configured; otherwise `ghapp run` serves setup mode."""
-        return self.app_id is not None
-
-    @property
-    def secret_values(self) -> tuple[str, ...]:
-        """Every secret this process knows, for redaction in logs and pages."""
-        values = [*self.webhook_secrets]
-        for value in (self.private_key, self.client_secret, self.session_secret):
-            if value:
-                values.append(value)
-        return tuple(v for v in values if len(v) >= 6)
-
-
-def _fail(name: str, problem: str) -> ConfigError:
-    return ConfigError(f"{name}: {problem}")
-
-
-def _read_env(env_file: Path | None, environ: dict[str, str]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if env_file is not None and env_file.is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    # The process environment wins over `.env`, as with Probot and pydantic-settings.
-    values.update(environ)
-    return {k: v for k, v in values.items() if v != ""}
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}".replace("\n", " "))
+        self.variable = variable
 
 
 def _url(name: str, value: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
     try:
         parts = urlsplit(value)
     except ValueError as exc:
-        raise _fail(name, f"not a URL ({exc})") from None
+        raise ConfigError(name, f"not a URL ({exc})") from None
     if parts.scheme not in schemes or not parts.netloc:
-        raise _fail(name, f"not a URL: expected {'/'.join(schemes)}://HOST…")
+        raise ConfigError(name, f"not a URL: expected {'/'.join(schemes)}://HOST…")
     return value.rstrip("/")
 
 
@@ -95,7 +75,7 @@ def normalize_database_url(value: str) -> str:
     try:
         scheme, rest = value.split("://", 1)
     except ValueError:
-        raise _fail(
+        raise ConfigError(
             "DATABASE_URL", "not a URL: expected sqlite:///FILE or postgresql://…"
         ) from None
     scheme = scheme.lower()
@@ -103,7 +83,7 @@ def normalize_database_url(value: str) -> str:
         return f"postgresql+asyncpg://{rest}"
     if scheme in ("sqlite", "sqlite+aiosqlite"):
         return f"sqlite+aiosqlite://{rest}"
-    raise _fail("DATABASE_URL", f"unsupported database {scheme!r}: use sqlite or postgresql")
+    raise ConfigError("DATABASE_URL", f"unsupported database {scheme!r}: use sqlite or postgresql")
 
 
 def load_private_key(text: str, *, source: str) -> str:
@@ -113,197 +93,253 @@ def load_private_key(text: str, *, source: str) -> str:
         try:
             candidate = base64.b64decode(candidate, validate=True).decode().strip()
         except (binascii.Error, UnicodeDecodeError, ValueError):  # ValueError: not ASCII
-            raise _fail(source, "is not a PEM key (nor base64 of one)") from None
+            raise ConfigError(source, "is not a PEM key (nor base64 of one)") from None
     candidate = candidate.replace("\\n", "\n")
     try:
         key = load_pem_private_key(candidate.encode(), password=None)
     except (ValueError, TypeError):
-        raise _fail(source, "is not a readable PEM private key") from None
+        raise ConfigError(source, "is not a readable PEM private key") from None
     if not isinstance(key, RSAPrivateKey):
-        raise _fail(source, "is not an RSA key (GitHub Apps sign with RSA)")
+        raise ConfigError(source, "is not an RSA key (GitHub Apps sign with RSA)")
     return candidate + "\n"
 
 
-def _private_key(values: dict[str, str], workdir: Path) -> str | None:
+def _key_from_variables(values: dict[str, Any]) -> str | None:
+    """The PEM named by PRIVATE_KEY or PRIVATE_KEY_PATH, or None when neither is set."""
     if "PRIVATE_KEY" in values:
-        return load_private_key(values["PRIVATE_KEY"], source="PRIVATE_KEY")
-    path_value = values.get("PRIVATE_KEY_PATH")
-    if path_value:
-        path = Path(path_value)
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise _fail("PRIVATE_KEY_PATH", f"cannot read {path}: {exc.strerror}") from None
-        return load_private_key(text, source="PRIVATE_KEY_PATH")
+        return load_private_key(str(values["PRIVATE_KEY"]), source="PRIVATE_KEY")
+    if "PRIVATE_KEY_PATH" not in values:
+        return None
+    path = Path(str(values["PRIVATE_KEY_PATH"]))
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError("PRIVATE_KEY_PATH", f"cannot read {path}: {exc.strerror}") from None
+    except ValueError:  # a NUL in the path
+        raise ConfigError("PRIVATE_KEY_PATH", "cannot read a path with a NUL in it") from None
+    return load_private_key(text, source="PRIVATE_KEY_PATH")
+
+
+def _key_in_directory(workdir: Path) -> str | None:
+    """The single `*.pem` in `workdir` (Probot finds the App's key there too)."""
     pems = sorted(workdir.glob("*.pem"))
-    if len(pems) == 1:
-        return load_private_key(pems[0].read_text(), source=f"PRIVATE_KEY ({pems[0].name})")
     if len(pems) > 1:
-        raise _fail("PRIVATE_KEY_PATH", "several *.pem files here; name the App's key")
-    return None
+        raise ConfigError("PRIVATE_KEY_PATH", "several *.pem files here; name the App's key")
+    if not pems:
+        return None
+    return load_private_key(pems[0].read_text(), source=f"PRIVATE_KEY ({pems[0].name})")
 
 
-def _bool(name: str, value: str | None, default: bool) -> bool:
-    if value is None:
-        return default
-    lowered = value.strip().lower()
+def _flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise _fail(name, f"expected 1 or 0, got {value!r}")
+    raise ConfigError(name, f"expected 1 or 0, got {value!r}")
+
+
+class Settings(BaseSettings):
+    """Every variable of PRODUCT.md §2, validated; build it with `load_settings`."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        case_sensitive=True,
+        env_file=".env",
+        hide_input_in_errors=True,
+        validate_default=False,  # the defaults below are already in their final form
+    )
+
+    app_id: int | None = Field(None, validation_alias="APP_ID")
+    # The PEM text, from PRIVATE_KEY or PRIVATE_KEY_PATH (read only once APP_ID is set).
+    private_key: SecretStr | None = Field(None, validation_alias="PRIVATE_KEY")
+    # Several, comma-separated, are all accepted (secret rotation).
+    webhook_secrets: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (), validation_alias="WEBHOOK_SECRET"
+    )
+    github_api_url: str = Field("https://api.github.com", validation_alias="GITHUB_API_URL")
+    github_url: str = Field("https://github.com", validation_alias="GITHUB_URL")
+    client_id: str | None = Field(None, validation_alias="GITHUB_CLIENT_ID")
+    client_secret: SecretStr | None = Field(None, validation_alias="GITHUB_CLIENT_SECRET")
+    host: str = Field("127.0.0.1", validation_alias="HOST")
+    port: int = Field(3000, validation_alias="PORT")
+    base_url: str | None = Field(None, validation_alias="BASE_URL")
+    webhook_path: str = Field("/api/github/webhooks", validation_alias="WEBHOOK_PATH")
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    session_secret: SecretStr | None = Field(None, validation_alias="SESSION_SECRET")
+    log_level: str = Field("info", validation_alias="LOG_LEVEL")
+    # None: pretty on a TTY, else json.
+    log_format: Literal["json", "pretty"] | None = Field(None, validation_alias="LOG_FORMAT")
+    dry_run: bool = Field(False, validation_alias="DRY_RUN")
+    pacing: bool = Field(True, validation_alias="GITHUB_PACING")
+    # The `.env` these settings were read with (set by load_settings, never by a variable);
+    # setup mode writes the App's credentials there.
+    env_file: Path | None = Field(None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment arrives as init values (`load_settings` hands in os.environ, or
+        # the mapping a test or subcommand gives), and wins over `.env`.
+        return init_settings, dotenv_settings
+
+    @property
+    def configured(self) -> bool:
+        """An App is configured; otherwise `ghapp run` serves setup mode."""
+        return self.app_id is not None
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret this process knows, for redaction in logs and pages."""
+        found = [*self.webhook_secrets, self.private_key, self.client_secret, self.session_secret]
+        values = (secret.get_secret_value() for secret in found if secret is not None)
+        return tuple(v for v in values if len(v) >= 6)
+
+    # -- validation: each message names what is wrong, never the secret itself ----------
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_variables(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        # An empty variable counts as unset, in the environment and in `.env` alike.
+        values = {k: v for k, v in data.items() if v != "" and k != "env_file"}
+        app_id = str(values.get("APP_ID", "")).strip()
+        key = None
+        if app_id.isascii() and app_id.isdigit():
+            key = _key_from_variables(values)
+        # Without an App (setup mode) nothing reads the key: a stale one is no error.
+        values.pop("PRIVATE_KEY_PATH", None)
+        values["PRIVATE_KEY"] = key
+        return values
+
+    @field_validator("app_id", mode="before")
+    @classmethod
+    def _app_id(cls, value: object) -> object:
+        raw = str(value).strip()
+        if not (raw.isascii() and raw.isdigit()):
+            raise ConfigError("APP_ID", f"must be the App's numeric id, got {raw!r}")
+        return int(raw)
+
+    @field_validator("webhook_secrets", mode="before")
+    @classmethod
+    def _webhook_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(s.strip() for s in value.split(",") if s.strip())
+        return value
+
+    @field_validator("github_api_url", "github_url", "base_url", mode="before")
+    @classmethod
+    def _web_url(cls, value: object, info: ValidationInfo) -> str:
+        return _url(WEB_URL_VARIABLES[str(info.field_name)], str(value))
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, value: object) -> int:
+        raw = str(value)
+        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 65536:
+            raise ConfigError("PORT", f"must be a port number, got {raw!r}")
+        return int(raw)
+
+    @field_validator("webhook_path", mode="before")
+    @classmethod
+    def _webhook_path(cls, value: object) -> str:
+        if not str(value).startswith("/"):
+            raise ConfigError("WEBHOOK_PATH", "must start with /")
+        return str(value)
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: object) -> str:
+        return normalize_database_url(str(value))
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: object) -> str:
+        return _url("REDIS_URL", str(value), schemes=("redis", "rediss", "unix"))
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> str:
+        level = str(value).lower()
+        if level not in LOG_LEVELS:
+            raise ConfigError("LOG_LEVEL", f"unknown level {level!r}")
+        return {"trace": "debug", "fatal": "critical"}.get(level, level)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        if value not in ("json", "pretty"):
+            raise ConfigError("LOG_FORMAT", f"expected json or pretty, got {value!r}")
+        return value
+
+    @field_validator("dry_run", mode="before")
+    @classmethod
+    def _dry_run(cls, value: object) -> bool:
+        return _flag("DRY_RUN", value)
+
+    @field_validator("pacing", mode="before")
+    @classmethod
+    def _pacing(cls, value: object) -> bool:
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).lower()
+        if lowered not in ("github", "off"):
+            raise ConfigError("GITHUB_PACING", f"expected github or off, got {lowered!r}")
+        return lowered == "github"
+
+    @model_validator(mode="after")
+    def _configured_app_can_verify_deliveries(self) -> Settings:
+        if self.app_id is not None and not self.webhook_secrets:
+            raise ConfigError("WEBHOOK_SECRET", "missing: deliveries cannot be verified without it")
+        return self
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    """The first problem, as one line naming the variable (the input is never quoted)."""
+    first = exc.errors(include_input=False)[0]
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, ConfigError):
+        return cause
+    variable = str(first["loc"][0]) if first["loc"] else "configuration"
+    return ConfigError(variable, first["msg"])
 
 
 def load_settings(
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     *,
     env_file: Path | None = Path(".env"),
     workdir: Path | None = None,
 ) -> Settings:
-    """Read and validate the configuration; raise ConfigError on the first bad value."""
-    values = _read_env(env_file, dict(os.environ) if environ is None else environ)
-    workdir = workdir or Path.cwd()
+    """Read and validate the configuration; raise ConfigError on the first bad value.
 
-    app_id: int | None = None
-    if "APP_ID" in values:
-        raw = values["APP_ID"].strip()
-        if not raw.isdigit():
-            raise _fail("APP_ID", f"must be the App's numeric id, got {raw!r}")
-        app_id = int(raw)
-
-    private_key = _private_key(values, workdir) if app_id is not None else None
-    if app_id is not None and private_key is None:
-        raise _fail("PRIVATE_KEY", "missing: set PRIVATE_KEY or PRIVATE_KEY_PATH")
-
-    webhook_secrets = tuple(
-        s.strip() for s in values.get("WEBHOOK_SECRET", "").split(",") if s.strip()
-    )
-    if app_id is not None and not webhook_secrets:
-        raise _fail("WEBHOOK_SECRET", "missing: deliveries cannot be verified without it")
-
-    port_raw = values.get("PORT", "3000")
-    if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
-        raise _fail("PORT", f"must be a port number, got {port_raw!r}")
-
-    webhook_path = values.get("WEBHOOK_PATH", "/api/github/webhooks")
-    if not webhook_path.startswith("/"):
-        raise _fail("WEBHOOK_PATH", "must start with /")
-
-    log_level = values.get("LOG_LEVEL", "info").lower()
-    if log_level not in ("debug", "info", "warning", "error", "critical", "trace", "fatal"):
-        raise _fail("LOG_LEVEL", f"unknown level {log_level!r}")
-    log_format = values.get("LOG_FORMAT")
-    if log_format is not None and log_format not in ("json", "pretty"):
-        raise _fail("LOG_FORMAT", f"expected json or pretty, got {log_format!r}")
-
-    pacing = values.get("GITHUB_PACING", "github").lower()
-    if pacing not in ("github", "off"):
-        raise _fail("GITHUB_PACING", f"expected github or off, got {pacing!r}")
-
-    redis_url = values.get("REDIS_URL")
-    if redis_url is not None:
-        redis_url = _url("REDIS_URL", redis_url, schemes=("redis", "rediss", "unix"))
-
-    base_url = values.get("BASE_URL")
-    return Settings(
-        app_id=app_id,
-        private_key=private_key,
-        webhook_secrets=webhook_secrets,
-        github_api_url=_url(
-            "GITHUB_API_URL", values.get("GITHUB_API_URL", "https://api.github.com")
-        ),
-        github_url=_url("GITHUB_URL", values.get("GITHUB_URL", "https://github.com")),
-        client_id=values.get("GITHUB_CLIENT_ID"),
-        client_secret=values.get("GITHUB_CLIENT_SECRET"),
-        host=values.get("HOST", "127.0.0.1"),
-        port=int(port_raw),
-        base_url=_url("BASE_URL", base_url) if base_url else None,
-        webhook_path=webhook_path,
-        database_url=normalize_database_url(values.get("DATABASE_URL", DEFAULT_DATABASE_URL)),
-        redis_url=redis_url,
-        session_secret=values.get("SESSION_SECRET"),
-        log_level={"trace": "debug", "fatal": "critical"}.get(log_level, log_level),
-        log_format=log_format,  # type: ignore[arg-type]
-        dry_run=_bool("DRY_RUN", values.get("DRY_RUN"), False),
-        pacing=pacing == "github",
-        env_file=env_file,
-    )
+    `environ` defaults to the process environment; `workdir` (default: the current
+    directory) is where the App's key is looked for when no variable names it.
+    """
+    environment = dict(os.environ if environ is None else environ)
+    try:
+        # `_env_file` is pydantic-settings' own argument, hidden from type checkers by
+        # the fields' synthesized signature.
+        settings = Settings(_env_file=env_file, **environment)  # pyright: ignore[reportCallIssue]
+    except ValidationError as exc:
+        raise _config_error(exc) from None
+    if settings.configured and settings.private_key is None:
+        found = _key_in_directory(workdir or Path.cwd())
+        if found is None:
+            raise ConfigError("PRIVATE_KEY", "missing: set PRIVATE_KEY or PRIVATE_KEY_PATH")
+        settings = settings.model_copy(update={"private_key": SecretStr(found)})
+    return settings.model_copy(update={"env_file": env_file})
 
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
-
-
-# -- writing `.env` (setup mode) -----------------------------------------------------------
-
-_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_./:@+=,-]*")
-_ASSIGNMENT = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)")
-
-
-def env_file_value(path: Path, name: str) -> str | None:
-    """One variable as the `.env` file at `path` sets it (None: unset or no file)."""
-    if not path.is_file():
-        return None
-    return dotenv_values(path).get(name) or None
-
-
-def _quote_env(value: str) -> str:
-    if _PLAIN_VALUE.fullmatch(value):
-        return value
-    # Double quotes with backslash escapes: python-dotenv (and Probot's dotenv) turn `\n`
-    # back into newlines, so a PEM key fits on one line.
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
-def _closes(text: str, quote: str) -> bool:
-    """Whether `text` holds the (unescaped) closing `quote` of a value."""
-    escaped = False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "\\" and quote == '"':
-            escaped = True
-        elif char == quote:
-            return True
-    return False
-
-
-def update_env_file(path: Path, values: dict[str, str]) -> None:
-    """Set `values` in the `.env` file at `path`, keeping every other line as it was.
-
-    The new file is written whole to a sibling created with mode 0600 and renamed over the
-    old one: the secrets it holds are never readable by others, not even for a moment,
-    and a crash leaves the previous file intact.
-    """
-    kept: list[str] = []
-    open_quote: str | None = None  # inside a replaced value that spans several lines
-    old = path.read_text().splitlines() if path.is_file() else []
-    for line in old:
-        if open_quote is not None:
-            if _closes(line, open_quote):
-                open_quote = None
-            continue
-        match = _ASSIGNMENT.match(line)
-        if match and match.group(1) in values:
-            value = match.group(2).strip()
-            if value[:1] in ("'", '"') and not _closes(value[1:], value[0]):
-                open_quote = value[0]
-            continue
-        kept.append(line)
-    if kept and kept[-1].strip():
-        kept.append("")
-    kept += [f"{name}={_quote_env(value)}" for name, value in values.items()]
-    text = "\n".join(kept) + "\n"
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            os.fchmod(handle.fileno(), 0o600)  # whatever the umask
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

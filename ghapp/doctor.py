@@ -98,7 +98,7 @@ def _check_env_file(settings: Settings) -> CheckResult:
 def _check_key(settings: Settings) -> CheckResult:
     # config.load_settings already refused keys that are not RSA PEM; this adds the size.
     assert settings.private_key is not None
-    key = load_pem_private_key(settings.private_key.encode(), password=None)
+    key = load_pem_private_key(settings.private_key.get_secret_value().encode(), password=None)
     bits = key.key_size if isinstance(key, RSAPrivateKey) else 0
     return CheckResult("private key", True, f"RSA PEM key, {bits} bits")
 
@@ -117,7 +117,7 @@ async def _check_github(settings: Settings) -> list[CheckResult]:
     assert settings.app_id is not None and settings.private_key is not None
     clients = GitHubClients(
         app_id=settings.app_id,
-        private_key=settings.private_key,
+        private_key=settings.private_key.get_secret_value(),
         api_url=settings.github_api_url,
         timeout=DOCTOR_TIMEOUT,
         retry=RetryPolicy(max_retries=1, max_inline_wait=timedelta(seconds=5)),

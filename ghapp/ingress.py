@@ -60,9 +60,8 @@ async def receive_webhook(request: Request) -> Response:
     body = await _read_body(request)
     if body is None:
         return _answer(413, "payload larger than 25 MiB")
-    if not signature_ok(
-        runtime.settings.webhook_secrets, body, request.headers.get("x-hub-signature-256")
-    ):
+    secrets = tuple(s.get_secret_value() for s in runtime.settings.webhook_secrets)
+    if not signature_ok(secrets, body, request.headers.get("x-hub-signature-256")):
         log.warning("rejected delivery with a missing or wrong signature")
         return _answer(401, "missing or invalid X-Hub-Signature-256")
     event = request.headers.get("x-github-event")

@@ -57,7 +57,9 @@ async def redeliver_missed(
     assert settings.app_id is not None and settings.private_key is not None
     own = clients is None
     clients = clients or GitHubClients(
-        app_id=settings.app_id, private_key=settings.private_key, api_url=settings.github_api_url
+        app_id=settings.app_id,
+        private_key=settings.private_key.get_secret_value(),
+        api_url=settings.github_api_url,
     )
     db = Database(settings.database_url)
     summary = RedeliverySummary()

@@ -1,8 +1,9 @@
 """The application factory's parts: builds every service from Settings, once, and wires them.
 
 Nothing is a module global: tests and `ghapp receive` build their own Runtime. With
-`REDIS_URL` the queue, token cache, config cache, locks and pacing come from
-`ghapp.scaleout`; otherwise everything lives in this process.
+`REDIS_URL` the queue, token cache, config cache, locks and pacing come from the
+`ghapp.scaleout` parts handed in (built from Settings when none are given); otherwise
+everything lives in this process.
 """
 
 from __future__ import annotations
@@ -14,18 +15,23 @@ from typing import Any
 
 import httpx
 from githubkit.cache import BaseCacheStrategy, MemCacheStrategy
+from pydantic import BaseModel
 
 from ghapp.bus import Bus, load_skills
 from ghapp.config import Settings
+from ghapp.context import RepoRef
 from ghapp.github import GitHubClients, NoPacing, RetryPolicy, WritePacer, local_locks
 from ghapp.metrics import Metrics
 from ghapp.queue import Queue
 from ghapp.queue.inline import InlineQueue
 from ghapp.repo_config import MemoryConfigCache, RepoConfigLoader
+from ghapp.scaleout import ScaleOutParts
+from ghapp.scaleout import build as build_scaleout
 from ghapp.scheduler import PeriodicScheduler
 from ghapp.skill import Skill
 from ghapp.store import (
     Database,
+    Delivery,
     DeliveryStore,
     EffectStore,
     InstallationStore,
@@ -33,6 +39,7 @@ from ghapp.store import (
     SwitchStore,
     TaskStore,
 )
+from ghapp.store.database import utcnow
 from ghapp.worker import DeliveryProcessor
 
 log = logging.getLogger("ghapp.runtime")
@@ -54,7 +61,13 @@ class RuntimeOptions:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, options: RuntimeOptions | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        options: RuntimeOptions | None = None,
+        *,
+        scaleout: ScaleOutParts | None = None,
+    ) -> None:
         if not settings.configured or settings.app_id is None or settings.private_key is None:
             raise ValueError("Runtime needs a configured App (APP_ID and PRIVATE_KEY)")
         self.settings = settings
@@ -67,7 +80,6 @@ class Runtime:
         self.effects = EffectStore(self.db)
         self.tasks = TaskStore(self.db)
         self.repo_configs = RepoConfigStore(self.db)
-        self.redis: Any = None
 
         skills = (
             {s.name: s for s in options.skills}
@@ -80,22 +92,21 @@ class Runtime:
         locks = local_locks()
         config_cache: Any = MemoryConfigCache()
         self.queue: Queue
-        if settings.redis_url:
-            from ghapp import scaleout
-
-            parts = scaleout.build(settings, self)
-            self.redis = parts.redis
-            cache_strategy = options.cache_strategy or parts.cache_strategy
-            pacer = parts.pacer if settings.pacing else NoPacing()
-            locks = parts.locks
-            config_cache = parts.config_cache
-            self.queue = parts.queue
+        if scaleout is None and settings.redis_url:
+            scaleout = build_scaleout(settings)
+        self.scaleout = scaleout
+        if scaleout is not None:
+            cache_strategy = options.cache_strategy or scaleout.cache_strategy
+            pacer = scaleout.pacer if settings.pacing else NoPacing()
+            locks = scaleout.locks
+            config_cache = scaleout.config_cache
+            self.queue = scaleout.queue(self.deliveries, self.tasks, options.concurrency)
         else:
             self.queue = InlineQueue(self.deliveries, self.tasks, concurrency=options.concurrency)
 
         self.clients = GitHubClients(
             app_id=settings.app_id,
-            private_key=settings.private_key,
+            private_key=settings.private_key.get_secret_value(),
             api_url=settings.github_api_url,
             metrics=self.metrics,
             dry_run=settings.dry_run,
@@ -106,7 +117,9 @@ class Runtime:
             timeout=options.github_timeout,
             retry=options.retry or RetryPolicy(),
             client_id=settings.client_id,
-            client_secret=settings.client_secret,
+            client_secret=(
+                settings.client_secret.get_secret_value() if settings.client_secret else None
+            ),
         )
         self.config_loader = RepoConfigLoader(cache=config_cache)
         self.bus = Bus(
@@ -155,9 +168,48 @@ class Runtime:
         if self._scheduler_task is not None:
             await asyncio.gather(self._scheduler_task, return_exceptions=True)
         await self.clients.close()
-        if self.redis is not None:
-            await self.redis.aclose()
+        if self.scaleout is not None:
+            await self.scaleout.close()
         await self.db.close()
 
     async def queue_depth(self) -> int:
         return await self.queue.depth()
+
+    async def unavailable(self) -> list[str]:
+        """What is down, for /readyz: the database, and Redis when configured."""
+        down = []
+        try:
+            await self.db.ping()
+        except Exception as exc:
+            down.append(f"database: {type(exc).__name__}")
+        try:
+            await self.queue.ping()
+        except Exception as exc:
+            down.append(f"redis: {type(exc).__name__}")
+        return down
+
+    async def render_metrics(self) -> bytes:
+        """The Prometheus text for /metrics, with the queue depth read now."""
+        try:
+            self.metrics.queue_depth.set(await self.queue_depth())
+        except Exception:
+            log.warning("queue depth unavailable for /metrics")
+        return self.metrics.render()
+
+    async def redeliver(self, delivery: Delivery) -> None:
+        """Queue a stored delivery again; the skills that finished it stay done."""
+        await self.deliveries.requeue(delivery.id, utcnow(), delivery.error)
+        await self.queue.enqueue_delivery(delivery.id, delivery.ordering_key)
+
+    async def repository_options(
+        self, installation_id: int, full_name: str
+    ) -> dict[str, tuple[BaseModel, bool] | None]:
+        """Each skill's options in one repository, as a delivery there gets them (None:
+        the skill's section is invalid, so it would do nothing)."""
+        repo = RepoRef.parse(full_name)
+        gh = await self.clients.installation(installation_id)
+        config = await self.bus.load_config(gh, repo)
+        return {
+            name: await self.bus.options_for(skill, config, repo)
+            for name, skill in self.skills.items()
+        }

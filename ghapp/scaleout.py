@@ -21,17 +21,16 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from githubkit.cache import AsyncRedisCacheStrategy, BaseCacheStrategy
 from redis.asyncio import Redis
 
 from ghapp.config import Settings
 from ghapp.github import LockFactory
-from ghapp.queue.redis import RedisQueue, RenewedLock
-
-if TYPE_CHECKING:
-    from ghapp.runtime import Runtime
+from ghapp.queue.redis import RedisQueue
+from ghapp.queue.redis_lock import RenewedLock
+from ghapp.store import DeliveryStore, TaskStore
 
 
 def namespace_for(settings: Settings) -> str:
@@ -103,30 +102,40 @@ def redis_locks(redis: Redis, namespace: str) -> LockFactory:
 
 @dataclass
 class ScaleOutParts:
+    """What workers share through one Redis connection pool, built from Settings alone;
+    the runtime is handed these and makes its queue with `queue()`."""
+
     redis: Redis
-    queue: RedisQueue
+    namespace: str
     cache_strategy: BaseCacheStrategy
     pacer: RedisWritePacer
     locks: LockFactory
     config_cache: RedisConfigCache
 
+    def queue(self, deliveries: DeliveryStore, tasks: TaskStore, concurrency: int) -> RedisQueue:
+        return RedisQueue(
+            self.redis,
+            name=self.namespace,
+            namespace=self.namespace,
+            deliveries=deliveries,
+            tasks=tasks,
+            concurrency=concurrency,
+        )
 
-def build(settings: Settings, runtime: Runtime) -> ScaleOutParts:
-    assert settings.redis_url is not None
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def build(settings: Settings) -> ScaleOutParts:
+    """The scale-out parts of the deployment `settings` describe (REDIS_URL must be set)."""
+    if settings.redis_url is None:
+        raise ValueError("scale-out needs REDIS_URL")
     # Bytes replies: saq needs them, and githubkit's cache decodes them itself.
     redis: Redis = Redis.from_url(settings.redis_url, health_check_interval=30)
     namespace = namespace_for(settings)
-    queue = RedisQueue(
-        redis,
-        name=namespace,
-        namespace=namespace,
-        deliveries=runtime.deliveries,
-        tasks=runtime.tasks,
-        concurrency=runtime.options.concurrency,
-    )
     return ScaleOutParts(
         redis=redis,
-        queue=queue,
+        namespace=namespace,
         cache_strategy=AsyncRedisCacheStrategy(redis, prefix=f"{namespace}:cache"),
         pacer=RedisWritePacer(redis, namespace),
         locks=redis_locks(redis, namespace),

@@ -93,7 +93,7 @@ def test_private_key_forms(tmp_path: Path, form: str) -> None:
     }[form]
     settings = load(tmp_path, PRIVATE_KEY=text)
     assert settings.private_key is not None
-    assert settings.private_key.startswith("-----BEGIN PRIVATE KEY-----\n")
+    assert settings.private_key.get_secret_value().startswith("-----BEGIN PRIVATE KEY-----\n")
 
 
 def test_key_from_path_and_single_pem_in_workdir(tmp_path: Path) -> None:
@@ -113,7 +113,10 @@ def test_key_from_path_and_single_pem_in_workdir(tmp_path: Path) -> None:
 
 def test_secret_rotation_and_database_urls(tmp_path: Path) -> None:
     s = load(tmp_path, WEBHOOK_SECRET="old-secret, new-secret")
-    assert s.webhook_secrets == ("old-secret", "new-secret")
+    assert [secret.get_secret_value() for secret in s.webhook_secrets] == [
+        "old-secret",
+        "new-secret",
+    ]
     assert load(tmp_path, DATABASE_URL="postgres://u@h/db").database_url == (
         "postgresql+asyncpg://u@h/db"
     )
@@ -129,7 +132,38 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     assert (s.host, s.port) == ("0.0.0.0", 5000)
 
 
+def test_an_empty_variable_is_unset_even_where_env_file_sets_it(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("APP_ID=42\nPORT=4000\n")
+    s = load_settings({"APP_ID": "", "PORT": ""}, env_file=env, workdir=tmp_path)
+    assert not s.configured and s.port == 3000
+    assert s.env_file == env
+
+
+def test_without_an_app_a_stale_key_is_not_read(tmp_path: Path) -> None:
+    # Setup mode: nothing uses the key until APP_ID is set, so a stale one stops nothing.
+    s = load_settings(
+        {"PRIVATE_KEY": "not a key", "PRIVATE_KEY_PATH": "/nonexistent/key.pem"},
+        env_file=None,
+        workdir=tmp_path,
+    )
+    assert not s.configured and s.private_key is None
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    s = load(tmp_path)
+    with pytest.raises(ValueError):
+        s.port = 1  # type: ignore[misc]
+    assert s.port == 3000
+
+
 def test_settings_repr_hides_secrets(tmp_path: Path) -> None:
-    text = repr(load(tmp_path, GITHUB_CLIENT_SECRET="client-secret-xyz"))
-    assert "s3cret-value" not in text and "client-secret-xyz" not in text
-    assert "BEGIN" not in text
+    settings = load(
+        tmp_path, GITHUB_CLIENT_SECRET="client-secret-xyz", SESSION_SECRET="session-secret-xyz"
+    )
+    for text in (repr(settings), str(settings), str(settings.model_dump())):
+        assert "s3cret-value" not in text and "client-secret-xyz" not in text
+        assert "session-secret-xyz" not in text and "BEGIN" not in text
+    assert {"s3cret-value", "client-secret-xyz", "session-secret-xyz"} <= set(
+        settings.secret_values
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,8 +118,8 @@ async def test_database_unreachable(tmp_path: Path, api_url: str, database_url: 
 
 
 async def test_missing_secrets(tmp_path: Path, api_url: str) -> None:
-    settings = dataclasses.replace(
-        settings_for(tmp_path, api_url), webhook_secrets=(), client_secret=None
+    settings = settings_for(tmp_path, api_url).model_copy(
+        update={"webhook_secrets": (), "client_secret": None}
     )
     checks = by_name(await run_checks(settings))
     assert checks["webhook secret"].line() == (
@@ -156,7 +155,7 @@ async def test_env_file_readable_by_others(tmp_path: Path, api_url: str) -> None
     env = tmp_path / ".env"
     env.write_text("LOG_LEVEL=info\n")
     env.chmod(0o644)
-    settings = dataclasses.replace(settings_for(tmp_path, api_url), env_file=env)
+    settings = settings_for(tmp_path, api_url).model_copy(update={"env_file": env})
     line = by_name(await run_checks(settings))[".env"].line()
     assert line.endswith(f"— run `chmod 600 {env}`")
     env.chmod(0o600)

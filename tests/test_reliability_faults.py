@@ -313,7 +313,7 @@ def test_a_delivery_github_keeps_refusing_is_recorded_failed_and_shown(
         env={
             "PATH": os.environ.get("PATH", ""),
             "APP_ID": "1",
-            "PRIVATE_KEY": deployment.client.app.state.settings.private_key,  # type: ignore[attr-defined]
+            "PRIVATE_KEY": deployment.client.app.state.settings.private_key.get_secret_value(),  # type: ignore[attr-defined]
             "WEBHOOK_SECRET": WEBHOOK_SECRET,
             **deployment.env,
         },

@@ -26,7 +26,7 @@ from ghapp.logs import SecretScrubber
 from ghapp.runtime import RuntimeOptions
 from ghapp.testing import signature_for
 from ghapp.web.app import create_app
-from ghapp.web.setup_mode import PendingRegistrations
+from ghapp.web.setup.registrations import PendingRegistrations
 from tests.support.fake_github import FakeGitHub, generate_test_key, run_fake_github
 
 with warnings.catch_warnings():  # Starlette's TestClient nags about httpx at import
@@ -209,16 +209,20 @@ def test_whole_flow_writes_env_and_serves_at_once(
     assert stat.S_IMODE(env.stat().st_mode) == 0o600
     saved = load_settings({}, env_file=env, workdir=tmp_path)
     assert saved.app_id == identity.app_id
-    assert saved.webhook_secrets == (identity.webhook_secret,)
+    assert [s.get_secret_value() for s in saved.webhook_secrets] == [identity.webhook_secret]
     assert saved.client_id == identity.client_id
-    assert saved.client_secret == identity.client_secret
-    assert saved.private_key and "PRIVATE KEY" in saved.private_key
+    assert saved.client_secret and saved.client_secret.get_secret_value() == identity.client_secret
+    assert saved.private_key and "PRIVATE KEY" in saved.private_key.get_secret_value()
     text = env.read_text()
     assert all(re.search(rf"^{name}=", text, re.M) for name in ENV_NAMES)
 
     page = response.text
     assert f"{github_root}/apps/ghapp/installations/new" in page
-    for secret in (identity.webhook_secret, identity.client_secret, saved.private_key):
+    for secret in (
+        identity.webhook_secret,
+        identity.client_secret,
+        saved.private_key.get_secret_value(),
+    ):
         assert secret and secret.strip() not in page
         assert secret in scrubber.secrets  # the log scrubber now knows the new secrets
     assert "BEGIN" not in page

@@ -108,8 +108,12 @@ def test_register_in_browser_then_webhooks_use_new_secret(
     assert stat.S_IMODE(os.stat(env).st_mode) == 0o600
     saved = load_settings({}, env_file=env, workdir=tmp_path)
     assert saved.app_id == identity.app_id
-    assert saved.webhook_secrets == (identity.webhook_secret,)
-    assert (saved.client_id, saved.client_secret) == (identity.client_id, identity.client_secret)
+    assert [s.get_secret_value() for s in saved.webhook_secrets] == [identity.webhook_secret]
+    assert saved.client_secret is not None
+    assert (saved.client_id, saved.client_secret.get_secret_value()) == (
+        identity.client_id,
+        identity.client_secret,
+    )
 
     # Same server, no restart: the new secret is accepted, another one refused.
     assert post_webhook(ghapp, identity.webhook_secret) == 202

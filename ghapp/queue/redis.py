@@ -39,13 +39,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.lock import Lock
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import RedisError
 from saq.job import TERMINAL_STATUSES, Job, Status
 from saq.queue.redis import RedisQueue as SaqRedisQueue
 from saq.worker import Worker
 
 from ghapp.queue import Processor
+from ghapp.queue.redis_lock import RenewedLock
 from ghapp.store import DeliveryStore, StoredTask, TaskStore
 
 log = logging.getLogger("ghapp.queue")
@@ -85,58 +85,6 @@ class _QuietRequeue(logging.Filter):
     # way a job asks to run again later, so it is not an error worth a traceback.
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], Requeue))
-
-
-class RenewedLock:
-    """A redis-py `Lock` that expires soon after its holder dies, yet is never lost while
-    the holder lives: its expiry is pushed back every `ttl / 3` seconds until released.
-
-    Usable as `async with` (waits for the lock) or through `acquire(blocking=False)`.
-    """
-
-    def __init__(self, redis: Redis, name: str, *, ttl: float = 20.0) -> None:
-        self.ttl = ttl
-        self._lock = Lock(redis, name, timeout=ttl, sleep=0.05, thread_local=False)
-        self._renewer: asyncio.Task[None] | None = None
-
-    @property
-    def name(self) -> str:
-        return str(self._lock.name)
-
-    async def acquire(self, *, blocking: bool = True) -> bool:
-        if not await self._lock.acquire(blocking=blocking):
-            return False
-        self._renewer = asyncio.create_task(self._renew(), name=f"renew {self.name}")
-        return True
-
-    async def release(self) -> None:
-        if self._renewer is not None:
-            self._renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewer
-            self._renewer = None
-        try:
-            await self._lock.release()
-        except LockError:
-            log.warning("lock %s expired while held", self.name)
-
-    async def _renew(self) -> None:
-        while True:
-            await asyncio.sleep(self.ttl / 3)
-            try:
-                await self._lock.reacquire()
-            except LockError:
-                log.warning("lock %s was lost while held", self.name)
-                return
-            except RedisError:
-                log.warning("could not renew lock %s; trying again", self.name)
-
-    async def __aenter__(self) -> RenewedLock:
-        await self.acquire()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.release()
 
 
 class RedisQueue:

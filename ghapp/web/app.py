@@ -1,14 +1,18 @@
 """The Starlette application factory.
 
 The app starts in setup mode when no App is configured and switches to serving the
-configured App in place (`activate`) once setup has written the credentials.
+configured App in place (`activate`) once setup has written the credentials. The factory
+is the one web module that knows the runtime: it hands the pages only the narrow
+services of `ghapp.web.services`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,14 +20,21 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ghapp.config import Settings
+from ghapp.bus import load_skills
+from ghapp.config import Settings, new_secret
 from ghapp.ingress import receive_webhook
+from ghapp.manifest import build_manifest
 from ghapp.metrics import CONTENT_TYPE
 from ghapp.runtime import Runtime, RuntimeOptions
-from ghapp.web import settings_page, setup_mode
+from ghapp.skill import Skill
+from ghapp.store import AppValues
+from ghapp.store.sessions import SessionStore
+from ghapp.web.services import SettingsServices, SetupServices
+from ghapp.web.settings.routes import routes as settings_routes
+from ghapp.web.setup.routes import routes as setup_routes
 
 log = logging.getLogger("ghapp.web")
-STATIC = __import__("pathlib").Path(__file__).parent / "static"
+STATIC = Path(__file__).parent / "static"
 
 
 async def healthz(_request: Request) -> Response:
@@ -34,15 +45,7 @@ async def readyz(request: Request) -> Response:
     runtime: Runtime | None = request.app.state.runtime
     if runtime is None:
         return JSONResponse({"status": "setup", "message": "no App configured yet"})
-    down = []
-    try:
-        await runtime.db.ping()
-    except Exception as exc:
-        down.append(f"database: {type(exc).__name__}")
-    try:
-        await runtime.queue.ping()
-    except Exception as exc:
-        down.append(f"redis: {type(exc).__name__}")
+    down = await runtime.unavailable()
     if down:
         return JSONResponse({"status": "unavailable", "down": down}, status_code=503)
     return JSONResponse({"status": "ready"})
@@ -52,11 +55,30 @@ async def metrics(request: Request) -> Response:
     runtime: Runtime | None = request.app.state.runtime
     if runtime is None:
         return PlainTextResponse("", media_type=CONTENT_TYPE)
-    try:
-        runtime.metrics.queue_depth.set(await runtime.queue_depth())
-    except Exception:
-        log.warning("queue depth unavailable for /metrics")
-    return Response(runtime.metrics.render(), media_type=CONTENT_TYPE)
+    return Response(await runtime.render_metrics(), media_type=CONTENT_TYPE)
+
+
+def settings_services_of(runtime: Runtime) -> SettingsServices:
+    """The settings page's view of a configured App: its stores, GitHub, and redelivery."""
+    values = AppValues(runtime.db)
+
+    async def session_secret() -> str:
+        configured = runtime.settings.session_secret
+        if configured:
+            return configured.get_secret_value()
+        return await values.get_or_create("session_secret", new_secret)
+
+    return SettingsServices(
+        github=runtime.clients,
+        skills=runtime.skills,
+        sessions=SessionStore(runtime.db),
+        switches=runtime.switches,
+        audit=runtime.switches,
+        deliveries=runtime.deliveries,
+        redeliver=runtime.redeliver,
+        repository_options=runtime.repository_options,
+        session_secret=session_secret,
+    )
 
 
 async def activate(app: Starlette, settings: Settings) -> Runtime:
@@ -67,7 +89,25 @@ async def activate(app: Starlette, settings: Settings) -> Runtime:
         await runtime.start_workers()
     app.state.settings = settings
     app.state.runtime = runtime
+    app.state.settings_services = settings_services_of(runtime)
     return runtime
+
+
+def _setup_services(app: Starlette, settings: Settings, options: RuntimeOptions) -> SetupServices:
+    def skills() -> Iterable[Skill]:
+        if options.skills is not None:
+            return options.skills
+        return load_skills(options.extra_skills).values()
+
+    def manifest(base_url: str, name: str) -> dict[str, Any]:
+        return build_manifest(
+            skills(), base_url=base_url, webhook_path=settings.webhook_path, name=name
+        )
+
+    async def start(new_settings: Settings) -> None:
+        await activate(app, new_settings)
+
+    return SetupServices(manifest=manifest, activate=start)
 
 
 def create_app(
@@ -96,12 +136,14 @@ def create_app(
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
-        *settings_page.routes(),
-        *setup_mode.routes(),
+        *settings_routes(),
+        *setup_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
-    app.state.options = options or RuntimeOptions()
+    app.state.options = options = options or RuntimeOptions()
     app.state.runtime = None
+    app.state.settings_services = None
+    app.state.setup_services = _setup_services(app, settings, options)
     app.state.run_workers = settings.redis_url is None if run_workers is None else run_workers
     return app

@@ -8,7 +8,7 @@
 - While the OAuth round trip is under way, a second short-lived signed cookie carries the
   `state` and the local page to return to; it holds nothing secret.
 - The session secret is SESSION_SECRET, else one generated on first run and kept in the
-  database (`AppValues`), so every process and restart agrees on it.
+  database, so every process and restart agrees on it (`SettingsServices.session_secret`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -27,9 +28,8 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ghapp.config import new_secret
-from ghapp.store.repo_configs import AppValues
-from ghapp.store.sessions import SessionStore, WebSession
+from ghapp.store.sessions import WebSession
+from ghapp.web.services import SettingsServices
 
 SESSION_COOKIE = "ghapp_session"
 OAUTH_COOKIE = "ghapp_oauth"
@@ -69,15 +69,11 @@ class SessionKeys:
             return None  # the session secret changed: the person signs in again
 
 
-async def session_keys(request: Request) -> SessionKeys:
+async def session_keys(request: Request, services: SettingsServices) -> SessionKeys:
     """The keys for this App, resolved once per process."""
     keys: SessionKeys | None = getattr(request.app.state, "settings_session_keys", None)
     if keys is None:
-        settings = request.app.state.settings
-        secret = settings.session_secret or await AppValues(
-            request.app.state.runtime.db
-        ).get_or_create("session_secret", new_secret)
-        keys = SessionKeys(secret)
+        keys = SessionKeys(await services.session_secret())
         request.app.state.settings_session_keys = keys
     return keys
 
@@ -134,26 +130,33 @@ def csrf_ok(viewer: Viewer, form: Any) -> bool:
     return hmac.compare_digest(given.encode(), viewer.csrf_token.encode())
 
 
-def cookie_session_id(keys: SessionKeys, request: Request) -> str | None:
-    """The session id from a validly signed, unexpired cookie; None for anything else."""
-    raw = request.cookies.get(SESSION_COOKIE)
+def _signed_cookie(request: Request, name: str, read: Callable[[str], Any]) -> Any:
+    """`read(value)` of the cookie `name`; None when it is missing, tampered or expired."""
+    raw = request.cookies.get(name)
     if not raw:
         return None
     try:
-        value = keys.cookie_signer.unsign(raw, max_age=int(SESSION_LIFETIME.total_seconds()))
-    except BadSignature:
+        return read(raw)
+    except BadSignature:  # also its subclass SignatureExpired
         return None
-    return value.decode()
 
 
-async def current_viewer(request: Request) -> Viewer | None:
+def cookie_session_id(keys: SessionKeys, request: Request) -> str | None:
+    """The session id from a validly signed, unexpired cookie; None for anything else."""
+    max_age = int(SESSION_LIFETIME.total_seconds())
+    value = _signed_cookie(
+        request, SESSION_COOKIE, lambda raw: keys.cookie_signer.unsign(raw, max_age=max_age)
+    )
+    return None if value is None else value.decode()
+
+
+async def current_viewer(request: Request, services: SettingsServices) -> Viewer | None:
     """The signed-in person, or None (no cookie, a tampered one, an expired session)."""
-    runtime = request.app.state.runtime
-    keys = await session_keys(request)
+    keys = await session_keys(request, services)
     session_id = cookie_session_id(keys, request)
     if session_id is None:
         return None
-    found: WebSession | None = await SessionStore(runtime.db).get(session_id)
+    found: WebSession | None = await services.sessions.get(session_id)
     if found is None:
         return None
     token = keys.unseal(found.sealed_token)
@@ -164,6 +167,7 @@ async def current_viewer(request: Request) -> Viewer | None:
 
 async def start_session(
     request: Request,
+    services: SettingsServices,
     response: Response,
     *,
     login: str,
@@ -172,9 +176,8 @@ async def start_session(
     lifetime: timedelta = SESSION_LIFETIME,
 ) -> None:
     """Sign the person in under a brand-new session id (no fixation), ending any old one."""
-    runtime = request.app.state.runtime
-    keys = await session_keys(request)
-    store = SessionStore(runtime.db)
+    keys = await session_keys(request, services)
+    store = services.sessions
     old = cookie_session_id(keys, request)
     if old is not None:
         await store.delete(old)
@@ -192,12 +195,11 @@ async def start_session(
     set_cookie(request, response, SESSION_COOKIE, signed, int(lifetime.total_seconds()))
 
 
-async def end_session(request: Request, response: Response) -> None:
-    runtime = request.app.state.runtime
-    keys = await session_keys(request)
+async def end_session(request: Request, services: SettingsServices, response: Response) -> None:
+    keys = await session_keys(request, services)
     session_id = cookie_session_id(keys, request)
     if session_id is not None:
-        await SessionStore(runtime.db).delete(session_id)
+        await services.sessions.delete(session_id)
     clear_cookie(request, response, SESSION_COOKIE)
 
 
@@ -206,13 +208,10 @@ def pending_sign_in(keys: SessionKeys, state: str, next_path: str) -> str:
 
 
 def read_pending_sign_in(keys: SessionKeys, request: Request) -> dict[str, str] | None:
-    raw = request.cookies.get(OAUTH_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = keys.oauth_serializer.loads(raw, max_age=int(OAUTH_LIFETIME.total_seconds()))
-    except BadSignature:
-        return None
+    max_age = int(OAUTH_LIFETIME.total_seconds())
+    data = _signed_cookie(
+        request, OAUTH_COOKIE, lambda raw: keys.oauth_serializer.loads(raw, max_age=max_age)
+    )
     if not isinstance(data, dict) or not isinstance(data.get("state"), str):
         return None
     return {"state": data["state"], "next": safe_next(data.get("next"))}

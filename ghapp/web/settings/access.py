@@ -10,30 +10,27 @@
   custom and maintain roles).
 
 GitHub failures become two exceptions the page turns into advice: `SignInAgain` (the
-person's token was refused) and `GitHubUnavailable` (GitHub could not answer).
+person's token was refused) and `ghapp.github.GitHubUnavailable` (GitHub could not answer).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from githubkit.exception import GitHubException, RequestFailed
 
-from ghapp.runtime import Runtime
+from ghapp.github import GitHubUnavailable
+from ghapp.web.services import GitHubAccess
 
 log = logging.getLogger("ghapp.web.settings")
 
 
 class SignInAgain(Exception):
     """GitHub refused the person's token (revoked, expired): they must sign in again."""
-
-
-class GitHubUnavailable(Exception):
-    """GitHub could not be reached or answered with an error: try again later."""
 
 
 @dataclass
@@ -72,68 +69,83 @@ def _account_name(account: Any) -> str:
     return str(getattr(account, "login", None) or getattr(account, "slug", None) or "?")
 
 
-async def visible_installations(runtime: Runtime, token: str) -> list[InstallationView]:
-    """Installations of this App the person can see, in GitHub's order (every page)."""
-    gh = runtime.clients.user(token)
-    found: list[InstallationView] = []
+async def _every_page(
+    github: GitHubAccess,
+    token: str,
+    endpoint: Callable[[Any], Any],
+    items: Callable[[Any], list[Any]],
+    **params: Any,
+) -> list[Any]:
+    """Every item of one GitHub list, read with the person's token."""
+    gh = github.user(token)  # held: githubkit's `.rest` keeps only a weak reference
     async with as_person():
-        async for item in gh.rest.paginate(
-            gh.rest.apps.async_list_installations_for_authenticated_user,
-            map_func=lambda r: r.parsed_data.installations,
-            per_page=100,
-        ):
-            account = item.account
-            found.append(
-                InstallationView(
-                    id=item.id,
-                    account=_account_name(account),
-                    account_type=str(item.target_type or getattr(account, "type", "") or ""),
-                    html_url=getattr(item, "html_url", None),
-                    repository_selection=getattr(item, "repository_selection", None),
-                )
+        return [
+            item
+            async for item in gh.rest.paginate(
+                endpoint(gh.rest), map_func=items, per_page=100, **params
             )
-    return found
+        ]
+
+
+async def visible_installations(github: GitHubAccess, token: str) -> list[InstallationView]:
+    """Installations of this App the person can see, in GitHub's order (every page)."""
+    found = await _every_page(
+        github,
+        token,
+        lambda rest: rest.apps.async_list_installations_for_authenticated_user,
+        lambda response: response.parsed_data.installations,
+    )
+    return [
+        InstallationView(
+            id=item.id,
+            account=_account_name(item.account),
+            account_type=str(item.target_type or getattr(item.account, "type", "") or ""),
+            html_url=getattr(item, "html_url", None),
+            repository_selection=getattr(item, "repository_selection", None),
+        )
+        for item in found
+    ]
 
 
 async def visible_installation(
-    runtime: Runtime, token: str, installation_id: int
+    github: GitHubAccess, token: str, installation_id: int
 ) -> InstallationView | None:
-    for installation in await visible_installations(runtime, token):
+    for installation in await visible_installations(github, token):
         if installation.id == installation_id:
             return installation
     return None
 
 
 async def visible_repositories(
-    runtime: Runtime, token: str, installation_id: int
+    github: GitHubAccess, token: str, installation_id: int
 ) -> list[RepositoryView]:
-    gh = runtime.clients.user(token)
-    found: list[RepositoryView] = []
-    async with as_person():
-        async for repo in gh.rest.paginate(
-            gh.rest.apps.async_list_installation_repos_for_authenticated_user,
-            map_func=lambda r: r.parsed_data.repositories,
-            installation_id=installation_id,
-            per_page=100,
-        ):
-            found.append(
-                RepositoryView(
-                    full_name=repo.full_name,
-                    private=bool(repo.private),
-                    html_url=getattr(repo, "html_url", None),
-                )
-            )
-    return sorted(found, key=lambda r: r.full_name.lower())
+    """The installation's repositories the person can see, by name."""
+    found = await _every_page(
+        github,
+        token,
+        lambda rest: rest.apps.async_list_installation_repos_for_authenticated_user,
+        lambda response: response.parsed_data.repositories,
+        installation_id=installation_id,
+    )
+    views = [
+        RepositoryView(
+            full_name=repo.full_name,
+            private=bool(repo.private),
+            html_url=getattr(repo, "html_url", None),
+        )
+        for repo in found
+    ]
+    return sorted(views, key=lambda r: r.full_name.lower())
 
 
 async def manages_installation(
-    runtime: Runtime, installation: InstallationView, login: str
+    github: GitHubAccess, installation: InstallationView, login: str
 ) -> bool:
     """The account itself, or an active owner of the organization."""
     if installation.account_type != "Organization":
         return installation.account.lower() == login.lower()
     try:
-        gh = await runtime.clients.installation(installation.id)
+        gh = await github.installation(installation.id)
         membership = (
             await gh.rest.orgs.async_get_membership_for_user(installation.account, login)
         ).parsed_data
@@ -152,11 +164,11 @@ async def manages_installation(
 
 
 async def administers_repository(
-    runtime: Runtime, installation_id: int, full_name: str, login: str
+    github: GitHubAccess, installation_id: int, full_name: str, login: str
 ) -> bool:
     owner, _, name = full_name.partition("/")
     try:
-        gh = await runtime.clients.installation(installation_id)
+        gh = await github.installation(installation_id)
         permission = (
             await gh.rest.repos.async_get_collaborator_permission_level(owner, name, login)
         ).parsed_data

@@ -1,4 +1,4 @@
-"""GitHub's OAuth web flow for the settings page: the authorize URL and the code exchange.
+"""GitHub's OAuth web flow for the settings page: the authorize URL and the sign-in code.
 
 GITHUB_URL is the web root (github.com, or a GitHub Enterprise Server host) and is used
 as configured; githubkit's own exchange derives it from the API URL instead, which would
@@ -16,8 +16,9 @@ import httpx
 from githubkit.exception import GitHubException, RequestFailed
 
 from ghapp.config import Settings
-from ghapp.runtime import Runtime
-from ghapp.web.settings.access import GitHubUnavailable, SignInAgain
+from ghapp.github import GitHubUnavailable
+from ghapp.web.services import GitHubAccess
+from ghapp.web.settings.access import SignInAgain
 
 log = logging.getLogger("ghapp.web.settings")
 
@@ -41,8 +42,8 @@ def authorize_url(settings: Settings, redirect_uri: str, state: str) -> str:
     return f"{settings.github_url}/login/oauth/authorize?{query}"
 
 
-async def exchange_code(
-    runtime: Runtime, settings: Settings, code: str, redirect_uri: str
+async def sign_in_with_code(
+    github: GitHubAccess, settings: Settings, code: str, redirect_uri: str
 ) -> SignedInUser:
     """Trade the callback's code for the person's token, then ask GitHub who they are."""
     try:
@@ -51,7 +52,9 @@ async def exchange_code(
                 f"{settings.github_url}/login/oauth/access_token",
                 data={
                     "client_id": settings.client_id or "",
-                    "client_secret": settings.client_secret or "",
+                    "client_secret": (
+                        settings.client_secret.get_secret_value() if settings.client_secret else ""
+                    ),
                     "code": code,
                     "redirect_uri": redirect_uri,
                 },
@@ -76,7 +79,7 @@ async def exchange_code(
     lifetime = timedelta(hours=8)
     if isinstance(expires_in, int | str) and str(expires_in).isdigit() and int(expires_in) > 0:
         lifetime = min(lifetime, timedelta(seconds=int(expires_in)))
-    gh = runtime.clients.user(token)  # held: githubkit's `.rest` keeps only a weak reference
+    gh = github.user(token)  # held: githubkit's `.rest` keeps only a weak reference
     try:
         user = (await gh.rest.users.async_get_authenticated()).parsed_data
     except RequestFailed as exc:
