@@ -134,6 +134,12 @@ MENTION_CASES: list[tuple[str, str, int]] = [
     ("unclosed comment in a quote", "> <!-- x\n\n@bot help", 0),
     ("unclosed comment in a list", "- <!-- x\n- @bot help", 0),
     ("tag cut off at the end", '<div id="x"\n@bot help', 0),
+    ("comment ended by a later tag", "- <!-- a\n\nfoo <!X-->\n\n@bot help", 1),
+    ("comment ends at --!>", "<!-- a --!> @bot", 1),
+    ("comment does not end at -- >", "<!--\n<!--\n> @bot", 0),
+    ("end tag that closes nothing joins text", "@bot</pre>@bot", 1),
+    ("a new link closes an open one", '<a href="x"><a href="y"></a>@bot', 1),
+    ("a span cannot close a pre", '<span title="@bot">\n<pre>\n</span>@bot', 0),
     ("entity before", "&amp;@bot", 1),
     # Quotes, lists, headings, tables
     ("quote in a list item", "- > @bot release major", 0),

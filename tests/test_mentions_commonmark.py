@@ -65,4 +65,3 @@ def test_mentions_agree_with_the_rendered_page(number: int) -> None:
         if len(found) != expected:
             disagreements.append((where, line, comment, expected, len(found)))
     assert disagreements == []
-

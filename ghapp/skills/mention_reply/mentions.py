@@ -79,10 +79,12 @@ class CommandSyntaxError(ValueError):
 
 # ------------------------------------------------------------------------------ mentions
 
-# GitHub's rule (see the module docstring). Python's lookbehind stands for Ruby's consumed
-# "(?:^|\W)"; the atomic group keeps the login from being shortened to fit.
+# GitHub's rule (see the module docstring), matched as Ruby's gsub does: left to right,
+# each match taking the character before its "@", so in "@bot-@bot" the "-" belongs to the
+# login "bot-" and the second "@bot" has nothing left before it. The atomic group keeps a
+# login from being shortened to fit.
 _GITHUB_MENTION = re.compile(
-    r"(?:^|(?<=\W))@(?>([a-z0-9][a-z0-9-]*))(?!/)(?=\.+[ \t\W]|\.+$|[^0-9a-z_.]|$)",
+    r"(?:^|\W)@(?>([a-z0-9][a-z0-9-]*))(?!/)(?=\.+[ \t\W]|\.+$|[^0-9a-z_.]|$)",
     re.ASCII | re.IGNORECASE | re.MULTILINE,
 )
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
@@ -105,7 +107,7 @@ def _check_slug(slug: str) -> str:
 def _find(markdown: str, slug: str) -> tuple[str, list[_Found]]:
     wanted = _check_slug(slug)
     src, back = normalize(markdown)
-    if "@" not in src:
+    if "@" not in src and "&" not in src:  # "&#64;" and "&commat;" render "@" too
         return src, []
     try:
         runs = text_runs(src)
@@ -120,14 +122,15 @@ def _find(markdown: str, slug: str) -> tuple[str, list[_Found]]:
         for match in _GITHUB_MENTION.finditer(run.text):
             if match.group(1).lower() != wanted:
                 continue
+            at = match.start(1) - 1  # the "@"
             end = match.end() + 5 * (run.text[match.end() : match.end() + 5].lower() == "[bot]")
-            span = run.source(match.start(), end)
+            span = run.source(at, end)
             if span is None:
                 log.warning("a mention's place in its comment is unclear; not acting on it")
                 continue
             start, stop = (back[span[0]], back[span[1]]) if back else span
             line_no = bisect.bisect_left(newlines, start) + 1
-            found.append(_Found(run, match.start(), end, Mention(start, stop, line_no)))
+            found.append(_Found(run, at, end, Mention(start, stop, line_no)))
     return src, found
 
 

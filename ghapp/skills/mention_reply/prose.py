@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import isLinkClose, isLinkOpen
 from markdown_it.token import Token
 
 from ghapp.skills.mention_reply.positions import POSITION as _POS
@@ -144,6 +145,7 @@ class _Walker:
         self.containers: list[str] = []
         self.row_cursor = 0
         self.in_cell = False
+        self.in_html_link: set[int] = set()
 
     def brk(self) -> None:
         """A text node ends (an element or a comment starts or ends)."""
@@ -176,6 +178,8 @@ class _Walker:
     def walk(self, tokens: list[Token]) -> list[TextRun]:
         for token in tokens:
             kind = token.type.rsplit("_", 1)[0] if token.nesting else token.type
+            if token.nesting and token.tag and not token.hidden:
+                self.raw.markdown_element(token.tag, token.nesting)
             if kind in _CONTAINERS and token.nesting == 1:
                 self.containers.append(kind)
                 self.quote_depth += kind == "blockquote"
@@ -201,7 +205,8 @@ class _Walker:
         for item in self.raw.feed(piece):
             if item.data is None:
                 block.hidden.append((base + item.start, base + item.end))
-                self.brk()
+                if item.splits:
+                    self.brk()
             else:
                 placed = (
                     item.end - item.start != len(item.data)
@@ -237,6 +242,7 @@ class _Walker:
             if c.type == "html_inline" and _POS in c.meta
         ]
         block = _Block(content_map, breaks, hidden)
+        self.in_html_link = _inside_html_links(children)
         previous: Token | None = None
         for child in children:
             self.inline_child(block, child, previous)
@@ -249,7 +255,8 @@ class _Walker:
         if kind == "text":
             placed = at is not None and content.startswith(child.content, at)
             cursor = 0
-            for start, end in _autolinks(child.content, previous) if self.link_depth == 0 else []:
+            linkable = self.link_depth == 0 and id(child) not in self.in_html_link
+            for start, end in _autolinks(child.content, previous) if linkable else []:
                 self.text(
                     block,
                     child.content[cursor:start],
@@ -259,6 +266,8 @@ class _Walker:
                     raw_hidden=self.raw.hides_text(),
                 )
                 self.brk()
+                self.raw.markdown_element("a", 1)  # the link closes a raw <a> left open
+                self.raw.markdown_element("a", -1)
                 self.line_has_text = True
                 cursor = end
             rest = child.content[cursor:]
@@ -280,14 +289,32 @@ class _Walker:
         elif kind == "hardbreak":
             self.new_line()
         elif kind == "html_inline":
-            self.brk()
             if at is not None and not child.content.startswith("<!--"):
                 self.raw_piece(block, child.content, at)
-                self.brk()
+            else:
+                self.brk()  # a comment node (or a tag of unknown place) ends the text node
         else:
             self.brk()
+            if child.nesting and child.tag:
+                self.raw.markdown_element(child.tag, child.nesting)
             self.link_depth += (kind == "link_open") - (kind == "link_close")
             self.line_has_text |= kind in ("code_inline", "image")
+
+
+def _inside_html_links(children: list[Token]) -> set[int]:
+    """The text tokens markdown-it's linkify leaves alone: those between an inline ``<a>``
+    and its ``</a>`` (counted from the end, as markdown-it does)."""
+    inside: set[int] = set()
+    level = 0
+    for child in reversed(children):
+        if child.type == "html_inline":
+            if isLinkOpen(child.content) and level > 0:
+                level -= 1
+            if isLinkClose(child.content):
+                level += 1
+        elif level > 0:
+            inside.add(id(child))
+    return inside
 
 
 def _autolinks(text: str, previous: Token | None) -> list[tuple[int, int]]:

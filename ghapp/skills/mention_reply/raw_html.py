@@ -38,6 +38,14 @@ _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
     | {"source", "track", "wbr", "keygen"}
 )
+# The HTML standard's "special" elements: an end tag such as </span> cannot reach past one.
+_SPECIAL = frozenset(
+    {"address", "article", "aside", "blockquote", "center", "dd", "details", "dir", "div"}
+    | {"dl", "dt", "fieldset", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5"}
+    | {"h6", "header", "li", "listing", "main", "menu", "nav", "ol", "p", "pre", "section"}
+    | {"summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "xmp", "script"}
+    | {"style", "textarea", "title", "iframe", "noembed", "noframes", "noscript", "plaintext"}
+)
 _COMMENT_END = re.compile(r"--!?>")
 
 
@@ -49,6 +57,7 @@ class RawItem:
     end: int
     data: str | None
     hidden: bool  # text inside an element that hides mentions (markup: always True)
+    splits: bool = True  # markup that ends a text node (an end tag that closes nothing doesn't)
 
 
 @dataclass
@@ -70,9 +79,9 @@ class _PieceParser(HTMLParser):
         line, column = self.getpos()
         return self.line_starts[line - 1] + column
 
-    def _markup(self) -> None:
+    def _markup(self, *, splits: bool = True) -> None:
         at = self._at()
-        self.items.append(RawItem(at, at, None, True))  # its end is the next item's start
+        self.items.append(RawItem(at, at, None, True, splits))  # ends where the next starts
 
     def _data(self, start: int, end: int, data: str) -> None:
         self.items.append(RawItem(start, end, data, self.owner.hides_text()))
@@ -86,8 +95,9 @@ class _PieceParser(HTMLParser):
         self.owner.start_tag(tag)  # "/>" closes nothing in HTML: <a/> opens a link
 
     def handle_endtag(self, tag: str) -> None:
-        self._markup()
-        self.owner.end_tag(tag)
+        # An end tag that closes nothing is dropped, and the text on both sides joins up.
+        closes = self.owner.end_tag(tag) or tag in self.owner.markdown_open or tag in ("p", "br")
+        self._markup(splits=closes)
 
     def handle_data(self, data: str) -> None:
         at = self._at()
@@ -104,6 +114,18 @@ class _PieceParser(HTMLParser):
 
     def handle_charref(self, name: str) -> None:
         self._reference("&#", name)
+
+    def parse_comment(self, i: int, report: bool = True) -> int:
+        # As the HTML standard ends a comment ("<!-->" and "<!--->" are whole ones); older
+        # html.parser also took "--" then whitespace then ">" for an end, showing hidden text.
+        rawdata = self.rawdata
+        empty = re.compile(r"<!--->|<!-->").match(rawdata, i)
+        close = empty or _COMMENT_END.search(rawdata, i + 4)
+        if close is None:
+            return -1
+        if report:
+            self.handle_comment(rawdata[i + 4 : close.start()] if empty is None else "")
+        return close.end()
 
     def handle_comment(self, data: str) -> None:
         self._markup()
@@ -126,6 +148,7 @@ class RawHtml:
         self.hiding = 0  # how many of self.open hide text
         self.depth = 0
         self.swallow: re.Pattern[str] | None = None  # the end of an open comment or script
+        self.markdown_open: dict[str, int] = {}  # elements the markdown around has open
 
     def hides_text(self) -> bool:
         return self.hiding > 0 or self.swallow is not None
@@ -135,18 +158,32 @@ class RawHtml:
         self.hiding = sum(entry.tag in HIDING_ELEMENTS for entry in kept)
 
     def start_tag(self, tag: str) -> None:
+        if tag == "a":  # a link never holds a link: a new <a> closes the open one
+            self._keep([entry for entry in self.open if entry.tag != "a"])
         if tag not in _VOID:
             self.open.append(_Open(tag, self.depth, tag in _FORMATTING))
             self.hiding += tag in HIDING_ELEMENTS
 
-    def end_tag(self, tag: str) -> None:
+    def end_tag(self, tag: str) -> bool:
+        ordinary = tag not in _SPECIAL and tag not in _FORMATTING
         for k in range(len(self.open) - 1, -1, -1):
+            if ordinary and self.open[k].tag in _SPECIAL and self.open[k].tag != tag:
+                return False  # dropped: a </span> does not close the <pre> it sits in
             if self.open[k].tag == tag:
                 later = self.open[k + 1 :]
                 if not self.open[k].formatting:  # closing it closes what it holds
                     later = [entry for entry in later if entry.formatting]
                 self._keep(self.open[:k] + later)
-                return
+                return True
+        return False
+
+    def markdown_element(self, tag: str, nesting: int) -> None:
+        """The markdown around opened (1) or closed (-1) a ``tag`` element."""
+        if tag == "a" and nesting == 1:  # a markdown link closes a raw <a> left open
+            self._keep([entry for entry in self.open if entry.tag != "a"])
+        self.markdown_open[tag] = self.markdown_open.get(tag, 0) + nesting
+        if self.markdown_open[tag] <= 0:
+            del self.markdown_open[tag]
 
     def open_container(self, depth: int) -> None:
         self.depth = depth
@@ -186,8 +223,12 @@ class RawHtml:
             consumed = len(piece) - offset
         if rest and consumed < len(piece) - offset:
             parser.items.append(RawItem(consumed, consumed, None, True))  # cut-off markup
-        ends = [item.start for item in parser.items[1:]] + [len(piece) - offset]
+        ends = [item.start for item in parser.items[1:]] + [len(piece) - offset] * bool(
+            parser.items
+        )
         for item, next_start in zip(parser.items, ends, strict=True):
             end = next_start if item.data is None else item.end
-            items.append(RawItem(offset + item.start, offset + end, item.data, item.hidden))
+            items.append(
+                RawItem(offset + item.start, offset + end, item.data, item.hidden, item.splits)
+            )
         return items
