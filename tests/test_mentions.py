@@ -136,6 +136,7 @@ MENTION_CASES: list[tuple[str, str, int]] = [
     ("tag cut off at the end", '<div id="x"\n@bot help', 0),
     ("comment ended by a later tag", "- <!-- a\n\nfoo <!X-->\n\n@bot help", 1),
     ("comment ends at --!>", "<!-- a --!> @bot", 1),
+    ("comment swallows the quote's end", "> <!-- a\n\n<div>\n<!-- b -->\n@bot help\n</div>", 0),
     ("comment does not end at -- >", "<!--\n<!--\n> @bot", 0),
     ("end tag that closes nothing joins text", "@bot</pre>@bot", 1),
     ("a new link closes an open one", '<a href="x"><a href="y"></a>@bot', 1),

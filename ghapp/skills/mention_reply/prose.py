@@ -141,6 +141,9 @@ class _Walker:
         self.run: TextRun | None = None
         self.quote_depth = 0
         self.link_depth = 0
+        # Quotes and links whose closing tag an unclosed comment or <script> swallowed: the
+        # browser never sees them end, so their text stays hidden.
+        self.never_closed = 0
         self.line_has_text = False
         self.containers: list[str] = []
         self.row_cursor = 0
@@ -162,7 +165,7 @@ class _Walker:
     ) -> None:
         if not text:
             return
-        if raw_hidden or self.quote_depth or self.link_depth:
+        if raw_hidden or self.quote_depth or self.link_depth or self.never_closed:
             self.brk()
         else:
             if self.run is None:
@@ -178,15 +181,18 @@ class _Walker:
     def walk(self, tokens: list[Token]) -> list[TextRun]:
         for token in tokens:
             kind = token.type.rsplit("_", 1)[0] if token.nesting else token.type
-            if token.nesting and token.tag and not token.hidden:
+            swallowed = token.nesting == -1 and self.raw.swallow is not None
+            if token.nesting and token.tag and not token.hidden and not swallowed:
                 self.raw.markdown_element(token.tag, token.nesting)
             if kind in _CONTAINERS and token.nesting == 1:
                 self.containers.append(kind)
                 self.quote_depth += kind == "blockquote"
                 self.raw.open_container(len(self.containers))
             elif kind in _CONTAINERS and token.nesting == -1:
-                self.raw.close_container(len(self.containers), cell=kind in ("th", "td"))
+                if not swallowed:
+                    self.raw.close_container(len(self.containers), cell=kind in ("th", "td"))
                 self.quote_depth -= kind == "blockquote"
+                self.never_closed += swallowed and kind == "blockquote"
                 self.containers.pop()
             elif token.type == "tr_open" and token.map:
                 self.row_cursor = self.line_starts[token.map[0]]
@@ -295,9 +301,11 @@ class _Walker:
                 self.brk()  # a comment node (or a tag of unknown place) ends the text node
         else:
             self.brk()
-            if child.nesting and child.tag:
+            swallowed = child.nesting == -1 and self.raw.swallow is not None
+            if child.nesting and child.tag and not swallowed:
                 self.raw.markdown_element(child.tag, child.nesting)
             self.link_depth += (kind == "link_open") - (kind == "link_close")
+            self.never_closed += swallowed and kind == "link_close"
             self.line_has_text |= kind in ("code_inline", "image")
 
 
