@@ -1,6 +1,6 @@
 """Running chat-ops commands: who may run what, the help, and what each command answered.
 
-`commands_text` reads a comment; this module acts on it. It asks GitHub for the
+`skills.mention_reply.mentions` reads a comment; this module acts on it. It asks GitHub for the
 commenter's repository role (`role_name`, once per person per comment), compares it with
 the command's permission (the skill's default, or its `command_permission` option), runs
 the command with its own skill's options, and turns whatever goes wrong into a line for
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ghapp.commands_text import CommandSyntaxError, HelpEntry, format_help, who_may
+from ghapp.commands_text import HelpEntry, format_help, who_may
 from ghapp.context import AvailableCommand, Context
 from ghapp.github import GitHubUnavailable, RetryLater, classify_failure
 from ghapp.skill import ROLE_ORDER, Role, role_allows
@@ -117,6 +117,10 @@ async def run_command(
         role = await roles.role(login)
         if not role_allows(role, needed):
             return refusal(login, name, needed, role)
+    # Imported here: the mention_reply package imports this module, and this module sits
+    # outside it until it moves in (then this becomes an ordinary import).
+    from ghapp.skills.mention_reply.mentions import CommandSyntaxError
+
     try:
         return await command.run(ctx, args)
     except CommandSyntaxError as exc:

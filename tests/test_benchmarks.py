@@ -77,3 +77,10 @@ def test_memory_prints_rss_idle_and_per_installation() -> None:
     out = run_benchmark("memory")
     assert "ghapp run: RSS " in out
     assert "KiB per installation" in out
+
+
+def test_mentions_prints_a_time_per_comment_shape() -> None:
+    out = run_benchmark("mentions")
+    assert "median ms" in out
+    assert "500 command lines" in out
+    assert "unmatched [" in out

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ghapp.bus import load_skills
-from ghapp.commands_text import CommandSyntaxError
+from ghapp.skills.mention_reply.mentions import CommandSyntaxError
 from ghapp.context import Context
 from ghapp.github import JournalEntry
 from ghapp.skill import Skill

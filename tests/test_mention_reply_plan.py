@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from ghapp.commands import help_entries, needed_role, refusal, syntax_reply
-from ghapp.commands_text import CommandLine
+from ghapp.skills.mention_reply.mentions import CommandLine
 from ghapp.context import AvailableCommand
 from ghapp.skill import Command, NoOptions
 from ghapp.skills.mention_reply.options import MentionReplyOptions

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ghapp.commands_text import parse_commands
+from ghapp.skills.mention_reply.mentions import parse_commands
 from ghapp.context import AvailableCommand, Context
 from ghapp.github import JournalEntry
 from ghapp.skill import Skill

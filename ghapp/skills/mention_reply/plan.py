@@ -1,20 +1,20 @@
 """The pure side of mention-reply: what triggered it, what to do, how the reply reads.
 
 `trigger_of` finds the text and the object (comment, issue, pull request) behind an
-event; `read_comment` parses it (a line with a broken quote spoils only that line);
-`plan_reply` decides, in comment order, which commands run, which are unknown, whether
-the responder is asked or the help shown; `compose_reply` puts the answers into one
-comment with an invisible marker naming the trigger, so a retry can find it.
+event; `read_comment` reads its commands (`mentions`: a line with a broken quote spoils
+only that line); `plan_reply` decides, in comment order, which commands run, which are
+unknown, whether the responder is asked or the help shown; `compose_reply` puts the
+answers into one comment with an invisible marker naming the trigger, so a retry can
+find it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ghapp.commands_text import CommandLine, CommandSyntaxError, parse_commands
+from ghapp.skills.mention_reply.mentions import BrokenCommandLine, CommandLine, read_commands
 
 HELP_COMMAND = "help"
 MAX_COMMENT_CHARS = 65536  # GitHub's limit on a comment body
@@ -76,43 +76,16 @@ def trigger_of(event: str, payload: dict[str, Any]) -> Trigger | None:
 # ------------------------------------------------------------------------------ reading
 
 
-@dataclass(frozen=True)
-class BadLine:
-    """A command line that does not parse (an unclosed quote)."""
-
-    line_no: int
-    name: str  # the command word, lower-cased; "" when there is none
-    raw: str  # the line after the mention
-    message: str
-
+# A command line that does not parse (an unclosed quote): line_no, name, raw, message.
+BadLine = BrokenCommandLine
 
 Line = CommandLine | BadLine
 
 
-def _after_mention(line: str, slug: str) -> str:
-    match = re.search(rf"@{re.escape(slug)}(?:\[bot\])?[ \t]*[:,]?", line, re.IGNORECASE)
-    return line[match.end() :].strip() if match else line.strip()
-
-
 def read_comment(markdown: str, slug: str) -> tuple[list[Line], str | None]:
     """The comment's command lines in order (broken ones as BadLine) and its free text,
-    as `commands_text.parse_commands` defines them; one bad line spoils nothing else."""
-    lines = markdown.split("\n")
-    bad: list[BadLine] = []
-    for _ in range(len(lines) + 1):
-        try:
-            commands, free = parse_commands("\n".join(lines), slug)
-        except CommandSyntaxError as exc:
-            if exc.line_no is None or not 1 <= exc.line_no <= len(lines):
-                raise
-            raw = _after_mention(lines[exc.line_no - 1], slug)
-            word = re.match(r"/?([A-Za-z][A-Za-z0-9-]*)", raw)
-            bad.append(BadLine(exc.line_no, word.group(1).lower() if word else "", raw, str(exc)))
-            lines[exc.line_no - 1] = ""  # same numbering for the lines after it
-            continue
-        merged: list[Line] = [*commands, *bad]
-        return sorted(merged, key=lambda line: line.line_no), free
-    raise AssertionError("unreachable: each pass blanks one line")
+    as `mentions.read_commands` defines them; one bad line spoils nothing else."""
+    return read_commands(markdown, slug)
 
 
 # ------------------------------------------------------------------------------ deciding
