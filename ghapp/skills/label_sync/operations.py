@@ -171,8 +171,8 @@ def _describe(op: LabelOperation) -> str:
                 f"Rename {code_span(old)} → {code_span(new)} (a temporary name, so names can swap)"
             )
         case Rename(old, new, color, description):
-            changes = "".join(f", {change}" for change in _changes(color, description))
-            return f"Rename {code_span(old)} → {code_span(new)} (its issues keep it{changes})"
+            changes = "".join(f"; {change}" for change in _changes(color, description))
+            return f"Rename {code_span(old)} → {code_span(new)} (its issues keep it){changes}"
         case Update(name, color, description):
             return f"Update {code_span(name)}: {', '.join(_changes(color, description))}"
         case Merge(source, into):
