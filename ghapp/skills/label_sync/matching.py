@@ -74,9 +74,6 @@ class RenameCycle:
         pairs = ((label_id, new if after else old) for label_id, old, new in self.moves)
         return arrangement_key(pairs)
 
-    def describe(self) -> str:
-        return ", ".join(f"`{old}` → `{new}`" for _, old, new in self.moves)
-
 
 def arrangement_key(pairs: Iterable[tuple[int, str]]) -> str:
     """A short key for an arrangement: which label (GitHub id) holds which name."""
@@ -298,8 +295,11 @@ def match_labels(
                 claims[index] = -1
                 matching.marked_for_deletion.append(index)
 
+    by_owner: dict[int, list[int]] = {}
+    for index in sorted(claims):
+        by_owner.setdefault(claims[index], []).append(index)
     for owner in names.values():
-        mine = [index for index in range(len(existing)) if claims.get(index) == owner]
+        mine = by_owner.get(owner)
         if not mine:
             continue
         exact = holder.get(declared[owner].name.casefold())
