@@ -335,3 +335,57 @@ def test_every_stopping_point_is_finished_by_the_next_sync(name: str) -> None:
         check_result(example, before, original)
         again = repo.sync(example.declared, delete_undeclared=False)
         assert again.operations == (), (stop, again.render_markdown())
+
+
+SWAP_LABELS = [{"name": "a", "aliases": ["b"]}, {"name": "b", "aliases": ["a"]}]
+
+
+def test_a_swap_is_applied_once_and_never_again() -> None:
+    """Once synced, a swap stays applied: labels of the swap deleted and made anew (by
+    hand, or by `strict` restoring one) are not swapped, though no arrangement of them
+    was ever seen."""
+    example = _example(SWAP_LABELS, ["a", "b"])
+    repo = example.repo
+    first = repo.sync(example.declared, delete_undeclared=False)
+    assert [op.new for op in first.operations if isinstance(op, Rename)] == [
+        "ghapp-tmp-a",
+        "a",
+        "b",
+    ]
+    assert repo.issue_labels(1) == {"b"} and repo.issue_labels(2) == {"a"}
+
+    # A person deletes `a` and creates it again: a new label id under the name.
+    repo.apply(Delete("a"))
+    repo.add_label("a", "111111", "")
+    again = repo.sync(example.declared, delete_undeclared=False)
+    assert again.operations == ()
+
+
+def test_a_swap_synced_before_its_names_existed_never_moves_them() -> None:
+    """A swap over names that did not all exist: the missing one is created, and when the
+    names later all exist (a person made one), nothing is swapped."""
+    example = _example(SWAP_LABELS, ["a"])
+    repo = example.repo
+    first = repo.sync(example.declared, delete_undeclared=False)
+    assert [type(op).__name__ for op in first.operations] == ["Create"]
+    repo.apply(Delete("b"))
+    repo.add_label("b", "111111", "")
+    assert repo.sync(example.declared, delete_undeclared=False).operations == ()
+    assert repo.issue_labels(1) == {"a"}
+
+
+def test_a_swap_that_a_conflict_stopped_is_still_due() -> None:
+    """Both temporary names taken by labels that are kept: the swap cannot be applied, is
+    not counted as synced, and is applied once the way is clear."""
+    example = _example(
+        [*SWAP_LABELS, {"name": "ghapp-tmp-a"}, {"name": "ghapp-tmp-b"}],
+        ["a", "b", "ghapp-tmp-a", "ghapp-tmp-b"],
+    )
+    repo = example.repo
+    blocked = repo.sync(example.declared, delete_undeclared=False)
+    assert blocked.operations == () and len(blocked.conflicts) == 2
+    cleared = [label for label in example.declared if not label.name.startswith("ghapp-tmp")]
+    repo.apply(Delete("ghapp-tmp-a"))
+    repo.apply(Delete("ghapp-tmp-b"))
+    swapped = repo.sync(cleared, delete_undeclared=False)
+    assert swapped.swaps and repo.issue_labels(1) == {"b"}

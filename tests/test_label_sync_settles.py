@@ -46,19 +46,20 @@ label-sync:
 """
 
 
-def seed(fake: FakeGitHub) -> Label:
-    """The repository before its first sync; returns the `bug` label (`kind:bug` after)."""
+def seed(fake: FakeGitHub) -> tuple[Label, Label]:
+    """The repository before its first sync; returns the labels `bug` (`kind:bug` after)
+    and `good first issue` (`help wanted` after the swap)."""
     bug = fake.add_label(REPO, "bug", "ee0701", "Something isn't working")
     fake.add_label(REPO, "feature", "84b6eb")
     fake.add_label(REPO, "enhancement", "a2eeef", "New feature or request")
-    fake.add_label(REPO, "good first issue", "008672", "Good for newcomers")
+    first_issue = fake.add_label(REPO, "good first issue", "008672", "Good for newcomers")
     fake.add_label(REPO, "help wanted", "7057ff", "Extra attention is needed")
     fake.add_label(REPO, "question", "cc317c", "Further information is requested")
     fake.add_label(REPO, "invalid", "e4e669")
     fake.add_label(REPO, "wontfix", "ffffff")
     for name in ("bug", "feature", "enhancement", "good first issue", "help wanted"):
         fake.add_issue(REPO, f"Labelled {name}", labels=[name])
-    return bug
+    return bug, first_issue
 
 
 def _push(fake: FakeGitHub, sha: str) -> dict[str, Any]:
@@ -95,7 +96,7 @@ FIRST_SYNC = [
 
 @pytest.mark.vcr
 async def test_a_file_synced_twice_writes_once(app: SkillTestApp, fake_github: FakeGitHub) -> None:
-    bug = seed(fake_github)
+    bug, first_issue = seed(fake_github)
     fake_github.set_file(REPO, CONFIG_PATH, CONFIG)
 
     first = await app.dispatch("push", _push(fake_github, "1" * 40))
@@ -119,4 +120,14 @@ async def test_a_file_synced_twice_writes_once(app: SkillTestApp, fake_github: F
     await app.dispatch("label", recolored)
     assert label_writes(app)[before:] == [
         ("PATCH", f"{R}/labels/kind:bug", {"color": "d73a4a"}),
+    ]
+
+    # A person deletes `help wanted` (the label swapped in): `strict` creates it again.
+    # The swap was synced, so the new label is not swapped with `good first issue`.
+    del fake_github.repo(REPO).labels[first_issue.id]  # what the person did
+    await app.dispatch("label", label_event("deleted", name="help wanted", login="mona"))
+    reply = await run_command(app, ("labels", "sync"))
+    assert reply.startswith("Labels synced.\n\nLabels already match the declaration")
+    assert label_writes(app)[before + 1 :] == [
+        ("POST", f"{R}/labels", {"name": "help wanted", "color": "008672"}),
     ]

@@ -25,7 +25,7 @@ from ghapp.skills.label_sync.plan import (
     Update,
     plan_label_changes,
 )
-from ghapp.skills.label_sync.swap_memory import SwapWatch
+from ghapp.skills.label_sync.swap_memory import SwapWatch, swaps_synced_by
 
 GITHUB_DEFAULT_COLOR = "ededed"
 
@@ -46,8 +46,10 @@ class ModelLabel:
 class LabelRepo:
     labels: dict[int, ModelLabel] = field(default_factory=dict)
     issues: dict[int, set[int]] = field(default_factory=dict)  # number → label ids
-    # Arrangements produced by finished swaps (label-sync keeps them as effects).
+    # What label-sync keeps as effects (see `swap_memory`): the arrangements of swaps'
+    # labels that syncs left, and the swaps synced.
     swap_memory: set[str] = field(default_factory=set)
+    swaps_synced: set[str] = field(default_factory=set)
     _next_id: int = 1
 
     # -- setting up -------------------------------------------------------------------------
@@ -141,10 +143,9 @@ class LabelRepo:
     ) -> LabelPlan:
         """Plan and apply like `sync_labels`; `stop_after` operations, then stop (a crash).
 
-        With `remember`, swaps whose arrangement is not remembered are due, and every
-        arrangement of a swap's names is remembered as a request brings it about (the
-        `SwapWatch` that `apply_plan` uses); without, the planner runs with no memory, as
-        a caller from outside sees it.
+        With `remember`, the swap memories that `sync_labels` keeps as effects are kept
+        here (`swap_memory`); without, the planner runs with no memory, as a caller from
+        outside sees it.
         """
         existing = self.existing()
         due = []
@@ -152,7 +153,8 @@ class LabelRepo:
             due = [
                 cycle
                 for cycle in find_rename_cycles(existing, declared)
-                if cycle.arrangement(after=False) not in self.swap_memory
+                if cycle.signature not in self.swaps_synced
+                and cycle.arrangement(after=False) not in self.swap_memory
             ]
         plan = plan_label_changes(
             existing, declared, delete_undeclared=delete_undeclared, due_swaps=due
@@ -160,8 +162,10 @@ class LabelRepo:
         watch = SwapWatch(existing, declared)
         for index, op in enumerate(plan.operations):
             if stop_after is not None and index >= stop_after:
-                break
+                return plan
             created = self.apply(op)
             if remember:
                 self.swap_memory.update(watch.follow(op, created))
+        if remember:
+            self.swaps_synced.update(swaps_synced_by(plan, due, declared))
         return plan

@@ -6,9 +6,8 @@ request in the plan's order, and sets an issue's labels in one request. Label na
 into URL paths percent-encoded, because names such as `area/api` or `needs: review?`
 are common and githubkit puts path parameters in as they are.
 
-It also remembers swaps: a swap of names cannot be told from its result by the names, so
-the arrangement of label ids a sync left is kept as a finished effect, and a later sync
-that finds that arrangement leaves it (the swap is applied once).
+It also keeps `swap_memory`'s two memories as finished effects, so that a swap of names,
+which cannot be told from its result by the names, is applied once.
 """
 
 from __future__ import annotations
@@ -35,7 +34,12 @@ from ghapp.skills.label_sync.plan import (
     Update,
     plan_label_changes,
 )
-from ghapp.skills.label_sync.swap_memory import SwapWatch, swap_effect_key
+from ghapp.skills.label_sync.swap_memory import (
+    SwapWatch,
+    arrangement_effect_key,
+    swaps_synced_by,
+    synced_effect_key,
+)
 
 __all__ = [
     "apply_plan",
@@ -90,15 +94,19 @@ async def set_issue_labels(ctx: Context, number: int, labels: list[str]) -> None
 async def swaps_due(
     ctx: Context, existing: Sequence[ExistingLabel], declared: Sequence[DeclaredLabel]
 ) -> list[RenameCycle]:
-    """The swaps in `declared` that have not produced the labels' present arrangement.
+    """The swaps in `declared` to apply now: never synced, and not over an arrangement of
+    labels that a sync left (see `swap_memory`).
 
-    Asking marks the present arrangement "started", which never blocks a later swap:
-    only an arrangement a finished swap produced counts as done.
+    Asking marks the keys "started", which never makes a swap due or settled: only a
+    finished effect counts.
     """
     due: list[RenameCycle] = []
     for cycle in find_rename_cycles(existing, declared):
-        if await ctx.begin_effect(swap_effect_key(cycle.arrangement(after=False))) != "done":
-            due.append(cycle)
+        if await ctx.begin_effect(synced_effect_key(cycle.signature)) == "done":
+            continue
+        if await ctx.begin_effect(arrangement_effect_key(cycle.arrangement(after=False))) == "done":
+            continue
+        due.append(cycle)
     return due
 
 
@@ -139,6 +147,9 @@ async def sync_labels(
         )
         if apply:
             await apply_plan(ctx, plan, SwapWatch(existing, declared))
+            if not ctx.dry_run:
+                for signature in swaps_synced_by(plan, due, declared):
+                    await _remember(ctx, synced_effect_key(signature))
     return plan
 
 
@@ -153,12 +164,11 @@ async def apply_plan(ctx: Context, plan: LabelPlan, watch: SwapWatch | None = No
         created_id = await _apply_operation(ctx, op)
         if watch is not None and not ctx.dry_run:
             for arrangement in watch.follow(op, created_id):
-                await _remember(ctx, arrangement)
+                await _remember(ctx, arrangement_effect_key(arrangement))
 
 
-async def _remember(ctx: Context, arrangement: str) -> None:
-    """Settle an arrangement of a swap's labels: later syncs leave it as it is."""
-    key = swap_effect_key(arrangement)
+async def _remember(ctx: Context, key: str) -> None:
+    """Finish the effect `key` (see `swap_memory` for what it means)."""
     await ctx.begin_effect(key)
     await ctx.finish_effect(key)
 

@@ -12,11 +12,10 @@ ignoring case, as GitHub does. The rules, in the order they apply:
    that was applied plans nothing: all its names exist.
 4. A swap (links in a circle: `a` ↔ `b`, or `a` → `b` → `c` → `a`) cannot be told from
    its own result by names, so its links do not act by rule 3. Its labels move only when
-   the caller passes it as *due*. label-sync remembers, by label ids, each arrangement its
-   syncs left a swap's names in (`swap_memory`) and passes a swap as due only over an
-   arrangement it has not left itself, so a swap is applied once. Without that memory
-   (no `due`), a swap's labels stay. A swap with a name missing never moves (its missing
-   names are created): a gap in a swap would look like one that stopped half way.
+   the caller passes it as *due*: label-sync remembers the swaps it has synced and passes
+   a swap as due only until then (`swap_memory`), so a swap is applied once. Without that
+   memory (no `due`), a swap's labels stay. A swap with a name missing never moves (its
+   missing names are created): a gap in a swap would look like one that stopped half way.
 5. A label parked under `ghapp-tmp-<name>` means a swap stopped half way: that swap's
    links act by rule 3, with the parked label standing for `<name>`, so the next sync
    finishes it instead of stranding the parked label.
@@ -47,6 +46,7 @@ __all__ = [
     "declared_swaps",
     "find_rename_cycles",
     "match_labels",
+    "swap_signature",
 ]
 
 TEMPORARY_PREFIX = "ghapp-tmp-"
@@ -74,10 +74,21 @@ class RenameCycle:
         pairs = ((label_id, new if after else old) for label_id, old, new in self.moves)
         return arrangement_key(pairs)
 
+    @property
+    def signature(self) -> str:
+        """A short key for the swap as declared: which name moves to which."""
+        return swap_signature((old, new) for _, old, new in self.moves)
+
 
 def arrangement_key(pairs: Iterable[tuple[int, str]]) -> str:
     """A short key for an arrangement: which label (GitHub id) holds which name."""
     ordered = sorted((label_id, name.casefold()) for label_id, name in pairs)
+    return hashlib.sha256(json.dumps(ordered).encode()).hexdigest()[:32]
+
+
+def swap_signature(moves: Iterable[tuple[str, str]]) -> str:
+    """A short key for a declared swap: its (old name, new name) pairs, ignoring case."""
+    ordered = sorted((old.casefold(), new.casefold()) for old, new in moves)
     return hashlib.sha256(json.dumps(ordered).encode()).hexdigest()[:32]
 
 
@@ -165,11 +176,15 @@ def chain_links(declared: Sequence[DeclaredLabel]) -> dict[int, int]:
     return {source: owner for source, owner in links.items() if source not in in_swaps}
 
 
-def declared_swaps(declared: Sequence[DeclaredLabel]) -> list[tuple[str, ...]]:
-    """The names (casefolded) of each swap the declaration describes: labels that list
-    each other's names as old names, in a circle."""
+def declared_swaps(declared: Sequence[DeclaredLabel]) -> list[tuple[tuple[str, str], ...]]:
+    """Each swap the declaration describes (labels that list each other's names as old
+    names, in a circle), as its (old name, new name) pairs, casefolded."""
+    links = _links(declared, _declared_names(declared))
     return [
-        tuple(declared[member].name.casefold() for member in members)
+        tuple(
+            (declared[member].name.casefold(), declared[links[member]].name.casefold())
+            for member in members
+        )
         for members in _link_cycles(declared)
     ]
 

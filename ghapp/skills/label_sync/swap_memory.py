@@ -1,36 +1,69 @@
 """What label-sync remembers about swaps of names, so that a swap is applied once.
 
 A swap (`a` ↔ `b`) cannot be told from its own result by the labels' names, so the
-planner moves a swap's labels only when told the swap is due. This module owns what makes
-that decision: the arrangement of label ids a sync leaves a swap's names in is
-remembered (as a finished effect, by `apply`), and a swap is due only over an arrangement
-not remembered. `SwapWatch` follows a sync's requests one by one and names each
-arrangement the moment it comes about, so a sync that fails a request later has still
-settled it; whether the swap made it or renames and creates did (a swap over labels it
-just created is no swap), the next sync leaves it.
+planner moves a swap's labels only when told the swap is due. This module owns the two
+memories that decide it (`apply` keeps them as finished effects):
+
+- **Swaps synced**: a swap is due only until a sync of a file declaring it finishes.
+  After that it never moves again, even when its labels are deleted and created anew (by
+  hand, or by `strict` restoring one), which would otherwise look like a swap to apply.
+  A sync in which the swap could not be applied (a conflict) does not count.
+- **Arrangements left**: which label ids hold a swap's names, remembered the moment a
+  request brings that arrangement about (`SwapWatch`). A sync that fails a request after
+  its swap is done is retried with the swap not yet synced; this memory stops the retry
+  from swapping the names back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ghapp.skills.label_sync.matching import ExistingLabel, arrangement_key, declared_swaps
-from ghapp.skills.label_sync.operations import Create, Delete, LabelOperation, Merge, Rename
+from ghapp.skills.label_sync.matching import (
+    ExistingLabel,
+    RenameCycle,
+    arrangement_key,
+    declared_swaps,
+    swap_signature,
+)
+from ghapp.skills.label_sync.operations import (
+    Create,
+    Delete,
+    LabelOperation,
+    LabelPlan,
+    Merge,
+    Rename,
+)
 from ghapp.skills.label_sync.options import DeclaredLabel
 
-__all__ = ["SwapWatch", "swap_effect_key"]
+__all__ = ["SwapWatch", "arrangement_effect_key", "swaps_synced_by", "synced_effect_key"]
 
 
-def swap_effect_key(arrangement: str) -> str:
-    """The effect key under which a settled arrangement is remembered."""
+def synced_effect_key(signature: str) -> str:
+    """The effect key that marks a declared swap as synced."""
+    return f"label-swap-synced:{signature}"
+
+
+def arrangement_effect_key(arrangement: str) -> str:
+    """The effect key that marks an arrangement of a swap's labels as left by a sync."""
     return f"label-swap:{arrangement}"
+
+
+def swaps_synced_by(
+    plan: LabelPlan, due: Sequence[RenameCycle], declared: Sequence[DeclaredLabel]
+) -> list[str]:
+    """The signatures of the declared swaps that a finished sync of `plan` has synced:
+    all of them, except a due swap the plan could not apply."""
+    applied = {cycle.signature for cycle in plan.swaps}
+    unapplied = {cycle.signature for cycle in due} - applied
+    signatures = (swap_signature(moves) for moves in declared_swaps(declared))
+    return [signature for signature in signatures if signature not in unapplied]
 
 
 class SwapWatch:
     """Which label (by GitHub id) holds each name of the declared swaps, request by request."""
 
     def __init__(self, existing: Sequence[ExistingLabel], declared: Sequence[DeclaredLabel]):
-        self._swaps = declared_swaps(declared)
+        self._swaps = [tuple(old for old, _ in moves) for moves in declared_swaps(declared)]
         self._held = {label.name.casefold(): label.id for label in existing}
         self._complete = [self._is_complete(names) for names in self._swaps]
 
