@@ -33,31 +33,40 @@ def test_null_values_from_bare_yaml_keys_mean_empty() -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ({"name": "bug", "color": "D73A4A"}, ("bug", "d73a4a", "", [])),
-        ({"name": " bug ", "color": "#d73a4a"}, ("bug", "d73a4a", "", [])),
+        ({"name": "bug", "color": "D73A4A"}, ("bug", "d73a4a", None, [], False)),
+        ({"name": " bug ", "color": "#d73a4a"}, ("bug", "d73a4a", None, [], False)),
+        # `description:` written with nothing after it clears the description.
         (
             {"name": "bug", "color": "d73a4a", "description": None, "aliases": None},
-            ("bug", "d73a4a", "", []),
+            ("bug", "d73a4a", "", [], False),
         ),
         (
             {"name": "bug", "color": "d73a4a", "aliases": "defect"},
-            ("bug", "d73a4a", "", ["defect"]),
+            ("bug", "d73a4a", None, ["defect"], False),
         ),
         # An alias equal to the label's own name, or repeated, adds nothing and is dropped.
         (
             {"name": "bug", "color": "d73a4a", "aliases": ["Bug", "defect", "DEFECT"]},
-            ("bug", "d73a4a", "", ["defect"]),
+            ("bug", "d73a4a", None, ["defect"], False),
         ),
-        ({"name": "x" * 50, "color": "000000"}, ("x" * 50, "000000", "", [])),
+        ({"name": "x" * 50, "color": "000000"}, ("x" * 50, "000000", None, [], False)),
         (
             {"name": "bug", "color": "000000", "description": "d" * 100},
-            ("bug", "000000", "d" * 100, []),
+            ("bug", "000000", "d" * 100, [], False),
         ),
+        # github-label-sync's entries: color and description may be left out (kept as
+        # they are), and `delete: true` marks a label for deletion.
+        ({"name": "bug"}, ("bug", None, None, [], False)),
+        (
+            {"name": "wontfix", "delete": True, "aliases": ["invalid"]},
+            ("wontfix", None, None, ["invalid"], True),
+        ),
+        ({"name": "bug", "description": "", "delete": False}, ("bug", None, "", [], False)),
     ],
 )
 def test_declared_label_is_normalised(raw: dict[str, Any], expected: tuple[Any, ...]) -> None:
     label = DeclaredLabel.model_validate(raw)
-    assert (label.name, label.color, label.description, label.aliases) == expected
+    assert (label.name, label.color, label.description, label.aliases, label.delete) == expected
 
 
 @pytest.mark.parametrize(
@@ -92,6 +101,20 @@ def test_declared_label_is_normalised(raw: dict[str, Any], expected: tuple[Any, 
             "alias `Defect` is listed under both `bug` and `kind:bug`",
         ),
         ({"labels": [{"name": "bug", "colour": "000000"}]}, "colour"),
+        ({"labels": [{"name": "bug", "delete": "maybe"}]}, "labels.0.delete"),
+        (
+            {
+                "labels": [
+                    {"name": "bug", "aliases": ["defect"]},
+                    {"name": "defect", "delete": True},
+                ]
+            },
+            "`defect` is marked `delete: true` (under `defect`) but is also kept by `bug`",
+        ),
+        (
+            {"labels": [{"name": "bug"}, {"name": "wontfix", "delete": True, "aliases": ["Bug"]}]},
+            "`Bug` is marked `delete: true` (under `wontfix`) but is also kept by `bug`",
+        ),
         ({"delete_undeclard": True}, "delete_undeclard"),
         ({"command_permission": "read"}, "command_permission"),
         ({"exclusive_scopes": ["priority", " "]}, "empty scope"),

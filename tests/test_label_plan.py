@@ -18,17 +18,33 @@ from ghapp.skills.label_sync.plan import (
     LabelPlan,
     Merge,
     Rename,
+    RenameCycle,
     Update,
     plan_label_changes,
 )
 
 
-def E(name: str, color: str = "000000", description: str | None = "") -> ExistingLabel:
-    return ExistingLabel(name, color, description)
+def E(
+    name: str, color: str = "000000", description: str | None = "", id: int | None = None
+) -> ExistingLabel:
+    return ExistingLabel(name, color, description, id)
 
 
-def D(name: str, color: str = "000000", description: str = "", *aliases: str) -> DeclaredLabel:
-    return DeclaredLabel(name=name, color=color, description=description, aliases=list(aliases))
+def D(
+    name: str, color: str | None = "000000", description: str | None = "", *aliases: str
+) -> DeclaredLabel:
+    """A declared label; a color or description of None is left out of the entry."""
+    fields = {"color": color, "description": description}
+    given = {key: value for key, value in fields.items() if value is not None}
+    return DeclaredLabel(name=name, aliases=list(aliases), **given)
+
+
+def Gone(name: str, *aliases: str) -> DeclaredLabel:
+    """A label marked `delete: true` (github-label-sync's flag)."""
+    return DeclaredLabel(name=name, aliases=list(aliases), delete=True)
+
+
+SWAP = [D("a", "222222", "", "b"), D("b", "111111", "", "a")]
 
 
 @dataclass
@@ -40,6 +56,7 @@ class Case:
     delete_undeclared: bool = False
     conflicts: list[str] = field(default_factory=list)  # substrings, one per conflict
     kept: list[str] = field(default_factory=list)
+    due: list[RenameCycle] = field(default_factory=list)
 
 
 CASES = [
@@ -60,121 +77,196 @@ CASES = [
         [D("bug", "d73a4a", "Something is broken"), D("docs", "0075ca")],
         [Create("bug", "d73a4a", "Something is broken"), Create("docs", "0075ca", "")],
     ),
+    Case(
+        "create without color or description leaves both to GitHub",
+        [],
+        [D("bug", None, None)],
+        [Create("bug")],
+    ),
     Case("already in sync", [E("bug", "D73A4A", None)], [D("bug", "#d73a4a")], []),
     Case(
-        "update color",
+        "update color only: the description is not sent",
         [E("bug", "ffffff", "x")],
         [D("bug", "d73a4a", "x")],
-        [Update("bug", "d73a4a", "x", "ffffff", "x")],
+        [Update("bug", "d73a4a", None, "ffffff", "x")],
     ),
     Case(
-        "update description",
+        "update description only",
         [E("bug", "d73a4a", None)],
         [D("bug", "d73a4a", "Something is broken")],
-        [Update("bug", "d73a4a", "Something is broken", "d73a4a", "")],
+        [Update("bug", None, "Something is broken", "d73a4a", "")],
+    ),
+    Case(
+        "no description declared: the current one is kept",
+        [E("bug", "d73a4a", "Something isn't working")],
+        [D("bug", "d73a4a", None)],
+        [],
+    ),
+    Case(
+        "an empty description declared clears it",
+        [E("bug", "d73a4a", "Something isn't working")],
+        [D("bug", "d73a4a", "")],
+        [Update("bug", None, "", "d73a4a", "Something isn't working")],
+    ),
+    Case(
+        "no color declared: the current one is kept, also through a rename",
+        [E("bug", "d73a4a"), E("defect", "ee0701", "old")],
+        [D("bug", None, None), D("kind:bug", None, "Broken", "defect")],
+        [Rename("defect", "kind:bug", None, "Broken")],
     ),
     Case(
         "case-only change is one PATCH, never delete and create",
         [E("bug", "ffffff")],
         [D("Bug", "d73a4a")],
-        [Rename("bug", "Bug", "d73a4a", "")],
+        [Rename("bug", "Bug", "d73a4a")],
     ),
     Case(
         "alias renamed, keeping its issues",
         [E("defect", "ffffff")],
         [D("bug", "d73a4a", "", "defect")],
-        [Rename("defect", "bug", "d73a4a", "")],
+        [Rename("defect", "bug", "d73a4a")],
     ),
     Case(
         "alias matched case-insensitively",
         [E("DEFECT")],
         [D("bug", "000000", "", "defect")],
-        [Rename("DEFECT", "bug", "000000", "")],
+        [Rename("DEFECT", "bug")],
     ),
     Case(
-        "two aliases present: first in declared order is renamed, the other merged",
+        "two aliases present: the first in the repository's order is renamed, the other merged",
         [E("error"), E("defect")],
         [D("bug", "000000", "", "defect", "error")],
-        [Rename("defect", "bug", "000000", ""), Merge("error", "bug")],
+        [Rename("error", "bug"), Merge("defect", "bug")],
     ),
     Case(
         "exact name and alias present: alias merged into the exact one",
         [E("defect"), E("bug", "ffffff")],
         [D("bug", "d73a4a", "", "defect")],
-        [Update("bug", "d73a4a", "", "ffffff", ""), Merge("defect", "bug")],
+        [Update("bug", "d73a4a", None, "ffffff", ""), Merge("defect", "bug")],
+    ),
+    Case(
+        "an alias naming another declared label moves it only while its own name is missing",
+        [E("b", "222222")],
+        [D("a", "111111", "", "b"), D("b", "222222")],
+        [Rename("b", "a", "111111"), Create("b", "222222", "")],
+    ),
+    Case(
+        "... and once both exist, nothing moves (issue 21's minimal case)",
+        [E("a", "111111"), E("b", "222222")],
+        [D("a", "111111", "", "b"), D("b", "222222")],
+        [],
     ),
     Case(
         "rename chain: b becomes c before a becomes b",
         [E("a", "111111"), E("b", "222222")],
         [D("b", "111111", "", "a"), D("c", "222222", "", "b")],
-        [Rename("b", "c", "222222", ""), Rename("a", "b", "111111", "")],
+        [Rename("b", "c"), Rename("a", "b")],
+    ),
+    Case(
+        "an applied chain settles: its names all exist",
+        [E("b", "111111"), E("c", "222222")],
+        [D("b", "111111", "", "a"), D("c", "222222", "", "b")],
+        [],
+    ),
+    Case(
+        "a chain link stops where a name exists: only the missing end moves",
+        [E("a"), E("b"), E("c")],
+        [D("b", "000000", "", "a"), D("c", "000000", "", "b"), D("d", "000000", "", "c")],
+        [Rename("c", "d"), Rename("b", "c"), Rename("a", "b")],
+    ),
+    Case(
+        "with the far end there too, the chain shifts along to the missing name",
+        [E("a"), E("b"), E("c"), E("d")],
+        [D("b", "000000", "", "a"), D("c", "000000", "", "b"), D("e", "000000", "", "d")],
+        [Merge("a", "b"), Rename("d", "e")],
     ),
     Case(
         "longer chain declared in the worst order",
-        [E("a"), E("b"), E("c")],
-        [D("b", "000000", "", "a"), D("c", "000000", "", "b"), D("d", "000000", "", "c")],
-        [
-            Rename("c", "d", "000000", ""),
-            Rename("b", "c", "000000", ""),
-            Rename("a", "b", "000000", ""),
-        ],
+        [E("b"), E("c")],
+        [D("c", "000000", "", "b"), D("b", "000000", "", "a"), D("d", "000000", "", "c")],
+        [Rename("c", "d"), Rename("b", "c"), Create("b", "000000", "")],
     ),
     Case(
-        "swapped names go through a temporary name",
-        [E("a", "111111"), E("b", "222222")],
-        [D("a", "222222", "", "b"), D("b", "111111", "", "a")],
-        [
-            Rename("a", "ghapp-tmp-a", "111111", "", temporary=True),
-            Rename("b", "a", "222222", ""),
-            Rename("ghapp-tmp-a", "b", "111111", ""),
-        ],
+        "a chain whose old end is gone creates the freed name",
+        [E("b")],
+        [D("b", "000000", "", "a"), D("c", "000000", "", "b")],
+        [Rename("b", "c"), Create("b", "000000", "")],
     ),
     Case(
-        "swap uses the other temporary name when one is taken by a kept label",
-        [E("a", "111111"), E("b", "222222"), E("ghapp-tmp-a")],
-        [D("a", "222222", "", "b"), D("b", "111111", "", "a")],
+        "a swap that is not due is taken as applied: nothing moves",
+        [E("a", "222222", id=1), E("b", "111111", id=2)],
+        SWAP,
+        [],
+    ),
+    Case(
+        "a due swap goes through a temporary name",
+        [E("a", "111111", id=1), E("b", "222222", id=2)],
+        SWAP,
         [
-            Rename("b", "ghapp-tmp-b", "222222", "", temporary=True),
-            Rename("a", "b", "111111", ""),
-            Rename("ghapp-tmp-b", "a", "222222", ""),
+            Rename("a", "ghapp-tmp-a", temporary=True),
+            Rename("b", "a"),
+            Rename("ghapp-tmp-a", "b"),
         ],
-        kept=["ghapp-tmp-a"],
+        due=[RenameCycle(((1, "a", "b"), (2, "b", "a")))],
+    ),
+    Case(
+        "a due swap after a color change sends the new colors with the renames",
+        [E("a", "ffffff", id=1), E("b", "ffffff", id=2)],
+        SWAP,
+        [
+            Rename("a", "ghapp-tmp-a", temporary=True),
+            Rename("b", "a", "222222"),
+            Rename("ghapp-tmp-a", "b", "111111"),
+        ],
+        due=[RenameCycle(((1, "a", "b"), (2, "b", "a")))],
+    ),
+    Case(
+        "a swap stopped after parking `a` is finished without being due",
+        [E("ghapp-tmp-a", "111111"), E("b", "222222")],
+        SWAP,
+        [Rename("b", "a"), Rename("ghapp-tmp-a", "b")],
+    ),
+    Case(
+        "a swap stopped after `b` took `a` is finished without being due",
+        [E("ghapp-tmp-a", "111111"), E("a", "222222")],
+        SWAP,
+        [Rename("ghapp-tmp-a", "b")],
     ),
     Case(
         "an undeclared label holding the temporary name is deleted first when allowed",
-        [E("a", "111111"), E("b", "222222"), E("ghapp-tmp-a")],
-        [D("a", "222222", "", "b"), D("b", "111111", "", "a")],
+        [E("a", "111111", id=1), E("b", "222222", id=2), E("ghapp-tmp-a", id=3)],
+        SWAP,
         [
             Delete("ghapp-tmp-a"),
-            Rename("a", "ghapp-tmp-a", "111111", "", temporary=True),
-            Rename("b", "a", "222222", ""),
-            Rename("ghapp-tmp-a", "b", "111111", ""),
+            Rename("a", "ghapp-tmp-a", temporary=True),
+            Rename("b", "a"),
+            Rename("ghapp-tmp-a", "b"),
         ],
         delete_undeclared=True,
+        due=[RenameCycle(((1, "a", "b"), (2, "b", "a")))],
     ),
     Case(
-        "conflict when the names needed are held by undeclared labels that are kept",
-        [E("a"), E("b"), E("ghapp-tmp-a"), E("ghapp-tmp-b")],
-        [D("a", "000000", "", "b"), D("b", "000000", "", "a")],
+        "conflict when the temporary names needed are held by labels that are kept",
+        [E("a", id=1), E("b", id=2), E("ghapp-tmp-a"), E("ghapp-tmp-b")],
+        [D("a", "000000", "", "b"), D("b", "000000", "", "a"), D("ghapp-tmp-a"), D("ghapp-tmp-b")],
         [],
         conflicts=[
             "`b` was not renamed to `a`: `a` holds that name and could not be moved aside, "
             "because its temporary name `ghapp-tmp-a` is taken",
             "`a` was not renamed to `b`: `b` holds that name",
         ],
-        kept=["ghapp-tmp-a", "ghapp-tmp-b"],
+        due=[RenameCycle(((1, "a", "b"), (2, "b", "a")))],
     ),
     Case(
-        "a merge source holding a declared name is moved aside to break the cycle",
-        [E("x"), E("d"), E("y")],
-        # d's old names are x then y; y's old name is d: d must leave its name for x.
-        [D("d", "000000", "", "x", "y"), D("y", "000000", "", "d")],
+        "the temporary name is freed by deleting an undeclared label, when allowed",
+        [E("a", id=1), E("b", id=2), E("ghapp-tmp-a", id=3)],
+        [D("a", "000000", "", "b"), D("b", "000000", "", "a"), D("ghapp-tmp-a")],
         [
-            Rename("d", "ghapp-tmp-d", "000000", "", temporary=True),
-            Rename("x", "d", "000000", ""),
-            Merge("y", "d"),
-            Rename("ghapp-tmp-d", "y", "000000", ""),
+            Rename("b", "ghapp-tmp-b", temporary=True),
+            Rename("a", "b"),
+            Rename("ghapp-tmp-b", "a"),
         ],
+        due=[RenameCycle(((1, "a", "b"), (2, "b", "a")))],
     ),
     Case(
         "undeclared kept",
@@ -187,8 +279,21 @@ CASES = [
         "undeclared deleted, after everything else",
         [E("question"), E("defect")],
         [D("bug", "000000", "", "defect"), D("docs")],
-        [Rename("defect", "bug", "000000", ""), Create("docs", "000000", ""), Delete("question")],
+        [Rename("defect", "bug"), Create("docs", "000000", ""), Delete("question")],
         delete_undeclared=True,
+    ),
+    Case(
+        "`delete: true` deletes that label and its aliases while other undeclared labels stay",
+        [E("wontfix"), E("invalid"), E("question"), E("bug")],
+        [D("bug"), Gone("wontfix", "invalid", "duplicate")],
+        [Delete("invalid"), Delete("wontfix")],
+        kept=["question"],
+    ),
+    Case(
+        "`delete: true` of a label that does not exist plans nothing",
+        [E("bug")],
+        [D("bug"), Gone("wontfix")],
+        [],
     ),
     Case(
         "mixed plan in declared order",
@@ -199,8 +304,8 @@ CASES = [
             D("bug", "d73a4a"),
         ],
         [
-            Rename("Docs", "docs", "0075ca", ""),
-            Rename("enhancement", "feature", "a2eeef", ""),
+            Rename("Docs", "docs"),
+            Rename("enhancement", "feature"),
             Create("bug", "d73a4a", ""),
         ],
         kept=["wontfix"],
@@ -211,7 +316,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_plan(case: Case) -> None:
     plan = plan_label_changes(
-        case.existing, case.declared, delete_undeclared=case.delete_undeclared
+        case.existing, case.declared, delete_undeclared=case.delete_undeclared, due_swaps=case.due
     )
     assert list(plan.operations) == case.operations
     assert len(plan.conflicts) == len(case.conflicts), plan.conflicts
@@ -242,7 +347,7 @@ def replay(existing: list[ExistingLabel], declared: list[DeclaredLabel], plan: L
             case Delete(name):
                 del names[name.casefold()]
     if not plan.conflicts:
-        wanted = {label.name for label in declared}
+        wanted = {label.name for label in declared if not label.delete}
         assert wanted <= set(names.values())
         assert set(names.values()) - wanted == set(plan.undeclared_kept)
 

@@ -82,12 +82,12 @@ async def app(tmp_path: Path, fake_github: FakeGitHub) -> AsyncIterator[SkillTes
 
 
 FIRST_SYNC = [
-    ("PATCH", f"{R}/labels/question", {"color": "d876e3", "description": ""}),
+    # `question` declares no description: only its color is sent, its description stays.
+    ("PATCH", f"{R}/labels/question", {"color": "d876e3"}),
     # The alias is renamed, so issue #1 keeps its label.
     ("PATCH", f"{R}/labels/defect",
      {"new_name": "bug", "color": "d73a4a", "description": "Something is broken"}),
-    ("PATCH", f"{R}/labels/feature",
-     {"new_name": "enhancement", "color": "a2eeef", "description": ""}),
+    ("PATCH", f"{R}/labels/feature", {"new_name": "enhancement", "color": "a2eeef"}),
     # The duplicate is merged: its (closed) issue gets the target, then it goes.
     ("POST", f"{R}/issues/2/labels", {"labels": ["enhancement"]}),
     ("DELETE", f"{R}/labels/feature-request", None),
@@ -257,9 +257,9 @@ async def test_strict_mode_restores_hand_edits_without_looping(
     await app.dispatch("label", label_event("deleted", name="wontfix", login="mona"))
 
     restored = [
-        ("PATCH", f"{R}/labels/kaputt",
-         {"new_name": "bug", "color": "d73a4a", "description": "Something is broken"}),
-        ("PATCH", f"{R}/labels/question", {"color": "d876e3", "description": ""}),
+        # Color and description already match: only the name is sent.
+        ("PATCH", f"{R}/labels/kaputt", {"new_name": "bug"}),
+        ("PATCH", f"{R}/labels/question", {"color": "d876e3"}),
         ("POST", f"{R}/labels",
          {"name": "docs", "color": "0075ca", "description": "Documentation"}),
     ]  # fmt: skip
@@ -584,7 +584,7 @@ async def test_hundreds_of_labels_are_read_across_pages(
     assert pages == ["per_page=100", "page=2&per_page=100", "page=3&per_page=100"]
     # `area-299` is on the last page: seen, so not created again.
     assert label_writes(app) == [
-        ("PATCH", f"{R}/labels/area-150", {"color": "000000", "description": ""}),
-        ("POST", f"{R}/labels", {"name": "new", "color": "ffffff", "description": ""}),
+        ("PATCH", f"{R}/labels/area-150", {"color": "000000"}),
+        ("POST", f"{R}/labels", {"name": "new", "color": "ffffff"}),
     ]
     assert "Kept 298 label(s) not declared" in reply

@@ -96,6 +96,19 @@ def test_label_to_restore(
     assert label_to_restore(action, payload, [BUG, DOCS]) == expected
 
 
+def test_label_to_restore_drops_aliases_that_name_other_declared_labels() -> None:
+    """Restoring `c` alone must not take `b` over: with `strict`, a hand edit of the end of
+    an applied chain (`c` ← `b` ← `a`) restores `c` and nothing else."""
+    chain = [
+        DeclaredLabel(name="b", color="111111", aliases=["a"]),
+        DeclaredLabel(name="c", color="222222", aliases=["b", "old-c"]),
+    ]
+    restored = label_to_restore("deleted", label_event("deleted", name="c"), chain)
+    assert restored == DeclaredLabel(name="c", color="222222", aliases=["old-c"])
+    renamed = label_to_restore("edited", _edited("kaputt", "c"), chain)
+    assert renamed is not None and renamed.aliases == ["old-c", "kaputt"]
+
+
 SCOPES = ["priority"]
 
 

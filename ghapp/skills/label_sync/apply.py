@@ -5,26 +5,40 @@ repository may have hundreds of labels), turns each planned operation into its R
 request in the plan's order, and sets an issue's labels in one request. Label names go
 into URL paths percent-encoded, because names such as `area/api` or `needs: review?`
 are common and githubkit puts path parameters in as they are.
+
+It also keeps `swap_memory`'s two memories as finished effects, so that a swap of names,
+which cannot be told from its result by the names, is applied once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 from githubkit.exception import RequestFailed
+from githubkit.utils import UNSET
 
 from ghapp.context import Context
+from ghapp.skills.label_sync.matching import find_rename_cycles
 from ghapp.skills.label_sync.options import DeclaredLabel, LabelSyncOptions
 from ghapp.skills.label_sync.plan import (
     Create,
     Delete,
     ExistingLabel,
+    LabelOperation,
     LabelPlan,
     Merge,
     Rename,
+    RenameCycle,
     Update,
     plan_label_changes,
+)
+from ghapp.skills.label_sync.swap_memory import (
+    SwapWatch,
+    arrangement_effect_key,
+    swaps_synced_by,
+    synced_effect_key,
 )
 
 __all__ = [
@@ -46,7 +60,7 @@ async def read_repo_labels(ctx: Context) -> list[ExistingLabel]:
     repo = ctx.require_repo()
     rest = ctx.github.rest
     return [
-        ExistingLabel(label.name, label.color, label.description)
+        ExistingLabel(label.name, label.color, label.description, label.id)
         async for label in rest.paginate(
             rest.issues.async_list_labels_for_repo, owner=repo.owner, repo=repo.name, per_page=100
         )
@@ -77,10 +91,34 @@ async def set_issue_labels(ctx: Context, number: int, labels: list[str]) -> None
     )
 
 
+async def swaps_due(
+    ctx: Context, existing: Sequence[ExistingLabel], declared: Sequence[DeclaredLabel]
+) -> list[RenameCycle]:
+    """The swaps in `declared` to apply now: never synced, and not over an arrangement of
+    labels that a sync left (see `swap_memory`).
+
+    Asking marks the keys "started", which never makes a swap due or settled: only a
+    finished effect counts.
+    """
+    due: list[RenameCycle] = []
+    for cycle in find_rename_cycles(existing, declared):
+        if await ctx.begin_effect(synced_effect_key(cycle.signature)) == "done":
+            continue
+        if await ctx.begin_effect(arrangement_effect_key(cycle.arrangement(after=False))) == "done":
+            continue
+        due.append(cycle)
+    return due
+
+
 async def plan_for(ctx: Context, options: LabelSyncOptions) -> LabelPlan:
     """The plan that makes the repository's labels match `options`, from its labels now."""
     existing = await read_repo_labels(ctx)
-    return plan_label_changes(existing, options.labels, delete_undeclared=options.delete_undeclared)
+    return plan_label_changes(
+        existing,
+        options.labels,
+        delete_undeclared=options.delete_undeclared,
+        due_swaps=await swaps_due(ctx, existing, options.labels),
+    )
 
 
 async def sync_labels(
@@ -97,7 +135,10 @@ async def sync_labels(
     """
     async with ctx.lock("sync"):
         existing = await read_repo_labels(ctx)
-        plan = plan_label_changes(existing, declared, delete_undeclared=delete_undeclared)
+        due = await swaps_due(ctx, existing, declared)
+        plan = plan_label_changes(
+            existing, declared, delete_undeclared=delete_undeclared, due_swaps=due
+        )
         ctx.log.info(
             "label plan: %d operation(s)%s\n%s",
             len(plan.operations),
@@ -105,34 +146,65 @@ async def sync_labels(
             plan.render_markdown(),
         )
         if apply:
-            await apply_plan(ctx, plan)
+            await apply_plan(ctx, plan, SwapWatch(existing, declared))
+            if not ctx.dry_run:
+                for signature in swaps_synced_by(plan, due, declared):
+                    await _remember(ctx, synced_effect_key(signature))
     return plan
 
 
-async def apply_plan(ctx: Context, plan: LabelPlan) -> None:
-    """Carry out the plan's operations in order (the order keeps every name free)."""
+async def apply_plan(ctx: Context, plan: LabelPlan, watch: SwapWatch | None = None) -> None:
+    """Carry out the plan's operations in order (the order keeps every name free).
+
+    With a `watch`, an arrangement of a swap's labels is remembered the moment a request
+    brings it about, not at the end: if a later request fails and the sync is retried,
+    the retry must not swap the names back.
+    """
+    for op in plan.operations:
+        created_id = await _apply_operation(ctx, op)
+        if watch is not None and not ctx.dry_run:
+            for arrangement in watch.follow(op, created_id):
+                await _remember(ctx, arrangement_effect_key(arrangement))
+
+
+async def _remember(ctx: Context, key: str) -> None:
+    """Finish the effect `key` (see `swap_memory` for what it means)."""
+    await ctx.begin_effect(key)
+    await ctx.finish_effect(key)
+
+
+def _given(value: str | None) -> Any:
+    """A body field, or githubkit's UNSET (left out of the request) where the plan keeps
+    the label's current value."""
+    return UNSET if value is None else value
+
+
+async def _apply_operation(ctx: Context, op: LabelOperation) -> int | None:
+    """Send one operation; for a Create, the new label's id."""
     repo = ctx.require_repo()
     issues = ctx.github.rest.issues
     owner, name = repo.owner, repo.name
-    for op in plan.operations:
-        match op:
-            case Rename(old, new, color, description):
-                await issues.async_update_label(
-                    owner,
-                    name,
-                    _in_path(old),
-                    data={"new_name": new, "color": color, "description": description},
-                )
-            case Merge(source, into):
-                await _merge(ctx, source, into)
-            case Update(label, color, description):
-                await issues.async_update_label(
-                    owner, name, _in_path(label), data={"color": color, "description": description}
-                )
-            case Create(label, color, description):
-                await _create(ctx, label, color, description)
-            case Delete(label):
-                await _delete(ctx, label)
+    match op:
+        case Rename(old, new, color, description):
+            await issues.async_update_label(
+                owner,
+                name,
+                _in_path(old),
+                new_name=new,
+                color=_given(color),
+                description=_given(description),
+            )
+        case Merge(source, into):
+            await _merge(ctx, source, into)
+        case Update(label, color, description):
+            await issues.async_update_label(
+                owner, name, _in_path(label), color=_given(color), description=_given(description)
+            )
+        case Create(label, color, description):
+            return await _create(ctx, label, color, description)
+        case Delete(label):
+            await _delete(ctx, label)
+    return None
 
 
 async def _merge(ctx: Context, source: str, into: str) -> None:
@@ -156,24 +228,30 @@ async def _merge(ctx: Context, source: str, into: str) -> None:
     await _delete(ctx, source)
 
 
-async def _create(ctx: Context, label: str, color: str, description: str) -> None:
+async def _create(
+    ctx: Context, label: str, color: str | None, description: str | None
+) -> int | None:
     repo = ctx.require_repo()
     issues = ctx.github.rest.issues
     try:
-        await issues.async_create_label(
-            repo.owner, repo.name, data={"name": label, "color": color, "description": description}
+        response = await issues.async_create_label(
+            repo.owner, repo.name, name=label, color=_given(color), description=_given(description)
         )
     except RequestFailed as exc:
         if exc.response.status_code != 422:
             raise
         # Someone created it meanwhile (a person, or GitHub when it was put on an issue):
         # make it match instead.
-        await issues.async_update_label(
+        response = await issues.async_update_label(
             repo.owner,
             repo.name,
             _in_path(label),
-            data={"new_name": label, "color": color, "description": description},
+            new_name=label,
+            color=_given(color),
+            description=_given(description),
         )
+    # A dry run answers writes with an empty body: nothing was created.
+    return None if ctx.dry_run else response.parsed_data.id
 
 
 async def _delete(ctx: Context, label: str) -> None:

@@ -5,9 +5,16 @@ is not. Keys arrive normalised (the config loader turns `-` into `_` in mapping 
 fields are snake_case; unknown keys are rejected so that a typo such as `delete_undeclard`
 is reported instead of silently doing nothing.
 
-Aliases (old names) may equal another declared label's name: that is how a rename chain
-(`b` becomes `c` while `a` becomes `b`) or a swap of two names is written. What is refused
-is ambiguity: two labels with the same name, or one old name listed under two labels.
+A label list written for github-label-sync works as it is: `color` and `description`
+may be left out (the label keeps its current ones), and `delete: true` marks a label to
+delete wherever it, or one of its aliases, exists.
+
+Aliases (old names) may name another declared label: `c` with alias `b` and `b` with alias
+`a` is a rename chain (`b` becomes `c`, then `a` becomes `b`), and two labels listing each
+other are a swap. `matching` explains why both settle once applied (a chain link acts only
+while its new name is missing; a swap is applied once). What is refused is ambiguity: two
+labels with the same name, one old name listed under two labels, or a name both kept and
+marked `delete: true`.
 """
 
 from __future__ import annotations
@@ -60,9 +67,13 @@ class DeclaredLabel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    color: str
-    description: str = ""
+    # None (left out): keep the label's current color; a new label gets GitHub's default.
+    color: str | None = None
+    # None (left out): keep the current description; "" clears it.
+    description: str | None = None
     aliases: list[str] = Field(default_factory=list)
+    # github-label-sync's flag: delete this label (and its aliases) wherever it exists.
+    delete: bool = False
 
     @field_validator("name", mode="before")
     @classmethod
@@ -77,6 +88,7 @@ class DeclaredLabel(BaseModel):
     def _valid_color(cls, value: Any, info: ValidationInfo) -> str:
         label = _label_for_message(info)
         if value is None:
+            # Only an explicit `color:` gets here (leaving the key out keeps the color).
             # The commonest mistake: an unquoted `#rrggbb` is a YAML comment.
             raise ValueError(
                 f"{label} has no color; a color starting with `#` must be quoted, "
@@ -98,7 +110,7 @@ class DeclaredLabel(BaseModel):
     @field_validator("description", mode="before")
     @classmethod
     def _valid_description(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None:  # `description:` with nothing after it
+        if value is None:  # `description:` with nothing after it: written, but empty
             return ""
         if isinstance(value, str):
             value = value.strip()
@@ -241,4 +253,20 @@ class LabelSyncOptions(BaseModel):
                         f"`{label.name}`; an old name can become only one label"
                     )
                 owners[key] = label.name
+        # Twice-declared names and twice-listed aliases are refused above; what is left is
+        # a deleted label's name or alias that is a kept label's alias or name.
+        keepers = {
+            name.casefold(): label.name
+            for label in self.labels
+            if not label.delete
+            for name in (label.name, *label.aliases)
+        }
+        for label in self.labels:
+            for name in (label.name, *label.aliases) if label.delete else ():
+                keeper = keepers.get(name.casefold())
+                if keeper is not None:
+                    raise ValueError(
+                        f"`{name}` is marked `delete: true` (under `{label.name}`) but is "
+                        f"also kept by `{keeper}` (its name or an alias); keep one of the two"
+                    )
         return self

@@ -1,20 +1,21 @@
 """The label plan: which requests turn a repository's labels into the declared ones.
 
-This module owns the decision, not the requests: `plan_label_changes` compares the labels
-a repository has with the declared ones and returns an ordered `LabelPlan` that the
-label-sync handler applies one operation at a time (or shows, for `--dry-run` and for the
-check run on a pull request that changes `.github/ghapp.yml`).
+This module owns the order of the requests, not the matching (`matching` decides which
+existing label becomes which declared one), the operations' text (`operations`, re-exported
+here) nor the requests themselves (`apply`).
+`plan_label_changes` returns an ordered `LabelPlan` that the label-sync handler applies
+one operation at a time, or shows (`--dry-run`, and the check run on a pull request that
+changes `.github/ghapp.yml`).
 
-The plan makes as few destructive changes as it can. An existing label that matches a
-declared one is kept and changed in place (a PATCH, so its issues keep it); only a
-duplicate match is merged (its issues relabelled, then deleted), and only with
-`delete_undeclared` is a label nobody declared deleted.
+The plan makes as few destructive changes as it can: a matched label is changed in place
+(a PATCH, so its issues keep it), only a second match is merged (its issues relabelled,
+then deleted), and only `delete: true` or `delete_undeclared` deletes a label. A color
+or description the declaration leaves out is left as it is. Plans settle: applying a
+plan and planning again gives an empty plan, whatever the aliases (see `matching`).
 
-Matching ignores case, like GitHub's label names. An existing label listed as an alias
-belongs to that declared label even when it also carries another declared label's
-name: "`b` is the old name of `c`" is what makes a rename chain (`b` → `c`, `a` → `b`)
-or a swap possible. Operations are ordered so that no request ever asks for a name still
-held by another label; a cycle of renames goes through a temporary name.
+Operations are ordered so that no request asks for a name another label still holds; a
+swap goes through a temporary name. Deletions come last, so a sync that stops half way
+has lost nothing the labels that replace it do not already carry.
 """
 
 from __future__ import annotations
@@ -23,6 +24,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ghapp.skills.label_sync.matching import (
+    TEMPORARY_PREFIX,
+    ExistingLabel,
+    RenameCycle,
+    chain_links,
+    match_labels,
+)
+from ghapp.skills.label_sync.operations import (
+    Create,
+    Delete,
+    LabelOperation,
+    LabelPlan,
+    Merge,
+    Rename,
+    Update,
+    code_span,
+)
 from ghapp.skills.label_sync.options import MAX_NAME_LENGTH, DeclaredLabel, normalise_color
 
 __all__ = [
@@ -34,179 +52,28 @@ __all__ = [
     "LabelPlan",
     "Merge",
     "Rename",
+    "RenameCycle",
     "Update",
+    "changed_fields",
     "plan_label_changes",
 ]
 
-TEMPORARY_PREFIX = "ghapp-tmp-"
 
-# How many kept-but-undeclared labels the rendered plan names before summarising.
-_KEPT_SHOWN = 30
-
-
-@dataclass(frozen=True, slots=True)
-class ExistingLabel:
-    """A label as the repository has it now (GitHub returns `description` as null)."""
-
-    name: str
-    color: str
-    description: str | None = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Rename:
-    """PATCH the label `old` with `new_name=new`; its issues keep it."""
-
-    old: str
-    new: str
-    color: str
-    description: str
-    # True for the first step of a swap: `old` moves aside under a temporary name.
-    temporary: bool = False
+def changed_fields(
+    declared: DeclaredLabel, current: ExistingLabel
+) -> tuple[str | None, str | None]:
+    """The color and description to send for `current` to match `declared`: None where
+    the declaration leaves it out or it already matches."""
+    color = declared.color
+    if color is not None and normalise_color(current.color) == color:
+        color = None
+    description = declared.description
+    if description is not None and (current.description or "") == description:
+        description = None
+    return color, description
 
 
-@dataclass(frozen=True, slots=True)
-class Merge:
-    """Add `into` to every issue and pull request labelled `source`, then delete `source`."""
-
-    source: str
-    into: str
-
-
-@dataclass(frozen=True, slots=True)
-class Update:
-    """PATCH the color and description of `name`; the old values are kept for the plan."""
-
-    name: str
-    color: str
-    description: str
-    old_color: str | None = None
-    old_description: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Create:
-    """POST a new label."""
-
-    name: str
-    color: str
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
-class Delete:
-    """DELETE the label `name` (it comes off every issue that had it)."""
-
-    name: str
-
-
-LabelOperation = Rename | Merge | Update | Create | Delete
-
-
-@dataclass(frozen=True, slots=True)
-class LabelPlan:
-    """Operations in the order they must be applied, and what could not be planned."""
-
-    operations: tuple[LabelOperation, ...] = ()
-    # Changes left out because applying them would clobber a label; written for people.
-    conflicts: tuple[str, ...] = ()
-    # Labels that nobody declared and that stay because `delete_undeclared` is off.
-    undeclared_kept: tuple[str, ...] = ()
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.operations
-
-    @property
-    def destructive_count(self) -> int:
-        """How many operations take a label off issues (merges and deletions)."""
-        return sum(isinstance(op, Merge | Delete) for op in self.operations)
-
-    def render_markdown(self) -> str:
-        """The plan for people: a `--dry-run` reply or a check run summary."""
-        lines: list[str] = []
-        if self.operations:
-            lines.append(f"**Label plan:** {_summary(self.operations)}.")
-            lines.append("")
-            lines.extend(
-                f"{number}. {_describe(op)}" for number, op in enumerate(self.operations, 1)
-            )
-        else:
-            lines.append("Labels already match the declaration; nothing to change.")
-        if self.conflicts:
-            lines.append("")
-            lines.append("**Not applied, because it would clobber another label:**")
-            lines.extend(f"- {conflict}" for conflict in self.conflicts)
-        if self.undeclared_kept:
-            shown = ", ".join(_code(name) for name in self.undeclared_kept[:_KEPT_SHOWN])
-            more = len(self.undeclared_kept) - _KEPT_SHOWN
-            if more > 0:
-                shown += f" and {more} more"
-            lines.append("")
-            lines.append(
-                f"Kept {len(self.undeclared_kept)} label(s) not declared "
-                f"(`delete_undeclared` is off): {shown}."
-            )
-        return "\n".join(lines) + "\n"
-
-
-_KIND_WORDS: tuple[tuple[type, str], ...] = (
-    (Create, "to create"),
-    (Rename, "to rename"),
-    (Update, "to update"),
-    (Merge, "to merge"),
-    (Delete, "to delete"),
-)
-
-
-def _summary(operations: Sequence[LabelOperation]) -> str:
-    parts = []
-    for kind, words in _KIND_WORDS:
-        count = sum(isinstance(op, kind) for op in operations)
-        if count:
-            part = f"{count} {words}"
-            parts.append(f"**{part}**" if kind in (Merge, Delete) else part)
-    return ", ".join(parts)
-
-
-def _describe(op: LabelOperation) -> str:
-    match op:
-        case Create(name, color, description):
-            return f"Create {_code(name)} (color `#{color}`{_described(description)})"
-        case Rename(old, new, _, _, temporary=True):
-            return f"Rename {_code(old)} → {_code(new)} (a temporary name, so names can swap)"
-        case Rename(old, new):
-            return f"Rename {_code(old)} → {_code(new)} (its issues keep it)"
-        case Update(name, color, description, old_color, old_description):
-            changes = []
-            if old_color is None or normalise_color(old_color) != color:
-                changes.append(f"color `#{color}`")
-            if old_description is None or old_description != description:
-                changes.append(f"description “{description}”" if description else "no description")
-            return f"Update {_code(name)}: {', '.join(changes)}"
-        case Merge(source, into):
-            return (
-                f"**Merge** {_code(source)} into {_code(into)} "
-                f"(its issues get {_code(into)}, then {_code(source)} is deleted)"
-            )
-        case Delete(name):
-            return f"**Delete** {_code(name)}"
-
-
-def _described(description: str) -> str:
-    return f", description “{description}”" if description else ""
-
-
-def _code(text: str) -> str:
-    """A markdown code span that survives backticks inside label names."""
-    fence = "`"
-    while fence in text:
-        fence += "`"
-    padding = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{padding}{text}{padding}{fence}"
-
-
-# --- planning -----------------------------------------------------------------------------
+# --- ordering -----------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -229,11 +96,17 @@ class _Planner:
     existing: Sequence[ExistingLabel]
     declared: Sequence[DeclaredLabel]
     delete_undeclared: bool
-    claimed: dict[int, int] = field(default_factory=dict)  # existing id → declared index
+    due: Sequence[RenameCycle]
     name_of: dict[int, str] = field(default_factory=dict)
     holder: dict[str, int] = field(default_factory=dict)
     ready: set[int] = field(default_factory=set)  # declared labels whose target is final
     moved_aside: set[int] = field(default_factory=set)
+    # A name that is another declared label's old name is filled only once that label
+    # exists: filled earlier, a sync stopped in between would look like an unapplied
+    # chain link, and the next sync would move the label on.
+    waits_for: dict[int, int] = field(default_factory=dict)
+    released: set[int] = field(default_factory=set)
+    matched: set[int] = field(default_factory=set)
     to_delete: list[int] = field(default_factory=list)
     operations: list[LabelOperation] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
@@ -241,75 +114,68 @@ class _Planner:
     def plan(self) -> LabelPlan:
         for index, label in enumerate(self.existing):
             self.name_of[index] = label.name
-            # GitHub keeps names unique regardless of case, so the first holder is the only one.
             self.holder.setdefault(label.name.casefold(), index)
 
-        self.claimed = self._claims()
+        matching = match_labels(self.existing, self.declared, self.due)
+        self.waits_for = chain_links(self.declared)
+        self.matched = set(matching.targets.values())
         steps: list[_Step] = []
         for d, declared in enumerate(self.declared):
-            steps.extend(self._steps_for(d, declared))
+            if not declared.delete:
+                target = matching.targets.get(d)
+                merges = matching.merged.get(d, [])
+                steps.extend(self._steps_for(d, declared, target, merges))
 
-        undeclared = sorted(
-            (index for index in range(len(self.existing)) if index not in self.claimed),
-            key=lambda index: (self.existing[index].name.casefold(), index),
-        )
+        undeclared = matching.undeclared
         kept: tuple[str, ...] = ()
         if self.delete_undeclared:
-            self.to_delete = undeclared
+            self.to_delete = [*matching.marked_for_deletion, *undeclared]
         else:
-            kept = tuple(self.existing[index].name for index in undeclared)
+            self.to_delete = list(matching.marked_for_deletion)
+            kept = tuple(sorted((self.existing[i].name for i in undeclared), key=str.casefold))
+        self.to_delete.sort(key=lambda index: (self.existing[index].name.casefold(), index))
 
         self._order(steps)
-        # Deletions come last: if a sync stops half way, nothing was lost before the
-        # labels that replace them exist.
         for index in self.to_delete:
             self.operations.append(Delete(self.name_of[index]))
-        return LabelPlan(tuple(self.operations), tuple(self.conflicts), kept)
+        return LabelPlan(tuple(self.operations), tuple(self.conflicts), kept, self._swaps())
 
-    def _claims(self) -> dict[int, int]:
-        """Which declared label each existing label belongs to (existing id → declared)."""
-        claimed: dict[int, int] = {}
-        # Aliases first: listing a current name as an old name is an explicit request to
-        # move that label, which is what rename chains and swaps are made of.
-        for d, declared in enumerate(self.declared):
-            for alias in declared.aliases:
-                index = self.holder.get(alias.casefold())
-                if index is not None:
-                    claimed.setdefault(index, d)
-        for d, declared in enumerate(self.declared):
-            index = self.holder.get(declared.name.casefold())
-            if index is not None:
-                claimed.setdefault(index, d)
-        return claimed
-
-    def _steps_for(self, d: int, declared: DeclaredLabel) -> list[_Step]:
-        claimed = self.claimed
-        exact = self.holder.get(declared.name.casefold())
-        if exact is not None and claimed.get(exact) != d:
-            exact = None
-        by_alias: list[int] = []
-        for alias in declared.aliases:
-            index = self.holder.get(alias.casefold())
-            if index is not None and claimed.get(index) == d and index not in by_alias:
-                by_alias.append(index)
-
-        # The exact name wins, else the first alias in declared order; never delete the target.
-        target = exact if exact is not None else (by_alias[0] if by_alias else None)
-        merges = [_Step("merge", index, d) for index in by_alias if index != target]
-        color = normalise_color(declared.color)
+    def _steps_for(
+        self, d: int, declared: DeclaredLabel, target: int | None, merges: list[int]
+    ) -> list[_Step]:
+        steps = [_Step("merge", index, d) for index in merges]
         if target is None:
-            return [_Step("create", len(self.existing) + d, d), *merges]
+            return [_Step("create", len(self.existing) + d, d), *steps]
         current = self.existing[target]
         if current.name != declared.name:
-            return [_Step("rename", target, d), *merges]
-        old_description = current.description or ""
-        old_color = normalise_color(current.color)
-        if old_color != color or old_description != declared.description:
+            return [_Step("rename", target, d), *steps]
+        color, description = changed_fields(declared, current)
+        if color is not None or description is not None:
             self.operations.append(
-                Update(declared.name, color, declared.description, old_color, old_description)
+                Update(
+                    declared.name,
+                    color,
+                    description,
+                    normalise_color(current.color),
+                    current.description or "",
+                )
             )
         self.ready.add(d)
-        return merges
+        return steps
+
+    def _swaps(self) -> tuple[RenameCycle, ...]:
+        """The due swaps whose every rename made it into the plan (a conflict can cut one)."""
+        swaps: list[RenameCycle] = []
+        for cycle in self.due:
+            wanted = {new.casefold() for _, _, new in cycle.moves}
+            renamed = {
+                op.new.casefold()
+                for op in self.operations
+                if isinstance(op, Rename) and not op.temporary
+            }
+            if wanted <= renamed:
+                swaps.append(cycle)
+        return tuple(swaps)
 
     def _order(self, steps: list[_Step]) -> None:
         pending = steps
@@ -329,21 +195,27 @@ class _Planner:
     def _is_ready(self, step: _Step) -> bool:
         if step.kind == "merge":
             return step.declared in self.ready
+        owner = self.waits_for.get(step.declared)
+        if owner is not None and owner not in self.ready and step.declared not in self.released:
+            return False
+        return self._name_is_free(step)
+
+    def _name_is_free(self, step: _Step) -> bool:
         holder = self.holder.get(self.declared[step.declared].name.casefold())
         return holder is None or holder == step.label
 
     def _apply(self, step: _Step) -> None:
         declared = self.declared[step.declared]
-        color = normalise_color(declared.color)
         if step.kind == "merge":
             self.operations.append(Merge(self.name_of[step.label], declared.name))
             self._forget(step.label)
             return
         if step.kind == "create":
-            self.operations.append(Create(declared.name, color, declared.description))
+            self.operations.append(Create(declared.name, declared.color, declared.description))
         else:
+            color, description = changed_fields(declared, self.existing[step.label])
             self.operations.append(
-                Rename(self.name_of[step.label], declared.name, color, declared.description)
+                Rename(self.name_of[step.label], declared.name, color, description)
             )
             self._forget(step.label)
         self.name_of[step.label] = declared.name
@@ -359,7 +231,12 @@ class _Planner:
         """Free one blocked name, or give up on one step and say why. Always progresses."""
         moving = {step.label for step in pending if step.kind != "create"}
         wanting = [step for step in pending if step.kind != "merge"]
-        for step in wanting:
+        blocked = [step for step in wanting if not self._name_is_free(step)]
+        if wanting and not blocked:
+            # Only waiting for labels that could not be made: go ahead without them.
+            self.released.update(step.declared for step in wanting)
+            return pending
+        for step in blocked:
             if self._free_name_for(step, moving):
                 return pending
         if not wanting:
@@ -367,11 +244,11 @@ class _Planner:
             for step in pending:
                 into = self.declared[step.declared].name
                 self.conflicts.append(
-                    f"{_code(self.name_of[step.label])} was not merged into {_code(into)}, "
-                    f"because {_code(into)} could not be created or renamed."
+                    f"{code_span(self.name_of[step.label])} was not merged into {code_span(into)}, "
+                    f"because {code_span(into)} could not be created or renamed."
                 )
             return []
-        dropped = wanting[0]
+        dropped = blocked[0]
         self.conflicts.append(self._conflict_message(dropped))
         return [step for step in pending if step is not dropped]
 
@@ -382,8 +259,8 @@ class _Planner:
             return True
         if blocker not in moving or blocker in self.moved_aside:
             return False
-        # The blocker will move anyway (a rename cycle or a merge that waits for this
-        # name): park it under a temporary name, which needs a free name of its own.
+        # The blocker will move anyway (a swap): park it under a temporary name, which
+        # needs a free name of its own.
         temporary = self._temporary_name(blocker)
         key = temporary.casefold()
         if any(key == declared.name.casefold() for declared in self.declared):
@@ -393,16 +270,7 @@ class _Planner:
             if holder not in self.to_delete:
                 return False
             self._delete_now(holder)
-        current = self.existing[blocker]  # only existing labels move; created ones are final
-        self.operations.append(
-            Rename(
-                self.name_of[blocker],
-                temporary,
-                normalise_color(current.color),
-                current.description or "",
-                temporary=True,
-            )
-        )
+        self.operations.append(Rename(self.name_of[blocker], temporary, temporary=True))
         self._forget(blocker)
         self.name_of[blocker] = temporary
         self.holder[key] = blocker
@@ -413,7 +281,7 @@ class _Planner:
         return (TEMPORARY_PREFIX + self.name_of[label])[:MAX_NAME_LENGTH]
 
     def _delete_now(self, label: int) -> None:
-        # An undeclared label slated for deletion holds a name we need: delete it earlier.
+        # A label slated for deletion holds a name we need: delete it earlier.
         self.to_delete.remove(label)
         self.operations.append(Delete(self.name_of[label]))
         self._forget(label)
@@ -421,19 +289,19 @@ class _Planner:
     def _conflict_message(self, step: _Step) -> str:
         name = self.declared[step.declared].name
         blocker = self.holder[name.casefold()]
-        held_by = _code(self.name_of[blocker])
+        held_by = code_span(self.name_of[blocker])
         what = (
-            f"{_code(name)} was not created"
+            f"{code_span(name)} was not created"
             if step.kind == "create"
-            else f"{_code(self.name_of[step.label])} was not renamed to {_code(name)}"
+            else f"{code_span(self.name_of[step.label])} was not renamed to {code_span(name)}"
         )
         if blocker < len(self.existing) and blocker not in self.moved_aside:
-            if blocker not in self.claimed:
+            if blocker not in self.matched:
                 return (
                     f"{what}: {held_by} holds that name and is not declared. Declare it "
                     "(or list it as an alias), rename it, or set `delete_undeclared: true`."
                 )
-            temporary = _code(self._temporary_name(blocker))
+            temporary = code_span(self._temporary_name(blocker))
             return (
                 f"{what}: {held_by} holds that name and could not be moved aside, because "
                 f"its temporary name {temporary} is taken. Rename or delete {temporary}."
@@ -446,11 +314,13 @@ def plan_label_changes(
     declared: Sequence[DeclaredLabel],
     *,
     delete_undeclared: bool,
+    due_swaps: Sequence[RenameCycle] = (),
 ) -> LabelPlan:
     """Plan the changes that make `existing` match `declared`, in a safe order.
 
     Deterministic: the same inputs give the same plan. Steps follow the declared order
-    (updates, renames, creates, and merges once their target exists), a cycle of renames
-    is broken with a temporary name, and deletions of undeclared labels come last, by name.
+    (updates, renames, creates, and merges once their target exists), a swap in
+    `due_swaps` goes through a temporary name, and deletions come last, by name. Without
+    `due_swaps` a swap is taken as applied already: its labels stay as they are.
     """
-    return _Planner(existing, declared, delete_undeclared).plan()
+    return _Planner(existing, declared, delete_undeclared, due_swaps).plan()

@@ -69,13 +69,21 @@ def label_to_restore(
 
     A declared label renamed by hand comes back with its new name added as an alias, so
     the plan renames it back (its issues keep it) instead of creating a second label.
-    None when the event is about a label nobody declared.
+    Aliases that name other declared labels (links of a rename chain) are dropped: planned
+    alone, they would take those labels over. None when the event is about a label nobody
+    declared.
     """
     label = payload.get("label")
     name = label.get("name") if isinstance(label, Mapping) else None
     if not isinstance(name, str):
         return None
-    by_name = {d.name.casefold(): d for d in declared}
+    declared_names = {d.name.casefold() for d in declared}
+    by_name = {
+        d.name.casefold(): d.model_copy(
+            update={"aliases": [a for a in d.aliases if a.casefold() not in declared_names]}
+        )
+        for d in declared
+    }
     if action == "deleted":
         return by_name.get(name.casefold())
     if action != "edited":
