@@ -8,7 +8,7 @@ what a write returned.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -117,17 +117,39 @@ class ReleaseData:
             if not merged_at or (since is not None and parse_time(merged_at) <= since):
                 continue
             user = item.get("user") or {}
+            is_bot = user.get("type") == "Bot"
+            login = user.get("login")
+            if login and is_bot:
+                login = str(login).removesuffix("[bot]")  # as GraphQL names an App's bot
             pull = MergedPull(
                 number=int(item["number"]),
                 title=str(item.get("title") or ""),
-                author=str(user.get("login") or "ghost"),
-                author_is_bot=user.get("type") == "Bot",
+                author=str(login) if login else None,
+                author_is_bot=is_bot,
+                author_url=user.get("html_url"),
                 labels=tuple(str(label["name"]) for label in item.get("labels") or ()),
                 merged_at=parse_time(merged_at),
                 url=str(item.get("html_url") or ""),
+                body=item.get("body"),
+                base_ref=(item.get("base") or {}).get("ref"),
+                head_ref=(item.get("head") or {}).get("ref"),
             )
             found.append(FetchedPull(pull, item.get("body")))
         return found
+
+    async def with_changed_files(self, pull: MergedPull) -> MergedPull:
+        """`pull` with the paths it changed (GitHub lists up to 3000 per pull request)."""
+        files: list[str] = []
+        async for item in self.github.rest.paginate(
+            self.github.rest.pulls.async_list_files,
+            map_func=lambda r: r.json(),
+            owner=self.repo.owner,
+            repo=self.repo.name,
+            pull_number=pull.number,
+            per_page=PER_PAGE,
+        ):
+            files.append(str(item["filename"]))
+        return replace(pull, changed_files=tuple(files))
 
     async def commits_between(self, base: str, head: str) -> list[CommitInfo]:
         """The commits after `base` up to `head`, oldest first (GitHub lists up to 250)."""
