@@ -19,7 +19,7 @@ The measure is printed and must stay at or above 98% of the cases (issue 22's ba
 from __future__ import annotations
 
 import difflib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -44,7 +44,9 @@ def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
-def _pull(node: dict[str, Any], authors: tuple[CommitAuthor, ...] = (), files: list[str] | None = None) -> MergedPull:
+def _pull(
+    node: dict[str, Any], authors: tuple[CommitAuthor, ...] = (), files: list[str] | None = None
+) -> MergedPull:
     author = node.get("author")
     return MergedPull(
         number=int(node["number"]),
@@ -93,7 +95,9 @@ def merged_pulls(case: rd.DrafterCase) -> list[MergedPull]:
                 nodes[key] = pr
     pulls: list[MergedPull] = []
     for key, pr in nodes.items():
-        if (pr.get("baseRepository") or {}).get("nameWithOwner") != f"{REPO.owner}/{REPO.name}" or not pr.get("merged"):
+        if (pr.get("baseRepository") or {}).get(
+            "nameWithOwner"
+        ) != f"{REPO.owner}/{REPO.name}" or not pr.get("merged"):
             continue
         merge_oid = (pr.get("mergeCommit") or {}).get("oid")
         authors: list[CommitAuthor] = []
@@ -151,9 +155,13 @@ def run_case(case: rd.DrafterCase) -> list[str]:
     options = options_for(case)
     overrides = overrides_for(case)
     prerelease, _latest, _identifier = release_flags(options, overrides)
-    branch = (options.commitish or EVENT_BRANCH.get(case.event, "master")).removeprefix("refs/heads/")
+    branch = (options.commitish or EVENT_BRANCH.get(case.event, "master")).removeprefix(
+        "refs/heads/"
+    )
     previous = previous_release(releases(case), options, prerelease=prerelease, branch=branch)
-    plan = plan_release(options, repository=REPO, previous=previous, pulls=merged_pulls(case), overrides=overrides)
+    plan = plan_release(
+        options, repository=REPO, previous=previous, pulls=merged_pulls(case), overrides=overrides
+    )
     expected = case.expected
     problems = []
     for key, value in (("name", plan.name), ("tag_name", plan.tag)):
@@ -162,7 +170,13 @@ def run_case(case: rd.DrafterCase) -> list[str]:
     if "body" not in expected:
         return problems
     if plan.body != expected["body"]:
-        diff = difflib.unified_diff(expected["body"].splitlines(), plan.body.splitlines(), "release-drafter", "ghapp", lineterm="")
+        diff = difflib.unified_diff(
+            expected["body"].splitlines(),
+            plan.body.splitlines(),
+            "release-drafter",
+            "ghapp",
+            lineterm="",
+        )
         problems.append("body differs:\n" + "\n".join(diff))
     if (options.name_template or overrides.name) and plan.name != expected["name"]:
         problems.append(f"name {plan.name!r} != {expected['name']!r}")
@@ -173,7 +187,9 @@ def run_case(case: rd.DrafterCase) -> list[str]:
     return problems
 
 
-def run_smoke(releases_and_payload: list[str], configs: list[str], outputs: dict[str, str]) -> list[str]:
+def run_smoke(
+    releases_and_payload: list[str], configs: list[str], outputs: dict[str, str]
+) -> list[str]:
     """Both configs (release-drafter's older spelling and its v7 one) give the outputs."""
     problems = []
     for config in configs:
@@ -206,11 +222,15 @@ def run_smoke(releases_and_payload: list[str], configs: list[str], outputs: dict
 def run_changelog(case: rd.ChangelogCase) -> list[str]:
     options = ReleaseOptions.model_validate(normalize_keys(case.config))
     pulls = [_pull(node) for node in case.pulls]
-    changes = unprotect(render_changes(included(pulls, options.rules), options, "https://github.com"))
+    changes = unprotect(
+        render_changes(included(pulls, options.rules), options, "https://github.com")
+    )
     problems = []
     for kind, text in case.checks:
         if kind == "equals" and changes != text:
-            diff = difflib.unified_diff(text.splitlines(), changes.splitlines(), "release-drafter", "ghapp", lineterm="")
+            diff = difflib.unified_diff(
+                text.splitlines(), changes.splitlines(), "release-drafter", "ghapp", lineterm=""
+            )
             problems.append("changelog differs:\n" + "\n".join(diff))
         elif kind == "contains" and text not in changes:
             problems.append(f"{text!r} missing")
@@ -229,9 +249,13 @@ def test_release_drafter_cases_give_the_same_release(capsys: pytest.CaptureFixtu
             results[name] = [f"{type(exc).__name__}: {exc}"]
     for mode, fixtures, configs, outputs in rd.smoke_cases():
         try:
-            results[f"smoke: legacy and migrated configs agree on {mode}"] = run_smoke(fixtures, configs, outputs)
+            results[f"smoke: legacy and migrated configs agree on {mode}"] = run_smoke(
+                fixtures, configs, outputs
+            )
         except Exception as exc:
-            results[f"smoke: legacy and migrated configs agree on {mode}"] = [f"{type(exc).__name__}: {exc}"]
+            results[f"smoke: legacy and migrated configs agree on {mode}"] = [
+                f"{type(exc).__name__}: {exc}"
+            ]
     for number, case in enumerate(rd.changelog_cases(), 1):
         name = f"changelog {number}: {case.name}"
         try:

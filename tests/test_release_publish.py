@@ -143,7 +143,7 @@ async def test_release_command_resolves_the_version(
         assert created.body["tag_name"] == "v1.3.0"
         assert created.body["draft"] is False
         assert created.body["target_commitish"] == "main"
-        assert "- Add search (#" in created.body["body"]
+        assert "* Add search (#" in created.body["body"]
 
         again = await run_command(app, "release 1.3.0", comment_id=7002)
         assert again.startswith("Release [v1.3.0](") and "already exists" in again
@@ -194,7 +194,7 @@ async def test_tag_push_creates_the_release_once(tmp_path: Path, fake_github: Fa
     assert created.body["tag_name"] == "v1.0.0"
     assert created.body["draft"] is False
     assert created.headers["x-github-delivery"] == "push-1"
-    assert "- Fix crash (#" in created.body["body"]
+    assert "* Fix crash (#" in created.body["body"]
     assert any(r.path == f"{RELEASES}/tags/v0.9.0" for r in app.requests)
 
 
@@ -243,14 +243,15 @@ async def test_notes_are_grouped_by_release_drafter_categories(
         await run_command(app, "release minor")
     [created] = posts(app, RELEASES)
     assert created.body["name"] == "Hello 1.1.0"
+    # As release-drafter writes it: uncategorised changes first and without a heading,
+    # titles unescaped (no `change-title-escapes`), the template's last newline kept.
     assert created.body["body"] == (
+        f"- Docs (#{docs}) @mona\n\n"
         "## 🚀 Features\n\n"
-        f"- Add \\*search\\* (#{search}) @mona\n\n"
+        f"- Add *search* (#{search}) @mona\n\n"
         "## 🐛 Bug Fixes\n\n"
         f"- Fix crash (#{crash}) @hubot\n\n"
-        "## Other changes\n\n"
-        f"- Docs (#{docs}) @mona\n\n"
-        "Thanks to @hubot and @mona"
+        "Thanks to @hubot and @mona\n"
     )
     assert f"#{chore}" not in created.body["body"]
 
@@ -266,7 +267,7 @@ async def test_notes_list_every_merged_pull_over_three_pages(
     [created] = posts(app, RELEASES)
     body = created.body["body"]
     assert all(f"(#{n}) @octocat" in body for n in numbers)
-    assert body.count("\n- Change ") + body.startswith("- Change ") == 250
+    assert body.count("\n* Change ") == 250
     pages = [r for r in app.requests if r.method == "GET" and r.path == f"/repos/{REPO}/pulls"]
     assert len(pages) == 3
     assert all("base=main" in r.query and "state=closed" in r.query for r in pages)
@@ -283,9 +284,9 @@ async def test_notes_without_pulls_list_the_commits(
         await run_command(app, "release patch")
     [created] = posts(app, RELEASES)
     lines = created.body["body"].splitlines()
-    assert [line.split(" (")[0] for line in lines if line.startswith("- ")] == [
-        "- Tidy the README",
-        "- Fix a typo",
+    assert [line.split(" (")[0] for line in lines if line.startswith("* ")] == [
+        "* Tidy the README",
+        "* Fix a typo",
     ]
     assert lines[-1] == "**Contributors:** @mona"
     assert any(r.path == f"/repos/{REPO}/compare/v1.0.0...main" for r in app.requests)
@@ -304,7 +305,12 @@ def merged_event(number: int, labels: list[str]) -> dict[str, Any]:
 async def test_merges_keep_one_draft_for_the_next_version(
     tmp_path: Path, fake_github: FakeGitHub
 ) -> None:
-    configure(fake_github, "release-publish:\n  draft-next: true\n")
+    # No labels bump a version unless the file says so (release-drafter's default: patch).
+    configure(
+        fake_github,
+        "release-publish:\n  draft-next: true\n"
+        "  version-resolver:\n    minor:\n      labels: [feature]\n",
+    )
     old_release(fake_github, "v1.0.0")
     first = merged(fake_github, "Fix crash", labels=["bug"])
     async with release_app(tmp_path, fake_github) as app:
@@ -448,7 +454,7 @@ async def test_build_success_attaches_artifacts_and_publishes(
     assert published.path == release_path
     assert published.body["draft"] is False
     assert "ghapp-release" not in published.body["body"]
-    assert "- Add search (#" in published.body["body"]
+    assert "* Add search (#" in published.body["body"]
     assert posts(app, RELEASES) == []
 
 

@@ -81,7 +81,9 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "f": "\f", "v
 
 def _js_string(token: str) -> str:
     body = token[1:-1]
-    return re.sub(r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", _unescape, body, flags=re.DOTALL)
+    return re.sub(
+        r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", _unescape, body, flags=re.DOTALL
+    )
 
 
 def _unescape(match: re.Match[str]) -> str:
@@ -95,7 +97,7 @@ def js_value(text: str, names: dict[str, Any] | None = None) -> Any:
     """The value of a JavaScript literal (objects, arrays, strings, numbers, booleans;
     `...name` and bare names from `names`)."""
     tokens = [t for t in _TOKEN.findall(text) if not t.startswith(("//", "/*"))]
-    value, end = _parse(tokens, 0, names or {})
+    value, _end = _parse(tokens, 0, names or {})
     return value
 
 
@@ -219,11 +221,17 @@ def drafter_cases() -> list[DrafterCase]:
     source = (tests_dir() / "drafter" / "drafter.e2e.test.ts").read_text()
     cases: list[DrafterCase] = []
     for title, body in _blocks(source):
-        which = re.search(r"mocks\.(post|patch)ReleaseBody\.mock\.lastCall\)\.toMatchInlineSnapshot", body)
-        unlike = re.findall(r"expect\(lastCallBody\?\.(name|tag_name)\)\.not\.toBe\('([^']*)'\)", body)
+        which = re.search(
+            r"mocks\.(post|patch)ReleaseBody\.mock\.lastCall\)\.toMatchInlineSnapshot", body
+        )
+        unlike = re.findall(
+            r"expect\(lastCallBody\?\.(name|tag_name)\)\.not\.toBe\('([^']*)'\)", body
+        )
         if which is None and not unlike:
             continue
-        expected = read_release_snapshot(_template_literal(body, which.group(0)) or "") if which else {}
+        expected = (
+            read_release_snapshot(_template_literal(body, which.group(0)) or "") if which else {}
+        )
         expected.update({f"not_{key}": value for key, value in unlike})
         config = re.search(r"mocks\.config\.mockReturnValue\(\s*'([^']+)'", body)
         event = re.search(r"mockContext\('([^']+)'\)", body)
@@ -234,14 +242,21 @@ def drafter_cases() -> list[DrafterCase]:
         for query, payload in re.findall(
             r"(?:query:\s*'([^']+)',\s*)?payload:\s*(\[[^\]]*\]|'[^']+')", body
         ):
-            (recent if "findRecentMergedPullRequests" in query else comparison).extend(_strings(payload))
-        files = {int(n): _strings(names) for n, names in re.findall(r"\[(\d+),\s*\[([^\]]*)\]\]", body)}
+            (recent if "findRecentMergedPullRequests" in query else comparison).extend(
+                _strings(payload)
+            )
+        files = {
+            int(n): _strings(names) for n, names in re.findall(r"\[(\d+),\s*\[([^\]]*)\]\]", body)
+        }
         cases.append(
             DrafterCase(
                 name=title,
                 event=event.group(1) if event else "push",
                 config=config.group(1) if config else "",
-                inputs={k: _js_string(v) for k, v in re.findall(r"mockInput\(\s*'([^']+)',\s*('(?:[^'\\]|\\.)*')", body)},
+                inputs={
+                    k: _js_string(v)
+                    for k, v in re.findall(r"mockInput\(\s*'([^']+)',\s*('(?:[^'\\]|\\.)*')", body)
+                },
                 releases=_strings(releases.group(1)) if releases else [],
                 release_overrides=js_value(overrides.group(1)) if overrides else [],
                 comparison=comparison,
@@ -260,12 +275,16 @@ def smoke_cases() -> list[tuple[str, list[str], list[str], dict[str, str]]]:
     table = re.search(r"it\.each\(\[(.*?)\]\s*as const\)", source, re.DOTALL)
     configs = re.findall(r"config: '([^']+)'", source)
     payload = re.search(r"payload: '([^']+)'", source)
-    snapshot = _dedent(_template_literal(source, "expect(migrated.outputs).toMatchInlineSnapshot(") or "")
-    outputs = dict(re.findall(r'^    "(\w+)",\n    "(.*?)",\n  \],?$', snapshot, re.DOTALL | re.MULTILINE))
+    snapshot = _dedent(
+        _template_literal(source, "expect(migrated.outputs).toMatchInlineSnapshot(") or ""
+    )
+    outputs = dict(
+        re.findall(r'^    "(\w+)",\n    "(.*?)",\n  \],?$', snapshot, re.DOTALL | re.MULTILINE)
+    )
     if table is None or payload is None:
         raise ValueError("the smoke test's shape changed")
     modes = re.findall(r"\['(\w+)',\s*(\[[^\]]*\])\]", table.group(1))
-    return [(mode, _strings(files) + [payload.group(1)], configs, outputs) for mode, files in modes]
+    return [(mode, [*_strings(files), payload.group(1)], configs, outputs) for mode, files in modes]
 
 
 def changelog_cases() -> list[ChangelogCase]:
@@ -273,18 +292,26 @@ def changelog_cases() -> list[ChangelogCase]:
     pulls_text = source[source.index("const pullRequests") :]
     pulls_text = pulls_text[pulls_text.index("=") + 1 : pulls_text.index("\n  ]\n") + 4]
     pulls = js_value(pulls_text)
-    section = source[source.index("describe('generate changelog'") : source.index("describe('build release payload'")]
+    section = source[
+        source.index("describe('generate changelog'") : source.index(
+            "describe('build release payload'"
+        )
+    ]
     base = {"template": "$CHANGES"}
     cases: list[ChangelogCase] = []
     for title, body in _blocks(section):
         config = dict(base)
-        spread = re.search(r"config:\s*\{\s*\.\.\.config,(.*?)\},\n\s*pullRequests", body, re.DOTALL)
+        spread = re.search(
+            r"config:\s*\{\s*\.\.\.config,(.*?)\},\n\s*pullRequests", body, re.DOTALL
+        )
         parsed = re.search(r"configSchema\.parse\((\{.*?\})\),\n\s*input", body, re.DOTALL)
         if spread:
             config.update(js_value("{" + spread.group(1) + "}"))
         elif parsed:
             config = js_value(parsed.group(1))
-        given = re.search(r"pullRequests(?::\s*(\[\]|pullRequests\.slice\((\d+),\s*(\d+)\)))?,?\n\s*\}\)", body)
+        given = re.search(
+            r"pullRequests(?::\s*(\[\]|pullRequests\.slice\((\d+),\s*(\d+)\)))?,?\n\s*\}\)", body
+        )
         chosen = pulls
         if given and given.group(1) == "[]":
             chosen = []
@@ -295,8 +322,12 @@ def changelog_cases() -> list[ChangelogCase]:
         if snapshot is not None:
             # Printed raw (no escaping) between double quotes.
             checks.append(("equals", _dedent(snapshot).strip()[1:-1]))
-        for kind, text in re.findall(r"expect\(changelog\)\.(toBe|not\.toContain|toContain)\(('(?:[^'\\]|\\.)*')\)", body):
-            checks.append(({"toBe": "equals", "toContain": "contains"}.get(kind, "lacks"), _js_string(text)))
+        for kind, text in re.findall(
+            r"expect\(changelog\)\.(toBe|not\.toContain|toContain)\(('(?:[^'\\]|\\.)*')\)", body
+        ):
+            checks.append(
+                ({"toBe": "equals", "toContain": "contains"}.get(kind, "lacks"), _js_string(text))
+            )
         cases.append(ChangelogCase(title, config, chosen, checks))
     return cases
 

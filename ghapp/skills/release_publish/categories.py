@@ -108,7 +108,9 @@ def normalize(category: Category) -> Rule:
     for branch in branches:
         labels = (*legacy, *branch.labels, *([branch.label] if branch.label else []))
         paths = (*branch.paths, *([branch.path] if branch.path else []))
-        merged = branch.model_copy(update={"labels": labels, "label": None, "paths": paths, "path": None})
+        merged = branch.model_copy(
+            update={"labels": labels, "label": None, "paths": paths, "path": None}
+        )
         if labels or paths or branch.conventional is not None:
             kept.append(merged)
     return Rule(

@@ -18,7 +18,7 @@ hourly tick marks builds that never reported back; nothing polls a run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -28,8 +28,8 @@ from semver import Version
 from ghapp.context import Context
 from ghapp.skill import Skill
 from ghapp.skills.release_publish.artifacts import ArtifactError, AssetFile, asset_files
-from ghapp.skills.release_publish.github_data import ReleaseData
 from ghapp.skills.release_publish.categories import needs_changed_files
+from ghapp.skills.release_publish.github_data import ReleaseData
 from ghapp.skills.release_publish.notes import MergedPull, included, render_released_comment
 from ghapp.skills.release_publish.options import ReleaseOptions
 from ghapp.skills.release_publish.planner import (
@@ -147,7 +147,7 @@ class ReleaseRequest:
     draft: bool
     prerelease: bool
     request_id: str  # the trigger's identity, for a correlation id stable across redelivery
-    overrides: Overrides = Overrides()
+    overrides: Overrides = field(default_factory=Overrides)
 
 
 Outcome = Literal["exists", "already_building", "building", "drafted", "published", "dry_run"]
@@ -607,7 +607,9 @@ async def _release_branch(ctx: Context, data: ReleaseData) -> str:
     return await _default_branch(ctx, data)
 
 
-def _planned_tag(options: ReleaseOptions, previous: ReleaseInfo | None, overrides: Overrides) -> str:
+def _planned_tag(
+    options: ReleaseOptions, previous: ReleaseInfo | None, overrides: Overrides
+) -> str:
     info = resolve_version(options, previous=previous, pulls=(), overrides=overrides)
     return render(overrides.tag or options.effective_tag_template, info.variables)
 

@@ -184,12 +184,24 @@ def authors_sentence(pull: MergedPull, options: ReleaseOptions, server_url: str)
     return options.change_authors_separator.join(rendered)
 
 
-def contributors_sentence(pulls: Sequence[MergedPull], options: ReleaseOptions, server_url: str) -> str:
-    """`$CONTRIBUTORS`: everyone behind the included changes, `@a, @b and @c`."""
+def contributors_sentence(
+    pulls: Sequence[MergedPull],
+    options: ReleaseOptions,
+    server_url: str,
+    commits: Sequence[CommitInfo] = (),
+) -> str:
+    """`$CONTRIBUTORS`: everyone behind the included changes, `@a, @b and @c`; with
+    `commits` (listed because no pull request was merged), their authors."""
     excluded = set(options.exclude_contributors)
+    found = _people(pulls)
+    known = {p.login for p in found}
+    for commit in commits:
+        if commit.author and commit.author not in known:
+            known.add(commit.author)
+            found.append(_Person(commit.author, None))
     people = [
         p
-        for p in _people(pulls)
+        for p in found
         if p.login is None
         or not (
             p.login in excluded
@@ -240,10 +252,14 @@ def _iso(pull: MergedPull) -> str:
 # -- changes -------------------------------------------------------------------------------
 
 
-def change_line(pull: MergedPull, options: ReleaseOptions, server_url: str, category: str = "") -> str:
+def change_line(
+    pull: MergedPull, options: ReleaseOptions, server_url: str, category: str = ""
+) -> str:
     author = GHOST
     if pull.author:
-        author = f"[{pull.author}{BOT_SUFFIX}]({pull.author_url})" if pull.author_is_bot else pull.author
+        author = (
+            f"[{pull.author}{BOT_SUFFIX}]({pull.author_url})" if pull.author_is_bot else pull.author
+        )
     values = {
         "$CATEGORY": category,
         "$TITLE": escape_title(pull.title, options.change_title_escapes),
@@ -256,7 +272,9 @@ def change_line(pull: MergedPull, options: ReleaseOptions, server_url: str, cate
         "$BASE_REF_NAME": pull.base_ref,
         "$HEAD_REF_NAME": pull.head_ref,
     }
-    return render(options.change_template, {k: None if v is None else protect(v) for k, v in values.items()})
+    return render(
+        options.change_template, {k: None if v is None else protect(v) for k, v in values.items()}
+    )
 
 
 def _commit_line(commit: CommitInfo, options: ReleaseOptions) -> str:

@@ -66,10 +66,12 @@ def _expand_caret(major: str | None, minor: str | None, patch: str | None, pre: 
         return f">={m}.{n}.0 <{upper}"
     p = int(patch or 0)
     low = f"{m}.{n}.{p}" + (f"-{pre}" if pre else "")
-    if m == 0:
-        upper = f"{m}.{n}.{p + 1}-0" if n == 0 else f"{m}.{n + 1}.0-0"
-    else:
+    if m != 0:
         upper = f"{m + 1}.0.0-0"
+    elif n != 0:
+        upper = f"{m}.{n + 1}.0-0"
+    else:
+        upper = f"{m}.{n}.{p + 1}-0"
     return f">={low} <{upper}"
 
 
@@ -86,7 +88,9 @@ def _expand_tilde(major: str | None, minor: str | None, patch: str | None, pre: 
     return f">={low} <{m}.{n + 1}.0-0"
 
 
-def _expand_x(operator: str, major: str | None, minor: str | None, patch: str | None, pre: str | None) -> str:
+def _expand_x(
+    operator: str, major: str | None, minor: str | None, patch: str | None, pre: str | None
+) -> str:
     x_major = _is_x(major)
     x_minor = x_major or _is_x(minor)
     x_patch = x_minor or _is_x(patch)
@@ -151,8 +155,12 @@ def _expand_word(word: str) -> str:
 
 def _comparator_set(text: str) -> ComparatorSet:
     hyphen = _HYPHEN.match(text)
-    expanded = _expand_hyphen(hyphen) if hyphen else " ".join(
-        _expand_word(word) for word in _OPERATOR_SPACE.sub(r"\1", text.strip()).split()
+    expanded = (
+        _expand_hyphen(hyphen)
+        if hyphen
+        else " ".join(
+            _expand_word(word) for word in _OPERATOR_SPACE.sub(r"\1", text.strip()).split()
+        )
     )
     found: list[Comparator] = []
     for word in expanded.split():

@@ -22,9 +22,7 @@ from typing import Literal
 
 from semver import Version
 
-Increment = Literal[
-    "major", "minor", "patch", "premajor", "preminor", "prepatch", "prerelease"
-]
+Increment = Literal["major", "minor", "patch", "premajor", "preminor", "prepatch", "prerelease"]
 
 _NUM = r"0|[1-9]\d*"
 _IDENT = rf"(?:\d*[a-zA-Z-][a-zA-Z0-9-]*|{_NUM})"
@@ -128,7 +126,7 @@ def increment(version: Version, level: Increment, identifier: str | None = None)
 
 def _pre(pre: list[int | str], identifier: str | None) -> list[int | str]:
     """npm's internal `pre` step: bump the last number, or start a prerelease at 0."""
-    bumped = list(pre)
+    bumped: list[int | str] = list(pre)
     if not bumped:
         bumped = [0]
     else:
@@ -196,9 +194,7 @@ def compare_tags(a: str, b: str) -> int:
     if ma is None or mb is None:
         raise ValueError(f"not a version: {a if ma is None else b!r}")
     pa, pb = ma.group(5), mb.group(5)
-    result = _cv_segments(
-        [g or "" for g in ma.groups()[:4]], [g or "" for g in mb.groups()[:4]]
-    )
+    result = _cv_segments([g or "" for g in ma.groups()[:4]], [g or "" for g in mb.groups()[:4]])
     if result:
         return result
     if pa and pb:

@@ -265,5 +265,7 @@ class ReleaseOptions(BaseModel):
         return tuple(rules)
 
 
-def _filter_rule(kind: Literal["pre-include", "pre-exclude"], labels: tuple[str, ...], paths: tuple[str, ...]) -> Rule:
+def _filter_rule(
+    kind: Literal["pre-include", "pre-exclude"], labels: tuple[str, ...], paths: tuple[str, ...]
+) -> Rule:
     return Rule(kind=kind, when=(Condition(labels=labels, paths=paths),))

@@ -79,8 +79,10 @@ def release_flags(options: ReleaseOptions, overrides: Overrides) -> tuple[bool, 
     request itself said `prerelease: false` without naming an identifier."""
     identifier = overrides.prerelease_identifier or options.prerelease_identifier
     prerelease = bool(options.prerelease) if overrides.prerelease is None else overrides.prerelease
-    if identifier and not prerelease and (
-        overrides.prerelease is None or overrides.prerelease_identifier
+    if (
+        identifier
+        and not prerelease
+        and (overrides.prerelease is None or overrides.prerelease_identifier)
     ):
         prerelease = True
     latest = True if options.latest is None else options.latest
@@ -123,13 +125,15 @@ def render_body(
     """The release body for `pulls` (any order: they are filtered and sorted here)."""
     kept = sort_pulls(included(pulls, options.rules), options)
     server = repository.server_url
+    # Commits stand in only where ghapp's own notes list them (see `lists_commits`).
+    listed_commits = commits_if_no_pulls if options.lists_commits and not kept else ()
     body = (options.header or "") + options.effective_template + (options.footer or "")
     body = render(
         body,
         {
             "$PREVIOUS_TAG": protect(previous_tag or ""),
-            "$CHANGES": render_changes(kept, options, server, commits_if_no_pulls),
-            "$CONTRIBUTORS": contributors_sentence(kept, options, server),
+            "$CHANGES": render_changes(kept, options, server, listed_commits),
+            "$CONTRIBUTORS": contributors_sentence(kept, options, server, listed_commits),
             "$NEW_CONTRIBUTORS": new_contributors(kept, options),
             "$OWNER": protect(repository.owner),
             "$REPOSITORY": protect(repository.name),

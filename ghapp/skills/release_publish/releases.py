@@ -173,8 +173,9 @@ def split_marker(body: str) -> tuple[str, BuildMarker | None]:
 
 
 def with_marker(body: str, marker: BuildMarker | None) -> str:
-    text = split_marker(body)[0].rstrip()
-    return f"{text}\n\n{marker.render()}" if marker else text
+    # Without a marker the notes stay exactly as rendered (a template's last newline too).
+    text = split_marker(body)[0]
+    return f"{text.rstrip()}\n\n{marker.render()}" if marker else text
 
 
 def with_notice(body: str, notice: str | None) -> str:

@@ -24,14 +24,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cmp_to_key
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from semver import Version
 
 from ghapp.skills.release_publish.categories import Rule, rule_matches
 from ghapp.skills.release_publish.notes import MergedPull, included
 from ghapp.skills.release_publish.npm_ranges import satisfies
-from ghapp.skills.release_publish.npm_semver import Increment, coerce, increment, parse, read, render
+from ghapp.skills.release_publish.npm_semver import (
+    Increment,
+    coerce,
+    compare_tags,
+    increment,
+    parse,
+    read,
+    render,
+)
 from ghapp.skills.release_publish.options import Level, ReleaseOptions
 
 LEVELS: tuple[Level, ...] = ("major", "minor", "patch")
@@ -58,6 +66,9 @@ class ReleaseLike(Protocol):
     def created_at(self) -> datetime: ...
     @property
     def target_commitish(self) -> str: ...
+
+
+R = TypeVar("R", bound=ReleaseLike)
 
 
 def parse_version(text: str) -> Version:
@@ -90,8 +101,6 @@ def version_in_text(text: str, tag_prefix: str | None = None) -> Version | None:
 
 
 def _compare_releases(a: ReleaseLike, b: ReleaseLike, prefix: str | None) -> int:
-    from ghapp.skills.release_publish.npm_semver import compare_tags
-
     try:
         return compare_tags(_strip_prefix(a.tag, prefix) or "", _strip_prefix(b.tag, prefix) or "")
     except ValueError:
@@ -99,14 +108,15 @@ def _compare_releases(a: ReleaseLike, b: ReleaseLike, prefix: str | None) -> int
 
 
 def candidate_releases(
-    releases: Iterable[ReleaseLike], options: ReleaseOptions, *, branch: str | None
-) -> list[ReleaseLike]:
+    releases: Iterable[R], options: ReleaseOptions, *, branch: str | None
+) -> list[R]:
     """The releases release-drafter considers at all: commitish, range and prefix filters."""
-    kept: list[ReleaseLike] = []
+    kept: list[R] = []
+    branch = branch.removeprefix("refs/heads/") if branch is not None else None
     for release in releases:
-        if options.filter_by_commitish and branch is not None:
-            if release.target_commitish.removeprefix("refs/heads/") != branch.removeprefix("refs/heads/"):
-                continue
+        target = release.target_commitish.removeprefix("refs/heads/")
+        if options.filter_by_commitish and branch is not None and target != branch:
+            continue
         if options.filter_by_range and options.filter_by_range != "*":
             found = coerce(release.tag)
             if found is None or not satisfies(found, options.filter_by_range):
@@ -118,13 +128,13 @@ def candidate_releases(
 
 
 def previous_release(
-    releases: Iterable[ReleaseLike],
+    releases: Iterable[R],
     options: ReleaseOptions,
     *,
     prerelease: bool,
     branch: str | None = None,
     below: Version | None = None,
-) -> ReleaseLike | None:
+) -> R | None:
     """The release the next one follows (see the module docstring); with `below`, the
     highest one under that version (a hotfix for an older line: ghapp's addition)."""
     published = [
@@ -134,16 +144,22 @@ def previous_release(
     ]
     if below is not None:
         published = [
-            r for r in published if (v := version_of(r, options.tag_prefix)) is not None and v < below
+            r
+            for r in published
+            if (v := version_of(r, options.tag_prefix)) is not None and v < below
         ]
-    ordered = sorted(published, key=cmp_to_key(lambda a, b: _compare_releases(a, b, options.tag_prefix)))
+    ordered = sorted(
+        published, key=cmp_to_key(lambda a, b: _compare_releases(a, b, options.tag_prefix))
+    )
     return ordered[-1] if ordered else None
 
 
 # -- the increment -------------------------------------------------------------------------
 
 
-def _highest(pulls: Sequence[MergedPull], rules: Sequence[Rule], fallback: Literal["default", "rest"]) -> int | None:
+def _highest(
+    pulls: Sequence[MergedPull], rules: Sequence[Rule], fallback: Literal["default", "rest"]
+) -> int | None:
     catch_all = next((r for r in rules if r.catch_all), None)
     matched: set[int] = set()
     best: int | None = None
@@ -231,9 +247,13 @@ def version_info(
         variables.update(_parts(f"$NEXT_{name}_VERSION", bumped(how), template))  # type: ignore[arg-type]
     pre = bumped("prerelease")
     variables["$NEXT_PRERELEASE_VERSION"] = render(pre, template)
-    variables["$NEXT_PRERELEASE_VERSION_PRERELEASE"] = f"-{pre.prerelease}" if pre.prerelease else ""
+    variables["$NEXT_PRERELEASE_VERSION_PRERELEASE"] = (
+        f"-{pre.prerelease}" if pre.prerelease else ""
+    )
     variables.update(_parts("$RESOLVED_VERSION", resolved, template))
-    variables["$RESOLVED_VERSION_PRERELEASE"] = f"-{resolved.prerelease}" if resolved.prerelease else ""
+    variables["$RESOLVED_VERSION_PRERELEASE"] = (
+        f"-{resolved.prerelease}" if resolved.prerelease else ""
+    )
     variables["$VERSION"] = variables["$RESOLVED_VERSION"]
     return VersionInfo(resolved, variables)
 
