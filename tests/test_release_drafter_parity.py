@@ -269,4 +269,5 @@ def test_release_drafter_cases_give_the_same_release(capsys: pytest.CaptureFixtu
         for name, problems in failed.items():
             print(f"  FAILED {name}\n    " + "\n    ".join("\n".join(problems).splitlines()))
     assert len(results) >= 100, "fewer cases than release-drafter's tests hold: the reader broke"
-    assert passed >= 0.95 * len(results), f"{len(failed)} cases differ: {sorted(failed)}"
+    # Issue 22's bar: 98 of 103.
+    assert passed * 103 >= 98 * len(results), f"{len(failed)} cases differ: {sorted(failed)}"
