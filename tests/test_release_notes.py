@@ -118,12 +118,14 @@ CATEGORIES = [
         (
             [FEATURE, BOTH],
             {"categories": [{**CATEGORIES[0], "collapse-after": 1}]},
-            "## Features\n\n<details>\n<summary>2 changes</summary>\n\n* Fix and add (#3) @mona\n* Add search (#1) @mona\n</details>",
+            "## Features\n\n<details>\n<summary>2 changes</summary>\n\n"
+            "* Fix and add (#3) @mona\n* Add search (#1) @mona\n</details>",
         ),
         (
             [FEATURE],
             {"categories": [{**CATEGORIES[0], "collapse-after": 0}]},
-            "## Features\n\n<details>\n<summary>1 change</summary>\n\n* Add search (#1) @mona\n</details>",
+            "## Features\n\n<details>\n<summary>1 change</summary>\n\n"
+            "* Add search (#1) @mona\n</details>",
         ),
         (
             [FEATURE, BOTH],
@@ -149,7 +151,8 @@ CATEGORIES = [
         (
             [replace(FIX, body="It crashed", base_ref="main", head_ref="fix/crash")],
             {
-                "change-template": "$NUMBER|$TITLE|$AUTHOR|$BODY|$URL|$BASE_REF_NAME|$HEAD_REF_NAME|$CATEGORY|$UNKNOWN"
+                "change-template": "$NUMBER|$TITLE|$AUTHOR|$BODY|$URL|"
+                "$BASE_REF_NAME|$HEAD_REF_NAME|$CATEGORY|$UNKNOWN"
             },
             f"2|Fix crash|mona|It crashed|{GH}/o/r/pull/2|main|fix/crash||$UNKNOWN",
         ),

@@ -72,7 +72,8 @@ def plan(section: dict[str, Any], previous: str | None = "v2.0.0", **overrides: 
         ),
         (
             {
-                "template": "$NEXT_MAJOR_VERSION $NEXT_MINOR_VERSION $NEXT_PATCH_VERSION $NEXT_PRERELEASE_VERSION"
+                "template": "$NEXT_MAJOR_VERSION $NEXT_MINOR_VERSION "
+                "$NEXT_PATCH_VERSION $NEXT_PRERELEASE_VERSION"
             },
             "3.0.0 2.1.0 2.0.1 2.0.1-0",
         ),
@@ -92,7 +93,8 @@ def test_body(section: dict[str, Any], body: str) -> None:
 
 def test_ghapps_default_notes_when_the_file_has_no_template() -> None:
     assert plan({}).body == (
-        "## What's changed\n\n* Fix crash (#2) @mona\n* Add search (#1) @mona\n\n**Contributors:** @mona"
+        "## What's changed\n\n* Fix crash (#2) @mona\n* Add search (#1) @mona\n\n"
+        "**Contributors:** @mona"
     )
 
 

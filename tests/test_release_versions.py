@@ -426,7 +426,7 @@ def test_resolve_requested_refuses_with_the_choices(request_: str) -> None:
 
 
 def test_parse_version_message_is_for_people() -> None:
-    with pytest.raises(VersionError, match="MAJOR.MINOR.PATCH"):
+    with pytest.raises(VersionError, match=r"MAJOR\.MINOR\.PATCH"):
         parse_version("one")
 
 
