@@ -340,6 +340,53 @@ async def test_merges_keep_one_draft_for_the_next_version(
         assert f"(#{number})" in updated.body["body"]
 
 
+V7_SECTION = """\
+release-publish:
+  tag-template: 'v$NEXT_MINOR_VERSION'
+  name-template: 'Next $RESOLVED_VERSION'
+  include-paths: [src/]
+  categories:
+    - title: Fixes
+      semver-increment: minor
+      when: {labels: [bug]}
+  template: "$CHANGES\\nafter $PREVIOUS_TAG"
+"""
+
+
+@pytest.mark.vcr
+async def test_a_v7_release_drafter_file_drafts_as_release_drafter(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    """Paths are read from the pull requests' files; the tag uses $NEXT_MINOR_VERSION, the
+    category's semver-increment bumps the resolved version; a published prerelease is not
+    the previous release."""
+    configure(fake_github, V7_SECTION)
+    old_release(fake_github, "v1.0.0", days_ago=30)
+    fake_github.add_tag(REPO, "v1.1.0-rc.1")
+    rc = fake_github.add_release(REPO, "v1.1.0-rc.1", name="rc", body="rc", prerelease=True)
+    rc.created_at = rc.published_at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
+    src = fake_github.add_pull(
+        REPO,
+        "Fix parser",
+        merged=True,
+        state="closed",
+        labels=["bug"],
+        files=[{"filename": "src/parse.py"}],
+    ).number
+    docs = fake_github.add_pull(
+        REPO, "Docs", merged=True, state="closed", files=[{"filename": "docs/x.md"}]
+    ).number
+    async with release_app(tmp_path, fake_github) as app:
+        await app.dispatch("pull_request", merged_event(src, ["bug"]), delivery_id="pr-1")
+    [created] = posts(app, RELEASES)
+    assert created.body["tag_name"] == "v1.1.0"
+    assert created.body["name"] == "Next 1.1.0"
+    assert created.body["body"] == f"## Fixes\n\n* Fix parser (#{src}) @octocat\nafter v1.0.0"
+    assert f"#{docs}" not in created.body["body"]
+    files = [r for r in app.requests if r.path.endswith("/files")]
+    assert {r.path for r in files} == {f"/repos/{REPO}/pulls/{n}/files" for n in (src, docs)}
+
+
 @pytest.mark.vcr
 async def test_no_draft_without_a_section(tmp_path: Path, fake_github: FakeGitHub) -> None:
     number = merged(fake_github, "Fix crash", labels=["bug"])

@@ -401,7 +401,9 @@ async def pull_merged(ctx: Context) -> None:
     repository has a `release-publish` section: drafts are bulk work nobody asked for)."""
     options: ReleaseOptions = ctx.options
     pull = ctx.payload.get("pull_request") or {}
-    base = (ctx.payload.get("repository") or {}).get("default_branch")
+    base = (options.commitish or "").removeprefix("refs/heads/") or (
+        ctx.payload.get("repository") or {}
+    ).get("default_branch")
     if not pull.get("merged") or (pull.get("base") or {}).get("ref") != base:
         return
     if not ctx.configured or not options.draft_next or not base:
