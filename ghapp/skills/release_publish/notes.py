@@ -272,9 +272,9 @@ def change_line(
         "$BASE_REF_NAME": pull.base_ref,
         "$HEAD_REF_NAME": pull.head_ref,
     }
-    return render(
-        options.change_template, {k: None if v is None else protect(v) for k, v in values.items()}
-    )
+    protected = {k: None if v is None else protect(v) for k, v in values.items()}
+    # The category's title is the file's own text, expanded later as release-drafter does.
+    return render(options.change_template, {**protected, "$CATEGORY": category})
 
 
 def _commit_line(commit: CommitInfo, options: ReleaseOptions) -> str:
@@ -317,7 +317,7 @@ def render_changes(
     for rule, listed in zip(changelog, members, strict=True):
         if not listed:
             continue
-        heading = render(options.category_template, {"$TITLE": protect(rule.title or "")})
+        heading = render(options.category_template, {"$TITLE": rule.title or ""})
         lines = "\n".join(change_line(p, options, server_url, rule.title or "") for p in listed)
         if rule.collapse_after != -1 and len(listed) > rule.collapse_after:
             noun = "change" if len(listed) == 1 else "changes"
