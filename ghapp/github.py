@@ -18,6 +18,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -68,6 +69,18 @@ class JournalEntry:
     status: int | None = None
     sent: bool = True
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_write(self) -> bool:
+        """Whether the request changes GitHub: any method but GET/HEAD, except a GraphQL
+        document that only reads (a `query`, no `mutation`)."""
+        if self.method.upper() in READ_METHODS:
+            return False
+        if self.path.endswith("/graphql") and isinstance(self.body, dict):
+            document = str(self.body.get("query") or "")
+            # An operation starts the document or follows another one's closing brace.
+            return re.search(r"(?:\A|\})\s*mutation\b", document) is not None
+        return True
 
     def line(self) -> str:
         target = f"{self.path}?{self.query}" if self.query else self.path
@@ -140,7 +153,7 @@ class GitHubTransport(httpx.AsyncBaseTransport):
         if journal is not None and not is_token_request(request.url):
             journal.append(entry)
 
-        if self.dry_run and is_write(request.method) and not is_token_request(request.url):
+        if self.dry_run and entry.is_write and not is_token_request(request.url):
             entry.sent = False
             log.info(
                 "dry run: not sent",

@@ -357,9 +357,9 @@ release-publish:
 async def test_a_v7_release_drafter_file_drafts_as_release_drafter(
     tmp_path: Path, fake_github: FakeGitHub
 ) -> None:
-    """Paths are read from the pull requests' files; the tag uses $NEXT_MINOR_VERSION, the
-    category's semver-increment bumps the resolved version; a published prerelease is not
-    the previous release."""
+    """Paths are read from the pull requests' files and authors from their commits; the tag
+    uses $NEXT_MINOR_VERSION, the category's semver-increment bumps the resolved version; a
+    published prerelease is not the previous release."""
     configure(fake_github, V7_SECTION)
     old_release(fake_github, "v1.0.0", days_ago=30)
     fake_github.add_tag(REPO, "v1.1.0-rc.1")
@@ -372,6 +372,8 @@ async def test_a_v7_release_drafter_file_drafts_as_release_drafter(
         state="closed",
         labels=["bug"],
         files=[{"filename": "src/parse.py"}],
+        # Two commits: the author's, and hubot's with a co-author who has no account.
+        commit_authors=[[("octocat", "Octo Cat")], [("hubot", "Hubot"), (None, "Ada")]],
     ).number
     docs = fake_github.add_pull(
         REPO, "Docs", merged=True, state="closed", files=[{"filename": "docs/x.md"}]
@@ -381,7 +383,10 @@ async def test_a_v7_release_drafter_file_drafts_as_release_drafter(
     [created] = posts(app, RELEASES)
     assert created.body["tag_name"] == "v1.1.0"
     assert created.body["name"] == "Next 1.1.0"
-    assert created.body["body"] == f"## Fixes\n\n* Fix parser (#{src}) @octocat\nafter v1.0.0"
+    assert (
+        created.body["body"]
+        == f"## Fixes\n\n* Fix parser (#{src}) @octocat, Ada, @hubot\nafter v1.0.0"
+    )
     assert f"#{docs}" not in created.body["body"]
     files = [r for r in app.requests if r.path.endswith("/files")]
     assert {r.path for r in files} == {f"/repos/{REPO}/pulls/{n}/files" for n in (src, docs)}
@@ -618,6 +623,10 @@ async def test_dry_run_creates_nothing(
     assert app.writes() == []
     not_sent = [str(getattr(r, "body", "")) for r in caplog.records if "not sent" in r.msg]
     assert any(f"POST /repos/{REPO}/releases " in line for line in not_sent), not_sent
+    # Reading the commits' authors is a GraphQL query: a read, sent even in a dry run.
+    queries = [r for r in app.requests if r.path == "/graphql"]
+    assert queries and all(r.sent and r.status == 200 for r in queries)
+    assert not any("/graphql" in line for line in not_sent)
 
 
 # -- through mention-reply ------------------------------------------------------------------

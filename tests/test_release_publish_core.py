@@ -7,10 +7,12 @@ import io
 import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from semver import Version
 
+from ghapp.github import JournalEntry
 from ghapp.skills.release_publish.artifacts import ArtifactError, asset_files, content_type_for
 from ghapp.skills.release_publish.handlers import (
     ReleaseArgs,
@@ -227,3 +229,19 @@ def test_unusable_artifacts_are_refused_with_a_reason() -> None:
         asset_files("dist", b"plain bytes", unpack=True)
     with pytest.raises(ArtifactError, match="empty"):
         asset_files("dist", zip_of({}), unpack=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "write"),
+    [
+        ("GET", "/repos/o/r/releases", None, False),
+        ("POST", "/repos/o/r/releases", {"tag_name": "v1"}, True),
+        ("POST", "/graphql", {"query": "query($o: String!) { repository { id } }"}, False),
+        ("POST", "/api/graphql", {"query": "{ viewer { login } }"}, False),
+        ("POST", "/graphql", {"query": "mutation { addReaction(input: {}) { x } }"}, True),
+        ("POST", "/graphql", {"query": "fragment F on X { id } mutation { x }"}, True),
+    ],
+)
+def test_a_graphql_query_is_a_read(method: str, path: str, body: Any, write: bool) -> None:
+    # release-publish reads commit authors through GraphQL: DRY_RUN must still send it.
+    assert JournalEntry(method, path, "", body).is_write is write

@@ -18,10 +18,16 @@ from githubkit.response import Response
 
 from ghapp.context import RepoRef
 from ghapp.skills.release_publish.artifacts import AssetFile
-from ghapp.skills.release_publish.notes import CommitInfo, MergedPull
+from ghapp.skills.release_publish.notes import CommitAuthor, CommitInfo, MergedPull
 from ghapp.skills.release_publish.releases import ReleaseInfo, parse_time
 
 PER_PAGE = 100
+_AUTHORS_BATCH = 50
+# GitHub caps a connection at 100 nodes: a pull request's first 100 commits are read.
+_PULL_AUTHORS = (
+    "commits(first: 100) { nodes { commit { "
+    "authors(first: 20) { nodes { name user { login } } } } } }"
+)
 
 
 def _json(response: Response[Any, Any]) -> dict[str, Any]:
@@ -150,6 +156,36 @@ class ReleaseData:
         ):
             files.append(str(item["filename"]))
         return replace(pull, changed_files=tuple(files))
+
+    async def commit_authors(self, numbers: Sequence[int]) -> dict[int, tuple[CommitAuthor, ...]]:
+        """The authors (co-authors included, as GitHub reads `Co-authored-by`) of each pull
+        request's commits (its first 100), in one GraphQL request per 50 pulls."""
+        found: dict[int, tuple[CommitAuthor, ...]] = {}
+        for start in range(0, len(numbers), _AUTHORS_BATCH):
+            batch = numbers[start : start + _AUTHORS_BATCH]
+            fields = " ".join(
+                f"pr{n}: pullRequest(number: {int(n)}) {{{_PULL_AUTHORS}}}" for n in batch
+            )
+            query = (
+                "query($owner: String!, $name: String!) "
+                f"{{ repository(owner: $owner, name: $name) {{ {fields} }} }}"
+            )
+            data = await self.github.async_graphql(
+                query, {"owner": self.repo.owner, "name": self.repo.name}
+            )
+            repository = cast(dict[str, Any], data.get("repository") or {})
+            for n in batch:
+                commits = ((repository.get(f"pr{n}") or {}).get("commits") or {}).get("nodes") or ()
+                found[n] = tuple(
+                    CommitAuthor(
+                        login=(person.get("user") or {}).get("login"), name=person.get("name")
+                    )
+                    for commit in commits
+                    for person in ((commit.get("commit") or {}).get("authors") or {}).get("nodes")
+                    or ()
+                    if person
+                )
+        return found
 
     async def commits_between(self, base: str, head: str) -> list[CommitInfo]:
         """The commits after `base` up to `head`, oldest first (GitHub lists up to 250)."""

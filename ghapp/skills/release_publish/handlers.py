@@ -18,7 +18,7 @@ hourly tick marks builds that never reported back; nothing polls a run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -345,6 +345,9 @@ async def _merged_since(
     pulls = [f.pull for f in fetched]
     if needs_changed_files(options.rules):
         pulls = [await data.with_changed_files(pull) for pull in pulls]
+    if options.credits_commit_authors:
+        authors = await data.commit_authors([p.number for p in included(pulls, options.rules)])
+        pulls = [replace(p, commit_authors=authors.get(p.number, ())) for p in pulls]
     return pulls, {f.pull.number: f.body for f in fetched}
 
 

@@ -209,6 +209,13 @@ class ReleaseOptions(BaseModel):
         return self.template is None
 
     @property
+    def credits_commit_authors(self) -> bool:
+        """Whether the notes name commit authors (`$AUTHORS`, `$CONTRIBUTORS`), so the
+        pull requests' commits must be read."""
+        texts = (self.header or "", self.effective_template, self.footer or "")
+        return "$AUTHORS" in self.change_template or any("$CONTRIBUTORS" in t for t in texts)
+
+    @property
     def default_tag_template(self) -> str:
         """The tag (and name) a file without templates gets: `v1.2.3`, or the
         `tag-prefix` in place of the `v`."""
