@@ -32,7 +32,7 @@ def test_release_drafters_defaults() -> None:
 
 def test_ghapps_own_defaults() -> None:
     options = ReleaseOptions()
-    assert options.tag_pattern == "v*"
+    assert options.effective_tag_pattern == "v*"
     assert options.effective_template == GHAPP_TEMPLATE and options.lists_commits
     assert options.effective_tag_template == "v$RESOLVED_VERSION"
     assert options.effective_name_template == "v$RESOLVED_VERSION"
@@ -53,6 +53,8 @@ def test_a_template_makes_the_notes_release_drafters() -> None:
 def test_a_tag_prefix_replaces_the_v_of_ghapps_tag() -> None:
     options = options_from({"tag-prefix": "app-v"})
     assert options.effective_tag_template == "app-v$RESOLVED_VERSION"
+    assert options.effective_tag_pattern == "app-v*"
+    assert options_from({"tag-prefix": "app-v", "tag-pattern": "*"}).effective_tag_pattern == "*"
     named = options_from(
         {"tag-template": "v$NEXT_PATCH_VERSION", "name-template": "Release $RESOLVED_VERSION"}
     )

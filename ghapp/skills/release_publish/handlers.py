@@ -228,7 +228,7 @@ async def tag_pushed(ctx: Context) -> None:
         return
     options: ReleaseOptions = ctx.options
     tag = ref.removeprefix("refs/tags/")
-    if not ctx.configured or not tag_matches(tag, options.tag_pattern):
+    if not ctx.configured or not tag_matches(tag, options.effective_tag_pattern):
         return
     version = version_in_text(tag, options.tag_prefix)
     if version is None:

@@ -124,7 +124,8 @@ class ReleaseOptions(BaseModel):
     filter_by_range: str | None = None
 
     # -- ghapp's own ----------------------------------------------------------------------
-    tag_pattern: str = "v*"
+    # Tags whose push makes a release; unset: `v*`, or the `tag-prefix` followed by `*`.
+    tag_pattern: str | None = None
     # None: list the commit messages when no pull request was merged only for a section
     # without `template` (ghapp's default notes); a release-drafter file says "No changes".
     commits_when_no_pull_requests: bool | None = None
@@ -221,6 +222,12 @@ class ReleaseOptions(BaseModel):
         `tag-prefix` in place of the `v`."""
         prefix = "v" if self.tag_prefix is None else self.tag_prefix
         return prefix + GHAPP_VERSION_TEMPLATE
+
+    @property
+    def effective_tag_pattern(self) -> str:
+        if self.tag_pattern is not None:
+            return self.tag_pattern
+        return "v*" if self.tag_prefix is None else f"{self.tag_prefix}*"
 
     @property
     def effective_tag_template(self) -> str:
