@@ -4,9 +4,10 @@ This module owns the download of release-drafter's repository at one pinned comm
 `src/tests/` folder: the drafter e2e and changelog tests, their configs, GraphQL and REST
 fixtures) and the reading of those tests into plain cases. Nothing of release-drafter is
 committed: the first test that needs it downloads GitHub's tarball of the pinned commit,
-keeps only `src/tests/`, and later runs reuse the cache. Offline it skips with the reason,
-except under `CI=true`, where a missing download fails (CI must never go green by
-skipping).
+keeps only `src/tests/`, and later runs reuse the cache. A machine that cannot reach
+GitHub may keep that tarball at `$GHAPP_TEST_DATA/release-drafter-<commit>.tar.gz`
+(default `~/.cache/ghapp-tests/`). Offline it skips with the reason, except under
+`CI=true`, where a missing download fails (CI must never go green by skipping).
 
 A case is read from the test's source, not hand-copied: which config fixture, which event,
 which action inputs, which releases and GraphQL payloads it mocks, which changed files,
