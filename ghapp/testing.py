@@ -171,7 +171,7 @@ class SkillTestApp:
         return self.recorder.entries
 
     def writes(self) -> list[JournalEntry]:
-        return [r for r in self.requests if r.method not in ("GET", "HEAD")]
+        return [r for r in self.requests if r.is_write]
 
     async def dispatch(
         self, event: str, payload: dict[str, Any], *, delivery_id: str | None = None

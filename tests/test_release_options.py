@@ -1,229 +1,226 @@
-"""ReleaseOptions: defaults, validation, and a release-drafter configuration moved over."""
+"""ReleaseOptions: release-drafter v7's keys and defaults, what it refuses, what ghapp adds."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import yaml
-from pydantic import ValidationError
 
-from ghapp.skills.release_publish.notes import MergedPull, render_notes, render_release_name
-from ghapp.skills.release_publish.options import (
-    DEFAULT_CHANGE_TITLE_ESCAPES,
-    Category,
-    ReleaseOptions,
-)
-from ghapp.skills.release_publish.versions import (
-    parse_version,
-    render_tag,
-    resolve_from_labels,
-)
+from ghapp.repo_config import RepoConfigError, parse_config_text, validate_options
+from ghapp.skills.release_publish.options import GHAPP_TEMPLATE, ReleaseOptions
 
 
-def snake_keys(value: Any) -> Any:
-    """What ghapp's config loader does before validation: `-` → `_` in keys, at every depth."""
-    if isinstance(value, dict):
-        return {str(k).replace("-", "_"): snake_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [snake_keys(item) for item in value]
-    return value
+def options_from(section: dict[str, Any]) -> ReleaseOptions:
+    return validate_options("release-publish", ReleaseOptions, section)  # type: ignore[return-value]
 
 
-def test_defaults() -> None:
+def test_release_drafters_defaults() -> None:
     options = ReleaseOptions()
-    assert options.name_template == "v$RESOLVED_VERSION"
-    assert options.tag_template == "v$RESOLVED_VERSION"
-    assert options.tag_pattern == "v*"
-    assert options.change_template == "- $TITLE (#$NUMBER) @$AUTHOR"
-    assert options.change_title_escapes == DEFAULT_CHANGE_TITLE_ESCAPES
-    assert set(DEFAULT_CHANGE_TITLE_ESCAPES) == set("\\<*_&`#@")
+    assert options.change_template == "* $TITLE (#$NUMBER) $AUTHORS"
+    assert options.change_author_template == "$AUTHOR_MENTION"
+    assert options.change_authors_separator == ", "
+    assert options.change_title_escapes == ""
+    assert options.no_changes_template == "* No changes"
+    assert options.no_contributors_template == "No contributors"
     assert options.category_template == "## $TITLE"
-    assert "$CHANGES" in options.template and "$CONTRIBUTORS" in options.template
-    assert options.version_resolver.major.labels == ("major", "breaking")
-    assert options.version_resolver.minor.labels == ("minor", "feature", "enhancement")
-    assert options.version_resolver.patch.labels == ("patch", "fix", "bugfix", "bug")
+    assert options.version_template == "$MAJOR.$MINOR.$PATCH$PRERELEASE"
+    assert (options.sort_by, options.sort_direction) == ("merged_at", "descending")
     assert options.version_resolver.default == "patch"
-    assert options.exclude_bots and options.draft_next
-    assert not options.prerelease and not options.unpack_artifacts
-    assert not options.comment_on_released
-    assert options.dispatch_event is None
-    assert options.build_timeout_minutes == 60
-    assert options.released_comment_template == "🎉 Released in [$TAG]($URL)"
+    assert options.version_resolver.minor.labels == ()  # no label bumps by default
+    assert not options.include_pre_releases and not options.is_prerelease
+
+
+def test_ghapps_own_defaults() -> None:
+    options = ReleaseOptions()
+    assert options.effective_tag_pattern == "v*"
+    assert options.effective_template == GHAPP_TEMPLATE and options.lists_commits
+    assert options.effective_tag_template == "v$RESOLVED_VERSION"
+    assert options.effective_name_template == "v$RESOLVED_VERSION"
+    assert options.draft_next and not options.exclude_bots and not options.comment_on_released
+    assert options.dispatch_event is None and options.build_timeout_minutes == 60
     assert options.command_permission == "maintain"
     assert options.ignored_keys == ()
 
 
-@pytest.mark.parametrize("template", ["v$RESOLVED_VERSION", "v$VERSION", "$VERSION-final"])
-def test_tag_template_accepts_either_version_variable(template: str) -> None:
-    assert ReleaseOptions(tag_template=template).tag_template == template
+def test_a_template_makes_the_notes_release_drafters() -> None:
+    options = options_from({"template": "$CHANGES"})
+    assert not options.lists_commits
+    assert options_from(
+        {"template": "$CHANGES", "commits-when-no-pull-requests": True}
+    ).lists_commits
 
 
-@pytest.mark.parametrize("template", ["v1", "v$NEXT_PATCH_VERSION", ""])
-def test_tag_template_must_name_the_version(template: str) -> None:
-    with pytest.raises(ValidationError, match=r"must contain \$RESOLVED_VERSION"):
-        ReleaseOptions(tag_template=template)
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"exclude_lables": ["x"]}, "exclude_lables"),  # a typo is not silently ignored
-        ({"command_permission": "read"}, "command_permission"),
-        ({"build_timeout_minutes": 0}, "build_timeout_minutes"),
-        ({"version_resolver": {"default": "huge"}}, "default"),
-        ({"version_resolver": {"mayor": {"labels": ["x"]}}}, "mayor"),
-        ({"categories": [{"labels": ["x"]}]}, "title"),
-        ({"categories": [{"title": "A", "colour": "red"}]}, "colour"),
-        ({"ignored_keys": ["x"]}, "reported by ghapp"),
-        (
-            {"categories": [{"title": "A"}, {"title": "B"}]},
-            "only one category may have no labels",
-        ),
-    ],
-)
-def test_invalid_options_are_refused(data: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValidationError, match=message):
-        ReleaseOptions.model_validate(data)
-
-
-def test_release_drafter_keys_we_do_not_implement_are_reported() -> None:
-    options = ReleaseOptions.model_validate(
-        {
-            "autolabeler": [{"label": "docs", "files": ["*.md"]}],
-            "replacers": [{"search": "x", "replace": "y"}],
-            "sort_by": "title",
-            "filter_by_commitish": True,
-            "categories": [{"title": "Fixes", "label": "fix", "collapse": True}],
-            "_extends": "owner/.github",
-        }
+def test_a_tag_prefix_replaces_the_v_of_ghapps_tag() -> None:
+    options = options_from({"tag-prefix": "app-v"})
+    assert options.effective_tag_template == "app-v$RESOLVED_VERSION"
+    assert options.effective_tag_pattern == "app-v*"
+    assert options_from({"tag-prefix": "app-v", "tag-pattern": "*"}).effective_tag_pattern == "*"
+    named = options_from(
+        {"tag-template": "v$NEXT_PATCH_VERSION", "name-template": "Release $RESOLVED_VERSION"}
     )
-    assert options.ignored_keys == (
-        "autolabeler",
-        "categories[0].collapse",
-        "filter_by_commitish",
-        "replacers",
-        "sort_by",
+    assert (named.effective_tag_template, named.effective_name_template) == (
+        "v$NEXT_PATCH_VERSION",
+        "Release $RESOLVED_VERSION",
     )
-    assert options.categories == (Category(title="Fixes", label="fix"),)
 
 
-@pytest.mark.parametrize(
-    ("data", "expected"),
-    [
-        ({"title": "A", "label": "x"}, ("x",)),
-        ({"title": "A", "labels": ["x", "y"]}, ("x", "y")),
-        ({"title": "A", "label": "z", "labels": ["x"]}, ("x", "z")),
-        ({"title": "A", "label": "x", "labels": ["x"]}, ("x",)),
-        ({"title": "Other"}, ()),
-    ],
-)
-def test_category_takes_label_and_labels(data: dict[str, Any], expected: tuple[str, ...]) -> None:
-    assert Category.model_validate(data).all_labels == expected
-
-
-def test_partial_version_resolver_keeps_the_other_defaults() -> None:
-    options = ReleaseOptions.model_validate(
-        {"version_resolver": {"major": {"labels": ["semver:major"]}}}
-    )
-    assert options.version_resolver.major.labels == ("semver:major",)
-    assert options.version_resolver.minor.labels == ("minor", "feature", "enhancement")
-
-
-RELEASE_DRAFTER_YML = """\
-name-template: 'Version $RESOLVED_VERSION'
-tag-template: 'v$RESOLVED_VERSION'
-categories:
-  - title: '🚀 Features'
-    labels:
-      - 'feature'
-      - 'enhancement'
-  - title: '🐛 Bug Fixes'
-    labels:
-      - 'fix'
-      - 'bugfix'
-      - 'bug'
-  - title: '🧰 Maintenance'
-    label: 'chore'
-    collapse-after: 3
-exclude-labels:
-  - 'skip-changelog'
-change-template: '* $TITLE @$AUTHOR (#$NUMBER)'
-change-title-escapes: '\\<*_&'
-version-resolver:
-  major:
-    labels:
-      - 'major'
-  minor:
-    labels:
-      - 'minor'
-      - 'feature'
-  patch:
-    labels:
-      - 'patch'
-  default: patch
-exclude-contributors:
-  - 'release-bot'
-template: |
-  ## Changes since $PREVIOUS_TAG
-
-  $CHANGES
-
-  Thanks to $CONTRIBUTORS
-autolabeler:
-  - label: 'chore'
-    files:
-      - '*.md'
-  - label: 'bug'
-    branch:
-      - '/fix\\/.+/'
+EVERY_KEY = """\
+release-publish:
+  _extends: org/.github
+  template: "$CHANGES"
+  header: "Top"
+  footer: "Bottom"
+  name-template: "v$RESOLVED_VERSION"
+  tag-template: "v$NEXT_PATCH_VERSION"
+  tag-prefix: "v"
+  version-template: "$MAJOR.$MINOR"
+  change-template: "- $TITLE @$AUTHOR"
+  change-author-template: "$AUTHOR"
+  change-authors-separator: " / "
+  change-authors-final-separator: " and "
+  change-title-escapes: '\\<*_&'
+  no-changes-template: "Nothing"
+  category-template: "### $TITLE"
+  exclude-labels: [skip]
+  include-labels: [ship]
+  exclude-paths: [docs/]
+  include-paths: [src/]
+  exclude-contributors: [bot]
+  no-contributors-template: "Nobody"
+  new-contributor-template: "* $AUTHOR_MENTION"
+  no-new-contributor-template: "None"
+  sort-by: title
+  sort-direction: ascending
+  filter-by-commitish: true
+  filter-by-range: "^2.0.0"
+  pull-request-limit: 10
+  history-limit: 20
+  replacers:
+    - search: "/foo/g"
+      replace: "bar"
+  version-resolver:
+    major: {labels: [major]}
+    minor: {labels: [minor]}
+    patch: {labels: [patch]}
+    default: minor
+  prerelease: true
+  prerelease-identifier: rc
+  include-pre-releases: true
+  latest: false
+  commitish: main
+  autolabeler:
+    - label: chore
+      files: ['*.md']
+  branches: [main]
+  categories:
+    - title: Features
+      labels: [feature]
+      collapse-after: -1
+    - title: Fixes
+      exclusive: true
+      semver-increment: patch
+      when:
+        - labels: [bug, fix]
+          labels-mode: any
+        - paths: [src/**]
+          paths-mode: only
+        - conventional: {type: fix, scopes: [api], breaking: false}
+    - type: version-resolver
+      semver-increment: major
+      when: {conventional: true}
 """
 
 
-def test_a_release_drafter_file_moves_over() -> None:
-    options = ReleaseOptions.model_validate(snake_keys(yaml.safe_load(RELEASE_DRAFTER_YML)))
-
-    assert options.ignored_keys == ("autolabeler",)
-    assert [c.title for c in options.categories] == [
-        "🚀 Features",
-        "🐛 Bug Fixes",
-        "🧰 Maintenance",
-    ]
-    assert options.categories[2].all_labels == ("chore",)
-    assert options.categories[2].collapse_after == 3
-    assert options.exclude_labels == ("skip-changelog",)
-    assert options.change_title_escapes == "\\<*_&"
-    assert options.version_resolver.minor.labels == ("minor", "feature")
-
-    when = datetime(2024, 5, 1, tzinfo=UTC)
-    pulls = [
-        MergedPull(1, "Add *stars*", "alice", False, ("feature",), when, "https://x/1"),
-        MergedPull(2, "Fix crash", "bob", False, ("bug",), when, "https://x/2"),
-        MergedPull(3, "Bump deps", "release-bot", False, ("skip-changelog",), when, "https://x/3"),
-        MergedPull(4, "Tidy", "carol", False, ("chore",), when, "https://x/4"),
-    ]
-    latest = parse_version("1.4.2")
-    version = resolve_from_labels([p.labels for p in pulls], options.version_resolver, latest)
-    assert str(version) == "1.5.0"
-    assert render_tag(options.tag_template, version) == "v1.5.0"
-    assert render_release_name(options, version=version, previous_tag="v1.4.2") == "Version 1.5.0"
-
-    notes = render_notes(pulls, options, version=version, previous_tag="v1.4.2")
-    assert notes == (
-        "## Changes since v1.4.2\n"
-        "\n"
-        "## 🚀 Features\n"
-        "\n"
-        "* Add \\*stars\\* @alice (#1)\n"
-        "\n"
-        "## 🐛 Bug Fixes\n"
-        "\n"
-        "* Fix crash @bob (#2)\n"
-        "\n"
-        "## 🧰 Maintenance\n"
-        "\n"
-        "* Tidy @carol (#4)\n"
-        "\n"
-        "Thanks to @alice, @bob and @carol"
+def test_every_release_drafter_v7_key_is_accepted() -> None:
+    sections = parse_config_text(EVERY_KEY, ".github/ghapp.yml")
+    options = options_from(sections["release-publish"])
+    assert options.ignored_keys == (
+        "autolabeler",
+        "branches",
+        "history_limit",
+        "pull_request_limit",
     )
+    assert options.filter_by_range == "^2.0.0" and options.latest is False
+    kinds = [rule.kind for rule in options.rules]
+    # The older top-level keys become the rules release-drafter builds from them.
+    assert kinds == [
+        "changelog",
+        "changelog",
+        "version-resolver",
+        "pre-exclude",
+        "pre-include",
+        "version-resolver",  # version-resolver.default: minor
+        "version-resolver",
+        "version-resolver",
+        "version-resolver",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"exclude-lables": ["x"]}, "exclude_lables"),  # a typo is not silently ignored
+        ({"categories": [{"labels": ["x"]}]}, "title"),  # a changelog category needs one
+        ({"categories": [{"title": "A"}, {"title": "B"}]}, "only one changelog category"),
+        (
+            {"categories": [{"type": "pre-exclude", "exclusive": True, "when": {"label": "x"}}]},
+            "exclusive",
+        ),
+        (
+            {
+                "exclude-labels": ["x"],
+                "categories": [{"type": "pre-exclude", "when": {"label": "y"}}],
+            },
+            "pre-exclude",
+        ),
+        (
+            {
+                "version-resolver": {"default": "minor"},
+                "categories": [{"type": "version-resolver"}],
+            },
+            "version_resolver.default",
+        ),
+        ({"filter-by-range": "not a range"}, "filter_by_range"),
+        ({"replacers": [{"search": None, "replace": ""}]}, "search"),
+        ({"replacers": [{"search": "", "replace": ""}]}, "search"),
+        ({"collapse-after": 3}, "collapse_after"),  # a category key, not a top-level one
+        ({"categories": [{"title": "A", "collapse-after": -2}]}, "collapse_after"),
+        ({"categories": [{"title": "A", "type": "other"}]}, "type"),
+        ({"categories": [{"title": "A", "when": {"labels-mode": "some"}}]}, "labels_mode"),
+        ({"sort-by": "author"}, "sort_by"),
+        ({"tag-template": "release"}, "must contain a version"),
+        ({"prerelease-identifier": "not valid!"}, "prerelease_identifier"),
+        ({"command-permission": "read"}, "command_permission"),
+        ({"build-timeout-minutes": 0}, "build_timeout_minutes"),
+        ({"ignored_keys": ["x"]}, "reported by ghapp"),
+    ],
+)
+def test_what_release_drafter_refuses_is_refused(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(RepoConfigError, match=message):
+        options_from(section)
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["v$RESOLVED_VERSION", "v$NEXT_PATCH_VERSION", "$NEXT_MAJOR_VERSION.x", "v$VERSION"],
+)
+def test_a_tag_template_may_use_any_version_variable(template: str) -> None:
+    assert options_from({"tag-template": template}).tag_template == template
+
+
+@pytest.mark.parametrize(
+    ("section", "prerelease"),
+    [
+        ({}, False),
+        ({"prerelease": True}, True),
+        ({"prerelease-identifier": "rc"}, True),
+        ({"prerelease": False, "prerelease-identifier": "rc"}, True),  # as release-drafter
+    ],
+)
+def test_prerelease(section: dict[str, Any], prerelease: bool) -> None:
+    assert options_from(section).is_prerelease is prerelease
+
+
+def test_a_category_label_may_be_one_string() -> None:
+    [rule] = options_from({"categories": [{"title": "A", "labels": "feature", "label": "x"}]}).rules
+    assert rule.when[0].labels == ("feature", "x")

@@ -143,7 +143,7 @@ async def test_release_command_resolves_the_version(
         assert created.body["tag_name"] == "v1.3.0"
         assert created.body["draft"] is False
         assert created.body["target_commitish"] == "main"
-        assert "- Add search (#" in created.body["body"]
+        assert "* Add search (#" in created.body["body"]
 
         again = await run_command(app, "release 1.3.0", comment_id=7002)
         assert again.startswith("Release [v1.3.0](") and "already exists" in again
@@ -194,7 +194,7 @@ async def test_tag_push_creates_the_release_once(tmp_path: Path, fake_github: Fa
     assert created.body["tag_name"] == "v1.0.0"
     assert created.body["draft"] is False
     assert created.headers["x-github-delivery"] == "push-1"
-    assert "- Fix crash (#" in created.body["body"]
+    assert "* Fix crash (#" in created.body["body"]
     assert any(r.path == f"{RELEASES}/tags/v0.9.0" for r in app.requests)
 
 
@@ -243,14 +243,15 @@ async def test_notes_are_grouped_by_release_drafter_categories(
         await run_command(app, "release minor")
     [created] = posts(app, RELEASES)
     assert created.body["name"] == "Hello 1.1.0"
+    # As release-drafter writes it: uncategorised changes first and without a heading,
+    # titles unescaped (no `change-title-escapes`), the template's last newline kept.
     assert created.body["body"] == (
+        f"- Docs (#{docs}) @mona\n\n"
         "## 🚀 Features\n\n"
-        f"- Add \\*search\\* (#{search}) @mona\n\n"
+        f"- Add *search* (#{search}) @mona\n\n"
         "## 🐛 Bug Fixes\n\n"
         f"- Fix crash (#{crash}) @hubot\n\n"
-        "## Other changes\n\n"
-        f"- Docs (#{docs}) @mona\n\n"
-        "Thanks to @hubot and @mona"
+        "Thanks to @hubot and @mona\n"
     )
     assert f"#{chore}" not in created.body["body"]
 
@@ -266,7 +267,7 @@ async def test_notes_list_every_merged_pull_over_three_pages(
     [created] = posts(app, RELEASES)
     body = created.body["body"]
     assert all(f"(#{n}) @octocat" in body for n in numbers)
-    assert body.count("\n- Change ") + body.startswith("- Change ") == 250
+    assert body.count("\n* Change ") == 250
     pages = [r for r in app.requests if r.method == "GET" and r.path == f"/repos/{REPO}/pulls"]
     assert len(pages) == 3
     assert all("base=main" in r.query and "state=closed" in r.query for r in pages)
@@ -283,9 +284,9 @@ async def test_notes_without_pulls_list_the_commits(
         await run_command(app, "release patch")
     [created] = posts(app, RELEASES)
     lines = created.body["body"].splitlines()
-    assert [line.split(" (")[0] for line in lines if line.startswith("- ")] == [
-        "- Tidy the README",
-        "- Fix a typo",
+    assert [line.split(" (")[0] for line in lines if line.startswith("* ")] == [
+        "* Tidy the README",
+        "* Fix a typo",
     ]
     assert lines[-1] == "**Contributors:** @mona"
     assert any(r.path == f"/repos/{REPO}/compare/v1.0.0...main" for r in app.requests)
@@ -304,7 +305,12 @@ def merged_event(number: int, labels: list[str]) -> dict[str, Any]:
 async def test_merges_keep_one_draft_for_the_next_version(
     tmp_path: Path, fake_github: FakeGitHub
 ) -> None:
-    configure(fake_github, "release-publish:\n  draft-next: true\n")
+    # No labels bump a version unless the file says so (release-drafter's default: patch).
+    configure(
+        fake_github,
+        "release-publish:\n  draft-next: true\n"
+        "  version-resolver:\n    minor:\n      labels: [feature]\n",
+    )
     old_release(fake_github, "v1.0.0")
     first = merged(fake_github, "Fix crash", labels=["bug"])
     async with release_app(tmp_path, fake_github) as app:
@@ -332,6 +338,58 @@ async def test_merges_keep_one_draft_for_the_next_version(
     assert updated.body["tag_name"] == "v1.1.0"
     for number in (first, second, third):
         assert f"(#{number})" in updated.body["body"]
+
+
+V7_SECTION = """\
+release-publish:
+  tag-template: 'v$NEXT_MINOR_VERSION'
+  name-template: 'Next $RESOLVED_VERSION'
+  include-paths: [src/]
+  categories:
+    - title: Fixes
+      semver-increment: minor
+      when: {labels: [bug]}
+  template: "$CHANGES\\nafter $PREVIOUS_TAG"
+"""
+
+
+@pytest.mark.vcr
+async def test_a_v7_release_drafter_file_drafts_as_release_drafter(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    """Paths are read from the pull requests' files and authors from their commits; the tag
+    uses $NEXT_MINOR_VERSION, the category's semver-increment bumps the resolved version; a
+    published prerelease is not the previous release."""
+    configure(fake_github, V7_SECTION)
+    old_release(fake_github, "v1.0.0", days_ago=30)
+    fake_github.add_tag(REPO, "v1.1.0-rc.1")
+    rc = fake_github.add_release(REPO, "v1.1.0-rc.1", name="rc", body="rc", prerelease=True)
+    rc.created_at = rc.published_at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
+    src = fake_github.add_pull(
+        REPO,
+        "Fix parser",
+        merged=True,
+        state="closed",
+        labels=["bug"],
+        files=[{"filename": "src/parse.py"}],
+        # Two commits: the author's, and hubot's with a co-author who has no account.
+        commit_authors=[[("octocat", "Octo Cat")], [("hubot", "Hubot"), (None, "Ada")]],
+    ).number
+    docs = fake_github.add_pull(
+        REPO, "Docs", merged=True, state="closed", files=[{"filename": "docs/x.md"}]
+    ).number
+    async with release_app(tmp_path, fake_github) as app:
+        await app.dispatch("pull_request", merged_event(src, ["bug"]), delivery_id="pr-1")
+    [created] = posts(app, RELEASES)
+    assert created.body["tag_name"] == "v1.1.0"
+    assert created.body["name"] == "Next 1.1.0"
+    assert (
+        created.body["body"]
+        == f"## Fixes\n\n* Fix parser (#{src}) @octocat, Ada, @hubot\nafter v1.0.0"
+    )
+    assert f"#{docs}" not in created.body["body"]
+    files = [r for r in app.requests if r.path.endswith("/files")]
+    assert {r.path for r in files} == {f"/repos/{REPO}/pulls/{n}/files" for n in (src, docs)}
 
 
 @pytest.mark.vcr
@@ -448,7 +506,7 @@ async def test_build_success_attaches_artifacts_and_publishes(
     assert published.path == release_path
     assert published.body["draft"] is False
     assert "ghapp-release" not in published.body["body"]
-    assert "- Add search (#" in published.body["body"]
+    assert "* Add search (#" in published.body["body"]
     assert posts(app, RELEASES) == []
 
 
@@ -565,6 +623,10 @@ async def test_dry_run_creates_nothing(
     assert app.writes() == []
     not_sent = [str(getattr(r, "body", "")) for r in caplog.records if "not sent" in r.msg]
     assert any(f"POST /repos/{REPO}/releases " in line for line in not_sent), not_sent
+    # Reading the commits' authors is a GraphQL query: a read, sent even in a dry run.
+    queries = [r for r in app.requests if r.path == "/graphql"]
+    assert queries and all(r.sent and r.status == 200 for r in queries)
+    assert not any("/graphql" in line for line in not_sent)
 
 
 # -- through mention-reply ------------------------------------------------------------------

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from semver import Version
 
+from ghapp.github import JournalEntry
 from ghapp.skills.release_publish.artifacts import ArtifactError, asset_files, content_type_for
 from ghapp.skills.release_publish.handlers import (
     ReleaseArgs,
     UsageError,
     parse_release_args,
 )
+from ghapp.skills.release_publish.options import ReleaseOptions
 from ghapp.skills.release_publish.releases import (
     BuildMarker,
     ReleaseInfo,
@@ -25,13 +29,14 @@ from ghapp.skills.release_publish.releases import (
     correlation_id,
     correlation_in,
     draft_to_reuse,
-    latest_release,
     maintained_draft,
     published_body,
+    release_version,
     split_marker,
     timed_out,
     with_marker,
 )
+from ghapp.skills.release_publish.versions import previous_release
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -87,23 +92,26 @@ def test_release_arguments_refused(args: tuple[str, ...], message: str) -> None:
         parse_release_args(args)
 
 
-def test_latest_release_is_the_highest_version_not_the_newest() -> None:
+def test_previous_release_is_the_highest_version_not_the_newest() -> None:
     releases = [
         release(1, "v1.4.1", created=T0 + timedelta(days=2)),  # a hotfix published last
         release(2, "v2.0.0", created=T0 + timedelta(days=1)),
         release(3, "v3.0.0", draft=True),
         release(4, "nightly"),
     ]
-    found = latest_release(releases, "v$RESOLVED_VERSION")
-    assert found is not None and found[1].id == 2
-    below = latest_release(releases, "v$RESOLVED_VERSION", below=Version(2, 0, 0))
-    assert below is not None and below[1].id == 1
-    assert latest_release([release(5, "nightly")], "v$RESOLVED_VERSION") is None
+    options = ReleaseOptions()
+    found = previous_release(releases, options, prerelease=False)
+    assert found is not None and found.id == 2
+    below = previous_release(releases, options, prerelease=False, below=Version(2, 0, 0))
+    assert below is not None and below.id == 1
 
 
-def test_a_plain_version_tag_counts_after_the_template_changed() -> None:
-    found = latest_release([release(1, "1.2.0")], "release-$RESOLVED_VERSION")
-    assert found is not None and found[0] == Version(1, 2, 0)
+def test_a_release_version_is_read_from_its_tag_then_its_name() -> None:
+    assert release_version(release(1, "1.2.0")) == Version(1, 2, 0)
+    assert release_version(release(2, "release-2.1")) == Version(2, 1, 0)  # npm's coerce
+    named = replace(release(3, "nightly"), name="Nightly 3.0.0-rc.1")
+    assert release_version(named) == Version(3, 0, 0)
+    assert release_version(release(4, "nightly")) is None
 
 
 def test_draft_reuse_prefers_the_tag_then_the_maintained_draft() -> None:
@@ -221,3 +229,19 @@ def test_unusable_artifacts_are_refused_with_a_reason() -> None:
         asset_files("dist", b"plain bytes", unpack=True)
     with pytest.raises(ArtifactError, match="empty"):
         asset_files("dist", zip_of({}), unpack=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "write"),
+    [
+        ("GET", "/repos/o/r/releases", None, False),
+        ("POST", "/repos/o/r/releases", {"tag_name": "v1"}, True),
+        ("POST", "/graphql", {"query": "query($o: String!) { repository { id } }"}, False),
+        ("POST", "/api/graphql", {"query": "{ viewer { login } }"}, False),
+        ("POST", "/graphql", {"query": "mutation { addReaction(input: {}) { x } }"}, True),
+        ("POST", "/graphql", {"query": "fragment F on X { id } mutation { x }"}, True),
+    ],
+)
+def test_a_graphql_query_is_a_read(method: str, path: str, body: Any, write: bool) -> None:
+    # release-publish reads commit authors through GraphQL: DRY_RUN must still send it.
+    assert JournalEntry(method, path, "", body).is_write is write

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from ghapp.github.request_kinds import is_token_request, is_write
+from ghapp.github.request_kinds import READ_METHODS, is_token_request
 from ghapp.metrics import Metrics
 
 log = logging.getLogger("ghapp.github")
@@ -43,6 +44,18 @@ class JournalEntry:
     status: int | None = None
     sent: bool = True
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_write(self) -> bool:
+        """Whether the request changes GitHub: any method but GET/HEAD, except a GraphQL
+        document that only reads (a `query`, no `mutation`)."""
+        if self.method.upper() in READ_METHODS:
+            return False
+        if self.path.endswith("/graphql") and isinstance(self.body, dict):
+            document = str(self.body.get("query") or "")
+            # An operation starts the document or follows another one's closing brace.
+            return re.search(r"(?:\A|\})\s*mutation\b", document) is not None
+        return True
 
     def line(self) -> str:
         target = f"{self.path}?{self.query}" if self.query else self.path
@@ -84,7 +97,7 @@ class GitHubTransport(httpx.AsyncBaseTransport):
         if journal is not None and not is_token_request(request.url):
             journal.append(entry)
 
-        if self.dry_run and is_write(request.method) and not is_token_request(request.url):
+        if self.dry_run and entry.is_write and not is_token_request(request.url):
             entry.sent = False
             log.info(
                 "dry run: not sent",

@@ -8,7 +8,7 @@ what a write returned.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -18,10 +18,16 @@ from githubkit.response import Response
 
 from ghapp.context import RepoRef
 from ghapp.skills.release_publish.artifacts import AssetFile
-from ghapp.skills.release_publish.notes import CommitInfo, MergedPull
+from ghapp.skills.release_publish.notes import CommitAuthor, CommitInfo, MergedPull
 from ghapp.skills.release_publish.releases import ReleaseInfo, parse_time
 
 PER_PAGE = 100
+_AUTHORS_BATCH = 50
+# GitHub caps a connection at 100 nodes: a pull request's first 100 commits are read.
+_PULL_AUTHORS = (
+    "commits(first: 100) { nodes { commit { "
+    "authors(first: 20) { nodes { name user { login } } } } } }"
+)
 
 
 def _json(response: Response[Any, Any]) -> dict[str, Any]:
@@ -117,16 +123,68 @@ class ReleaseData:
             if not merged_at or (since is not None and parse_time(merged_at) <= since):
                 continue
             user = item.get("user") or {}
+            is_bot = user.get("type") == "Bot"
+            login = user.get("login")
+            if login and is_bot:
+                login = str(login).removesuffix("[bot]")  # as GraphQL names an App's bot
             pull = MergedPull(
                 number=int(item["number"]),
                 title=str(item.get("title") or ""),
-                author=str(user.get("login") or "ghost"),
-                author_is_bot=user.get("type") == "Bot",
+                author=str(login) if login else None,
+                author_is_bot=is_bot,
+                author_url=user.get("html_url"),
                 labels=tuple(str(label["name"]) for label in item.get("labels") or ()),
                 merged_at=parse_time(merged_at),
                 url=str(item.get("html_url") or ""),
+                body=item.get("body"),
+                base_ref=(item.get("base") or {}).get("ref"),
+                head_ref=(item.get("head") or {}).get("ref"),
             )
             found.append(FetchedPull(pull, item.get("body")))
+        return found
+
+    async def with_changed_files(self, pull: MergedPull) -> MergedPull:
+        """`pull` with the paths it changed (GitHub lists up to 3000 per pull request)."""
+        files: list[str] = []
+        async for item in self.github.rest.paginate(
+            self.github.rest.pulls.async_list_files,
+            map_func=lambda r: r.json(),
+            owner=self.repo.owner,
+            repo=self.repo.name,
+            pull_number=pull.number,
+            per_page=PER_PAGE,
+        ):
+            files.append(str(item["filename"]))
+        return replace(pull, changed_files=tuple(files))
+
+    async def commit_authors(self, numbers: Sequence[int]) -> dict[int, tuple[CommitAuthor, ...]]:
+        """The authors (co-authors included, as GitHub reads `Co-authored-by`) of each pull
+        request's commits (its first 100), in one GraphQL request per 50 pulls."""
+        found: dict[int, tuple[CommitAuthor, ...]] = {}
+        for start in range(0, len(numbers), _AUTHORS_BATCH):
+            batch = numbers[start : start + _AUTHORS_BATCH]
+            fields = " ".join(
+                f"pr{n}: pullRequest(number: {int(n)}) {{{_PULL_AUTHORS}}}" for n in batch
+            )
+            query = (
+                "query($owner: String!, $name: String!) "
+                f"{{ repository(owner: $owner, name: $name) {{ {fields} }} }}"
+            )
+            data = await self.github.async_graphql(
+                query, {"owner": self.repo.owner, "name": self.repo.name}
+            )
+            repository = cast(dict[str, Any], data.get("repository") or {})
+            for n in batch:
+                commits = ((repository.get(f"pr{n}") or {}).get("commits") or {}).get("nodes") or ()
+                found[n] = tuple(
+                    CommitAuthor(
+                        login=(person.get("user") or {}).get("login"), name=person.get("name")
+                    )
+                    for commit in commits
+                    for person in ((commit.get("commit") or {}).get("authors") or {}).get("nodes")
+                    or ()
+                    if person
+                )
         return found
 
     async def commits_between(self, base: str, head: str) -> list[CommitInfo]:

@@ -18,7 +18,7 @@ hourly tick marks builds that never reported back; nothing polls a run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -28,15 +28,18 @@ from semver import Version
 from ghapp.context import Context
 from ghapp.skill import Skill
 from ghapp.skills.release_publish.artifacts import ArtifactError, AssetFile, asset_files
+from ghapp.skills.release_publish.categories import needs_changed_files
 from ghapp.skills.release_publish.github_data import ReleaseData
-from ghapp.skills.release_publish.notes import (
-    MergedPull,
-    render_notes,
-    render_release_name,
-    render_released_comment,
-    select_pulls,
-)
+from ghapp.skills.release_publish.notes import MergedPull, included, render_released_comment
 from ghapp.skills.release_publish.options import ReleaseOptions
+from ghapp.skills.release_publish.planner import (
+    Overrides,
+    ReleasePlan,
+    Repository,
+    plan_release,
+    release_flags,
+    resolve_version,
+)
 from ghapp.skills.release_publish.releases import (
     BuildMarker,
     ReleaseInfo,
@@ -45,7 +48,6 @@ from ghapp.skills.release_publish.releases import (
     correlation_id,
     correlation_in,
     draft_to_reuse,
-    latest_release,
     maintained_draft,
     published_body,
     published_with_tag,
@@ -54,14 +56,13 @@ from ghapp.skills.release_publish.releases import (
     timed_out,
     with_marker,
 )
+from ghapp.skills.release_publish.template import render
 from ghapp.skills.release_publish.versions import (
     VersionError,
-    parse_version,
-    render_tag,
-    resolve_from_labels,
+    previous_release,
     resolve_requested,
     tag_matches,
-    version_from_tag,
+    version_in_text,
 )
 
 skill = Skill(
@@ -146,6 +147,7 @@ class ReleaseRequest:
     draft: bool
     prerelease: bool
     request_id: str  # the trigger's identity, for a correlation id stable across redelivery
+    overrides: Overrides = field(default_factory=Overrides)
 
 
 Outcome = Literal["exists", "already_building", "building", "drafted", "published", "dry_run"]
@@ -189,19 +191,25 @@ async def release_command(ctx: Context, args: tuple[str, ...]) -> str:
     data = ReleaseData(ctx.github, ctx.require_repo())
     async with ctx.lock(LOCK):
         releases = await data.releases()
-        latest = latest_release(releases, options.tag_template)
+        base = await _release_branch(ctx, data)
+        asked = Overrides(prerelease=True if parsed.prerelease else None)
+        prerelease = release_flags(options, asked)[0]
+        latest = previous_release(releases, options, prerelease=prerelease, branch=base)
         try:
-            version = resolve_requested(parsed.request, latest[0] if latest else None)
+            version = resolve_requested(
+                parsed.request, release_version(latest, options.tag_prefix) if latest else None
+            )
         except VersionError as exc:
             return INVALID_REPLY.format(reason=exc, usage=USAGE)
-        base = await _default_branch(ctx, data)
+        overrides = Overrides(version=str(version), prerelease=asked.prerelease)
         request = ReleaseRequest(
             version=version,
-            tag=render_tag(options.tag_template, version),
+            tag=_planned_tag(options, latest, overrides),
             target=base,
             draft=parsed.draft,
-            prerelease=parsed.prerelease or options.prerelease or bool(version.prerelease),
+            prerelease=prerelease or bool(version.prerelease),
             request_id=_trigger_id(ctx),
+            overrides=overrides,
         )
         outcome = await _release(ctx, data, request, releases, base)
     return outcome.reply(options.dispatch_event)
@@ -220,11 +228,11 @@ async def tag_pushed(ctx: Context) -> None:
         return
     options: ReleaseOptions = ctx.options
     tag = ref.removeprefix("refs/tags/")
-    if not ctx.configured or not tag_matches(tag, options.tag_pattern):
+    if not ctx.configured or not tag_matches(tag, options.effective_tag_pattern):
         return
-    version = version_from_tag(tag, options.tag_template)
+    version = version_in_text(tag, options.tag_prefix)
     if version is None:
-        ctx.log.info("tag %s names no version under %s", tag, options.tag_template)
+        ctx.log.info("tag %s names no version", tag)
         return
     key = f"tag:{tag}:{payload.get('after')}"
     if await ctx.begin_effect(key) == "done":
@@ -237,10 +245,11 @@ async def tag_pushed(ctx: Context) -> None:
             tag=tag,
             target=tag,
             draft=False,
-            prerelease=options.prerelease or bool(version.prerelease),
+            prerelease=release_flags(options, Overrides())[0] or bool(version.prerelease),
             request_id=key,
+            overrides=Overrides(tag=tag),
         )
-        outcome = await _release(ctx, data, request, releases, await _default_branch(ctx, data))
+        outcome = await _release(ctx, data, request, releases, await _release_branch(ctx, data))
     ctx.log.info("tag %s: %s", tag, outcome.kind)
     if not ctx.dry_run:
         await ctx.finish_effect(key, outcome.url)
@@ -274,10 +283,12 @@ async def _release(
         await _dispatch_build(ctx, data, request, draft.id, correlation)
         return ReleaseOutcome("building", tag, draft.html_url)
 
-    previous = latest_release(releases, options.tag_template, below=request.version)
-    previous_release = previous[1] if previous else None
-    pulls, bodies = await _merged_since(data, base, previous_release, options)
-    body = await _notes(ctx, data, request.version, previous_release, pulls, request.target)
+    # The release this one follows; for a hotfix below the newest line, that line's own.
+    previous = previous_release(
+        releases, options, prerelease=request.prerelease, branch=base, below=request.version
+    )
+    pulls, bodies = await _merged_since(data, base, previous, options)
+    plan = await _plan(ctx, data, previous, pulls, request.target, request.overrides)
     building = options.dispatch_event is not None and not request.draft
     marker = None
     if building:
@@ -289,14 +300,11 @@ async def _release(
     fields: dict[str, Any] = {
         "tag_name": tag,
         "target_commitish": request.target,
-        "name": render_release_name(
-            options,
-            version=request.version,
-            previous_tag=previous_release.tag if previous_release else None,
-        ),
-        "body": with_marker(body, marker),
+        "name": plan.name,
+        "body": with_marker(plan.body, marker),
         "draft": request.draft or building,
         "prerelease": request.prerelease,
+        **_latest_field(plan.make_latest, request.prerelease),
     }
     if draft is not None:
         saved = await data.update_release(draft.id, fields)
@@ -331,29 +339,38 @@ async def _dispatch_build(
 async def _merged_since(
     data: ReleaseData, base: str, previous: ReleaseInfo | None, options: ReleaseOptions
 ) -> tuple[list[MergedPull], dict[int, str | None]]:
-    """The pull requests the notes list (filters applied) and every fetched body."""
+    """The pull requests merged since `previous` (with their changed files when a rule
+    tests paths) and every fetched body; the planner applies the filters."""
     fetched = await data.merged_pulls(base, previous.date if previous else None)
-    pulls = select_pulls((f.pull for f in fetched), options)
+    pulls = [f.pull for f in fetched]
+    if needs_changed_files(options.rules):
+        pulls = [await data.with_changed_files(pull) for pull in pulls]
+    if options.credits_commit_authors:
+        authors = await data.commit_authors([p.number for p in included(pulls, options.rules)])
+        pulls = [replace(p, commit_authors=authors.get(p.number, ())) for p in pulls]
     return pulls, {f.pull.number: f.body for f in fetched}
 
 
-async def _notes(
+async def _plan(
     ctx: Context,
     data: ReleaseData,
-    version: Version,
     previous: ReleaseInfo | None,
     pulls: list[MergedPull],
     head: str,
-) -> str:
+    overrides: Overrides,
+) -> ReleasePlan:
+    options: ReleaseOptions = ctx.options
     commits = []
-    if not pulls and previous is not None:
+    if options.lists_commits and previous is not None and not included(pulls, options.rules):
         # Nothing merged through pull requests: say what was committed instead.
         commits = await data.commits_between(previous.tag, head)
-    return render_notes(
-        pulls,
-        ctx.options,
-        version=version,
-        previous_tag=previous.tag if previous else None,
+    repo = data.repo
+    return plan_release(
+        options,
+        repository=Repository(repo.owner, repo.name, _web_url(ctx)),
+        previous=previous,
+        pulls=pulls,
+        overrides=overrides,
         commits_if_no_pulls=commits,
     )
 
@@ -387,7 +404,9 @@ async def pull_merged(ctx: Context) -> None:
     repository has a `release-publish` section: drafts are bulk work nobody asked for)."""
     options: ReleaseOptions = ctx.options
     pull = ctx.payload.get("pull_request") or {}
-    base = (ctx.payload.get("repository") or {}).get("default_branch")
+    base = (options.commitish or "").removeprefix("refs/heads/") or (
+        ctx.payload.get("repository") or {}
+    ).get("default_branch")
     if not pull.get("merged") or (pull.get("base") or {}).get("ref") != base:
         return
     if not ctx.configured or not options.draft_next or not base:
@@ -410,21 +429,17 @@ async def _refresh_draft(ctx: Context, data: ReleaseData, base: str) -> None:
         # version would only confuse. The first merge after it is published resumes.
         ctx.log.info("a release build is pending; the next-version draft waits")
         return
-    latest = latest_release(releases, options.tag_template)
-    previous = latest[1] if latest else None
+    prerelease = release_flags(options, Overrides())[0]
+    previous = previous_release(releases, options, prerelease=prerelease, branch=base)
     pulls, _bodies = await _merged_since(data, base, previous, options)
-    version = resolve_from_labels(
-        (p.labels for p in pulls), options.version_resolver, latest[0] if latest else None
-    )
-    tag = render_tag(options.tag_template, version)
+    plan = await _plan(ctx, data, previous, pulls, base, Overrides())
     fields: dict[str, Any] = {
-        "tag_name": tag,
+        "tag_name": plan.tag,
         "target_commitish": base,
-        "name": render_release_name(
-            options, version=version, previous_tag=previous.tag if previous else None
-        ),
-        "body": await _notes(ctx, data, version, previous, pulls, base),
-        "prerelease": options.prerelease or bool(version.prerelease),
+        "name": plan.name,
+        "body": plan.body,
+        "prerelease": plan.prerelease,
+        **_latest_field(plan.make_latest, plan.prerelease),
     }
     draft = maintained_draft(releases)
     if draft is None:
@@ -475,7 +490,7 @@ async def _finish_build(
         ctx.log.info("workflow run %s: no draft waits for %s", run.get("id"), correlation)
         return
     draft, marker = found[0]
-    version = release_version(draft, options.tag_template)
+    version = release_version(draft, options.tag_prefix)
     facts = {
         "name": run.get("display_title") or run.get("name") or "build",
         "url": run.get("html_url") or "",
@@ -535,7 +550,7 @@ async def expire_builds(ctx: Context) -> None:
                 minutes=options.build_timeout_minutes,
                 event=options.dispatch_event,
                 slug=ctx.app.slug,
-                version=release_version(release, options.tag_template) or release.tag,
+                version=release_version(release, options.tag_prefix) or release.tag,
             )
             body = build_ended(release.body, "timed_out", notice)
             await data.update_release(release.id, {"body": body})
@@ -549,7 +564,7 @@ async def announce(ctx: Context) -> None:
     """One "released in" comment per pull request and issue, and the milestone closed."""
     options: ReleaseOptions = ctx.options
     tag = str(ctx.args["tag"])
-    version = parse_version(str(ctx.args["version"]))
+    version = str(ctx.args["version"])
     body = render_released_comment(options, version=version, tag=tag, url=str(ctx.args["url"]))
     data = ReleaseData(ctx.github, ctx.require_repo())
     for number in (int(n) for n in ctx.args.get("numbers") or ()):
@@ -569,7 +584,7 @@ async def announce(ctx: Context) -> None:
             ctx.log.info("no released comment on #%s: %s", number, exc.response.status_code)
         if not ctx.dry_run:
             await ctx.finish_effect(key)
-    titles = {str(version), f"v{version}", tag}
+    titles = {version, f"v{version}", tag}
     for number, title in await data.open_milestones():
         if title.strip() in titles:
             await data.close_milestone(number)
@@ -586,6 +601,38 @@ def _build_pending(release: ReleaseInfo) -> bool:
 async def _default_branch(ctx: Context, data: ReleaseData) -> str:
     branch = (ctx.payload.get("repository") or {}).get("default_branch")
     return str(branch) if branch else await data.default_branch()
+
+
+async def _release_branch(ctx: Context, data: ReleaseData) -> str:
+    """Where releases are cut: release-drafter's `commitish` when set, else the default
+    branch."""
+    commitish = ctx.options.commitish
+    if commitish:
+        return str(commitish).removeprefix("refs/heads/")
+    return await _default_branch(ctx, data)
+
+
+def _planned_tag(
+    options: ReleaseOptions, previous: ReleaseInfo | None, overrides: Overrides
+) -> str:
+    info = resolve_version(options, previous=previous, pulls=(), overrides=overrides)
+    return render(overrides.tag or options.effective_tag_template, info.variables)
+
+
+def _latest_field(make_latest: bool, prerelease: bool) -> dict[str, str]:
+    # Sent only when the file says `latest: false`: GitHub's own default already leaves
+    # prereleases out, and an unchanged request keeps recorded traffic unchanged.
+    return {} if make_latest or prerelease else {"make_latest": "false"}
+
+
+def _web_url(ctx: Context) -> str:
+    """The GitHub web host, for links to Apps in `$AUTHORS` (GHES has its own)."""
+    repository = ctx.payload.get("repository") or {}
+    html_url = str(repository.get("html_url") or "")
+    full_name = str(repository.get("full_name") or "")
+    if html_url and full_name and html_url.endswith("/" + full_name):
+        return html_url[: -len(full_name) - 1]
+    return "https://github.com"
 
 
 def _trigger_id(ctx: Context) -> str:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from semver import Version
 
-from ghapp.skills.release_publish.versions import VersionError, parse_version, version_from_tag
+from ghapp.skills.release_publish.versions import version_of
 
 BuildState = Literal["pending", "failed", "timed_out"]
 
@@ -60,6 +60,7 @@ class ReleaseInfo:
     html_url: str
     upload_url: str
     assets: tuple[tuple[int, str], ...] = ()  # (asset id, name)
+    target_commitish: str = ""
 
     @property
     def date(self) -> datetime:
@@ -82,6 +83,7 @@ class ReleaseInfo:
             assets=tuple(
                 (int(asset["id"]), str(asset["name"])) for asset in data.get("assets") or ()
             ),
+            target_commitish=str(data.get("target_commitish") or ""),
         )
 
 
@@ -111,36 +113,10 @@ def parse_time(text: str) -> datetime:
 # -- versions of releases ------------------------------------------------------------------
 
 
-def release_version(release: ReleaseInfo, tag_template: str) -> Version | None:
-    """The version a release's tag names; a plain `1.2.3`/`v1.2.3` tag made before the
-    template changed still counts."""
-    found = version_from_tag(release.tag, tag_template)
-    if found is not None:
-        return found
-    try:
-        return parse_version(release.tag)
-    except VersionError:
-        return None
-
-
-def latest_release(
-    releases: Iterable[ReleaseInfo], tag_template: str, *, below: Version | None = None
-) -> tuple[Version, ReleaseInfo] | None:
-    """The highest-versioned non-draft release (below `below` when given).
-
-    Highest version rather than newest date: a 1.4.1 hotfix published after 2.0.0 does
-    not make 2.0.0's successor a 1.4.2.
-    """
-    best: tuple[Version, ReleaseInfo] | None = None
-    for release in releases:
-        if release.draft:
-            continue
-        version = release_version(release, tag_template)
-        if version is None or (below is not None and version >= below):
-            continue
-        if best is None or version > best[0]:
-            best = (version, release)
-    return best
+def release_version(release: ReleaseInfo, tag_prefix: str | None = None) -> Version | None:
+    """The version a release stands for, read as release-drafter reads it (its tag less
+    `tag_prefix`, else its name)."""
+    return version_of(release, tag_prefix)
 
 
 def published_with_tag(releases: Iterable[ReleaseInfo], tag: str) -> ReleaseInfo | None:
@@ -197,8 +173,9 @@ def split_marker(body: str) -> tuple[str, BuildMarker | None]:
 
 
 def with_marker(body: str, marker: BuildMarker | None) -> str:
-    text = split_marker(body)[0].rstrip()
-    return f"{text}\n\n{marker.render()}" if marker else text
+    # Without a marker the notes stay exactly as rendered (a template's last newline too).
+    text = split_marker(body)[0]
+    return f"{text.rstrip()}\n\n{marker.render()}" if marker else text
 
 
 def with_notice(body: str, notice: str | None) -> str:

@@ -513,8 +513,10 @@ class FakeGitHub:
         draft: bool = False,
         labels: list[str] | None = None,
         files: list[dict[str, Any]] | None = None,
+        commit_authors: list[list[tuple[str | None, str]]] | None = None,
     ) -> PullRequest:
-        """A pull request; `files` entries are `{"filename", "status", "additions", ...}`."""
+        """A pull request; `files` entries are `{"filename", "status", "additions", ...}`;
+        `commit_authors` lists each commit's authors as `(login or None, name)`."""
         repo = self.repo(full_name)
         item = self.add_issue(full_name, title, body=body, user=user, labels=labels, state=state)
         item.is_pull = True
@@ -531,6 +533,7 @@ class FakeGitHub:
             merged_at=now() if merged else None,
             merged_by=repo.owner if merged else None,
             files=list(files or []),
+            commit_authors=list(commit_authors or []),
         )
         repo.pulls[item.number] = pull
         return pull

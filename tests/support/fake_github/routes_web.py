@@ -257,6 +257,49 @@ def _graphql_error(message: str, error_type: str | None = None) -> Response:
 
 
 _NODE_QUERY = re.compile(r"\bnode\s*\(\s*id\s*:")
+_PULL_ALIAS = re.compile(r"(\w+)\s*:\s*pullRequest\s*\(\s*number\s*:\s*(\d+)\s*\)")
+
+
+def _pull_commit_authors(fake: FakeGitHub, query: str, variables: dict[str, Any]) -> Response:
+    """`repository(owner:, name:) { alias: pullRequest(number: N) { commits { nodes {
+    commit { authors { nodes { name user { login } } } } } } } }`, the fields release-publish
+    reads; a pull request that does not exist is null with an error, as GitHub answers."""
+    repo = fake.repos.get(f"{variables.get('owner')}/{variables.get('name')}".casefold())
+    if repo is None:
+        return _graphql_error("Could not resolve to a Repository", "NOT_FOUND")
+    found: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    for alias, number in _PULL_ALIAS.findall(query):
+        pull = repo.pulls.get(int(number))
+        if pull is None:
+            found[alias] = None
+            errors.append({"type": "NOT_FOUND", "path": ["repository", alias], "message": "no pull"})
+            continue
+        author = repo.issues[pull.number].user
+        # An App's bot is no GraphQL `User`: its commits carry only the git name.
+        login = None if author.endswith("[bot]") else author
+        commits = pull.commit_authors or [[(login, author)]]
+        found[alias] = {
+            "commits": {
+                "nodes": [
+                    {
+                        "commit": {
+                            "authors": {
+                                "nodes": [
+                                    {"name": name, "user": {"login": login} if login else None}
+                                    for login, name in people
+                                ]
+                            }
+                        }
+                    }
+                    for people in commits
+                ]
+            }
+        }
+    body: dict[str, Any] = {"data": {"repository": found}}
+    if errors:
+        body["errors"] = errors
+    return json_response(body)
 
 
 def _discussion_thread(fake: FakeGitHub, discussion_id: Any) -> dict[str, Any]:
@@ -295,12 +338,14 @@ async def graphql(fake: FakeGitHub, ctx: Ctx) -> Response:
     if not isinstance(variables, dict):
         raise ApiError(400, "Variables must be an object.")
     mutation = _MUTATION_FIELD.search(query)
+    if mutation is None and _PULL_ALIAS.search(query):
+        return _pull_commit_authors(fake, query, variables)
     if mutation is None and _NODE_QUERY.search(query):
         return json_response({"data": {"node": _discussion_thread(fake, variables.get("id"))}})
     if mutation is None:
         return _graphql_error(
-            "The fake GitHub only implements addDiscussionComment, addReaction and a "
-            "discussion's comments through node(id:)"
+            "The fake GitHub only implements addDiscussionComment, addReaction, a "
+            "discussion's comments through node(id:) and pull requests' commit authors"
         )
     given = _graphql_input(query, variables)
     actor = fake.actor(ctx).login

@@ -213,6 +213,9 @@ class PullRequest:
     merged_at: datetime | None = None
     merged_by: str | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
+    # The authors of each commit (login, or None for a git name without an account; and the
+    # name). Empty: one commit by the pull request's author.
+    commit_authors: list[list[tuple[str | None, str]]] = field(default_factory=list)
 
 
 @dataclass
