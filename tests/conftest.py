@@ -66,7 +66,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         result = yield
     except BaseException as exc:
-        problems = replay.problems() if isinstance(replay, StrictReplay) else []
+        problems = replay.problems(unplayed=False) if isinstance(replay, StrictReplay) else []
         if problems and isinstance(exc, Exception):
             # The refused request is most likely why the test failed: say so first.
             raise StrictReplayFailure("\n".join(problems)) from exc

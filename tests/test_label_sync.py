@@ -150,6 +150,7 @@ async def test_one_repository_failing_its_first_sync_does_not_stop_the_others(
     fake_github.faults.append(Fault("POST", r"^/repos/octo-org/first/labels$", 403, body=forbidden))
 
     payload = installation_event("created", repositories=["octo-org/first", REPO])
+    app.expect_failure("label-sync", match=r"^FirstSyncFailed: octo-org/first: .*403")
     delivery = await app.dispatch("installation", payload)
 
     created = [(w.method, w.path, w.status) for w in app.writes()]

@@ -105,8 +105,9 @@ class StrictReplay:
             if not played[index]
         ]
 
-    def problems(self) -> list[str]:
-        """Everything strict replay holds against the test, as lines for its failure."""
+    def problems(self, *, unplayed: bool = True) -> list[str]:
+        """Everything strict replay holds against the test, as lines for its failure
+        (`unplayed=False`: refusals only, for a test that stopped early anyway)."""
         if not self.replaying:
             return []
         found: list[str] = []
@@ -115,12 +116,12 @@ class StrictReplay:
                 f"requests not answered by the cassette {self.cassette._path}:\n"
                 + "\n".join(f"  - {line}" for line in self.refused)
             )
-        unplayed = self.unplayed()
-        if unplayed and self.unplayed_reason is None:
+        never = self.unplayed() if unplayed else []
+        if never and self.unplayed_reason is None:
             found.append(
                 f"recorded requests never played (cassette {self.cassette._path}); if that is"
                 " intended, say why with @pytest.mark.allow_unplayed(reason=...):\n"
-                + "\n".join(f"  - {line}" for line in unplayed)
+                + "\n".join(f"  - {line}" for line in never)
             )
         return found
 
