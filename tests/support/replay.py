@@ -66,22 +66,24 @@ class StrictReplay:
         def can_play_response_for(request: Request) -> Any:
             answer = can_play(request)
             if not answer and cassette.write_protected and cassette.filter_request(request):
-                self.refused.append(self._refusal(request, "not in the cassette"))
+                self.refused.append(self._refusal(request))
             return answer
 
         def play_response(request: Request) -> Any:
             try:
                 return play(request)
-            except Exception:
-                # Held once, asked for again: the code repeats a request it made before.
-                self.refused.append(self._refusal(request, "already played"))
+            except Exception:  # matched a moment ago, played by someone else meanwhile
+                self.refused.append(self._refusal(request))
                 raise
 
         cassette.can_play_response_for = can_play_response_for  # type: ignore[method-assign]
         cassette.play_response = play_response  # type: ignore[method-assign]
 
-    def _refusal(self, request: Request, why: str) -> str:
-        line = f"{describe(request)}  ({why})"
+    def _refusal(self, request: Request) -> str:
+        if any(True for _ in self.cassette._responses(request)):
+            # Recorded, and played already: the code repeats a request it made before.
+            return f"{describe(request)}  (made more often than recorded)"
+        line = f"{describe(request)}  (not in the cassette)"
         nearest = self._nearest(request)
         return f"{line}\n      nearest recorded: {nearest}" if nearest else line
 
@@ -94,8 +96,7 @@ class StrictReplay:
                 best = (len(ok), recorded, failed)
         if best is None:
             return None
-        differs = ", ".join(name for name, _ in best[2]) or "nothing (played already)"
-        return f"{describe(best[1])}  (differs in: {differs})"
+        return f"{describe(best[1])}  (differs in: {', '.join(name for name, _ in best[2])})"
 
     def unplayed(self) -> list[str]:
         played = self.cassette.play_counts
