@@ -173,6 +173,12 @@ def test_settings(tmp_path: Path, *, api_url: str, env: dict[str, str] | None = 
     return load_settings(values, env_file=None, workdir=tmp_path)
 
 
+def outcomes(delivery: Delivery) -> dict[str, str]:
+    """What each skill decided on a delivery: `{"label-sync": "ok", "hello": "skipped:
+    switched off"}` — assert it next to "nothing was written", so silence has its reason."""
+    return {r.skill: f"{r.outcome}: {r.detail}" if r.detail else r.outcome for r in delivery.runs}
+
+
 @dataclass(frozen=True)
 class Failure:
     """A delivery or deferred task that did not succeed, as the test app saw it."""
@@ -197,13 +203,11 @@ class ExpectedFailure:
             return False
         return self.match is None or re.search(self.match, failure.detail) is not None
 
-    def describe(self) -> str:
-        return f"skill={self.skill or 'any'} match={self.match!r}"
 
-
-# The task a worker is running, so that errors logged meanwhile are laid at its door.
-_running_task: contextvars.ContextVar[StoredTask | None] = contextvars.ContextVar(
-    "ghapp_testing_running_task", default=None
+# The task a worker is running (and whose test app watches it), so that errors logged
+# meanwhile are laid at its door.
+_running_task: contextvars.ContextVar[tuple[_TaskErrors, StoredTask] | None] = (
+    contextvars.ContextVar("ghapp_testing_running_task", default=None)
 )
 
 
@@ -216,8 +220,8 @@ class _TaskErrors(logging.Handler):
         self.failures: list[Failure] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        task = _running_task.get()
-        if task is None:
+        watched, task = _running_task.get() or (None, None)
+        if watched is not self or task is None:
             return
         detail = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
@@ -236,7 +240,7 @@ class _WatchedProcessor:
         return await self.inner.process_delivery(delivery_id)
 
     async def run_task(self, task: StoredTask) -> float | None:
-        token = _running_task.set(task)
+        token = _running_task.set((self.errors, task))
         try:
             return await self.inner.run_task(task)
         except Exception as exc:
@@ -297,7 +301,7 @@ class SkillTestApp:
             logging.getLogger("ghapp").removeHandler(self._task_errors)
         if exc is None:
             self._raise_for(await self._new_unexpected(read_store=False))
-            unmet = [e.describe() for e in self._expected if not e.matched]
+            unmet = [f"skill={e.skill} match={e.match!r}" for e in self._expected if not e.matched]
             if unmet:
                 raise AssertionError(f"expected a failure ({'; '.join(unmet)}); none happened")
 
