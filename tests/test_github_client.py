@@ -124,12 +124,18 @@ async def test_a_long_rate_limit_wait_goes_back_to_the_queue(fake_github: FakeGi
     assert len(fake_github.requests_to("GET", r"/issues/1$")) == 1  # did not sleep an hour
 
 
-async def test_dry_run_sends_no_write_but_authenticates(fake_github: FakeGitHub) -> None:
+async def test_dry_run_sends_no_write_but_authenticates(
+    fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
     gh = clients(fake_github, dry_run=True)
     fake_github.add_issue("octo-org/hello", "One")
     client = await gh.installation(1)
+    caplog.set_level("INFO", logger="ghapp")
     await client.rest.issues.async_create_comment(*REPO, 1, body="hi")
     assert fake_github.requests_to("POST", r"/comments$") == []
+    # The write is logged instead, whole, so a dry run shows what would have happened.
+    [not_sent] = [r for r in caplog.records if r.getMessage() == "dry run: not sent"]
+    assert not_sent.body == 'POST /repos/octo-org/hello/issues/1/comments {"body": "hi"}'  # type: ignore[attr-defined]
     assert fake_github.tokens_issued == {1: 1}
     assert len(fake_github.requests_to("GET", r"^/repos")) == 0
 
