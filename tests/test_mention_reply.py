@@ -157,34 +157,27 @@ async def test_issue_comment_gets_eyes_then_one_reply(
 
 
 @pytest.mark.vcr
-async def test_issue_opened_with_a_mention_in_its_body(
-    app: SkillTestApp, fake_github: FakeGitHub
+@pytest.mark.parametrize("kind", ["issue", "pull-request"])
+async def test_an_opened_issue_or_pull_request_with_a_mention_gets_eyes_and_a_reply(
+    app: SkillTestApp, fake_github: FakeGitHub, kind: str
 ) -> None:
     await app.set_switch(1, REPO, "hello", False)  # it greets every new issue
-    issue = fake_github.add_issue(REPO, "Question", body=f"@{BOT} echo a b", user="octocat")
-    payload = issues_event("opened", number=issue.number, body=f"@{BOT} echo a b")
-    await app.dispatch("issues", payload)
+    text = f"@{BOT} echo a b"
+    if kind == "issue":
+        number = fake_github.add_issue(REPO, "Question", body=text, user="octocat").number
+        delivery = await app.dispatch("issues", issues_event("opened", number=number, body=text))
+    else:
+        number = fake_github.add_pull(REPO, "Feature", body=text).number
+        payload = pull_request_event("opened", number=number, body=text)
+        delivery = await app.dispatch("pull_request", payload)
+    assert outcome(delivery) == "ok"
     writes = [(r.method, r.path) for r in app.writes()]
+    # A pull request is an issue too: the 👀 and the reply go to its conversation.
     assert writes == [
-        ("POST", f"{API}/issues/{issue.number}/reactions"),
-        ("POST", f"{API}/issues/{issue.number}/comments"),
+        ("POST", f"{API}/issues/{number}/reactions"),
+        ("POST", f"{API}/issues/{number}/comments"),
     ]
-    assert only_reply(app).startswith("[a] [b]\n\n<!-- ghapp:reply-to:issue:")
-
-
-@pytest.mark.vcr
-async def test_pull_request_opened_with_a_mention(
-    app: SkillTestApp, fake_github: FakeGitHub
-) -> None:
-    pull = fake_github.add_pull(REPO, "Feature", body=f"@{BOT} echo ok")
-    payload = pull_request_event("opened", number=pull.number, body=f"@{BOT} echo ok")
-    await app.dispatch("pull_request", payload)
-    writes = [(r.method, r.path) for r in app.writes()]
-    assert writes == [
-        ("POST", f"{API}/issues/{pull.number}/reactions"),
-        ("POST", f"{API}/issues/{pull.number}/comments"),
-    ]
-    assert only_reply(app).startswith("[ok]\n\n<!-- ghapp:reply-to:pull-request:")
+    assert only_reply(app).startswith(f"[a] [b]\n\n<!-- ghapp:reply-to:{kind}:")
 
 
 @pytest.mark.vcr
