@@ -86,7 +86,8 @@ def test_ping_and_unhandled_events(client: TestClient) -> None:
     body = b'{"action": "created", "starred_at": null}'
     response = client.post(PATH, content=body, headers=headers(body, "star", "star-1"))
     assert response.status_code == 202
-    assert stored(client, "star-1").status == "ignored"  # stored, nothing else
+    assert stored(client, "star-1").status == "ignored"  # stored, nothing else:
+    assert queue_depth(client) == 0  # not queued for a worker to pick up and drop
 
 
 def test_a_retired_and_the_current_secret_are_both_accepted(client: TestClient) -> None:
