@@ -24,7 +24,8 @@ about a failure says which one it expects, before it happens:
     app.expect_failure(match="no handler for task")   # any skill, detail matching
 
 Each expectation covers every failure it matches, and must match at least one by the end of
-the block, or the test fails ("expected a failure ... none happened").
+the block, or the test fails ("expected a failure ... none happened"). Next to "nothing was
+written", assert why: `outcomes(delivery) == {"my-skill": "skipped: switched off"}`.
 """
 
 from __future__ import annotations
