@@ -97,7 +97,9 @@ def _forget() -> None:
 
 @pytest.mark.vcr
 @pytest.mark.parametrize("kind", ["deferred", "periodic"])
-@pytest.mark.parametrize("what", ["nothing", "switched off", "invalid options"])
+@pytest.mark.parametrize(
+    "what", ["nothing", "switched off", "invalid options"], ids=["control", "off", "invalid"]
+)
 async def test_a_task_runs_only_if_its_skill_still_may_when_it_runs(
     tmp_path: Path, fake_github: FakeGitHub, kind: str, what: str
 ) -> None:
