@@ -8,13 +8,36 @@
 GitHub is reached through `github_app` (any ASGI app that behaves like GitHub's REST API,
 served at `api_url`) via httpx's ASGI transport, so vcrpy cassettes record and replay the
 traffic exactly as with the real API. Pacing is off and retries are fast.
+
+**Every request is written down before it is sent**, so `app.requests` and `app.writes()`
+hold the requests the skill *attempted*: one refused by a cassette or failing on the way has
+`status` None and its `error` set. Counting writes therefore counts what the skill tried to
+do, not only what got through.
+
+**Failures fail the test.** A delivery that ends `failed`, a skill run with outcome
+`error`, or a deferred or periodic task whose handler raised (or that has no handler) makes
+`dispatch`, `idle` and the end of the `async with` block raise `AssertionError`, naming the
+delivery or task, the skill and the error, even though ghapp itself carried on. A test
+about a failure says which one it expects, before it happens:
+
+    app.expect_failure("broken", match="kaput")       # skill "broken", detail matching
+    app.expect_failure(match="no handler for task")   # any skill, detail matching
+
+Each expectation covers every failure it matches, and must match at least one by the end of
+the block, or the test fails ("expected a failure ... none happened"). Next to "nothing was
+written", assert why: `outcomes(delivery) == {"my-skill": "skipped: switched off"}`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
+import json
+import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -29,10 +52,11 @@ from githubkit.webhooks import sign
 from ghapp.config import Settings, load_settings
 from ghapp.github import JournalEntry, RetryPolicy, is_token_request
 from ghapp.payloads import new_delivery
+from ghapp.queue import Processor
 from ghapp.queue.inline import InlineQueue
 from ghapp.runtime import Runtime, RuntimeOptions
 from ghapp.skill import Skill
-from ghapp.store import Delivery
+from ghapp.store import Delivery, StoredTask
 
 ASGIApp = Callable[
     [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
@@ -82,38 +106,57 @@ class PrefixedApp:
         await self.app(scope, receive, send)
 
 
+@dataclass
+class RecordedRequest(JournalEntry):
+    """A request the code under test attempted; `status` None and `error` set if it failed."""
+
+    error: str | None = None
+
+
 class RecordingTransport(httpx.AsyncBaseTransport):
-    """Writes down every request (token requests aside) before passing it on."""
+    """Writes down every request (token requests aside) before passing it on.
+
+    Written first, so that a request refused below (a cassette without it, a broken
+    connection) is still seen by the test, whatever the code under test makes of the error.
+    """
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
-        self.entries: list[JournalEntry] = []
+        self.entries: list[RecordedRequest] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if not is_token_request(request.url):
-            body: Any = None
-            if request.content:
-                try:
-                    import json
-
-                    body = json.loads(request.content)
-                except ValueError:
-                    body = None
-            self.entries.append(
-                JournalEntry(
-                    request.method,
-                    request.url.path.removeprefix("/api/v3"),
-                    request.url.query.decode(),
-                    body,
-                    response.status_code,
-                    headers={k.lower(): v for k, v in request.headers.items()},
-                )
-            )
+        if is_token_request(request.url):
+            return await self.inner.handle_async_request(request)
+        entry = RecordedRequest(
+            request.method,
+            request.url.path.removeprefix("/api/v3"),
+            request.url.query.decode(),
+            await _json_body(request),
+            None,
+            headers={k.lower(): v for k, v in request.headers.items()},
+        )
+        self.entries.append(entry)
+        try:
+            response = await self.inner.handle_async_request(request)
+        except Exception as exc:
+            entry.error = f"{type(exc).__name__}: {exc}"
+            raise
+        entry.status = response.status_code
         return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+async def _json_body(request: httpx.Request) -> Any:
+    # `aread` keeps the body for the transport below (a streamed body is buffered once).
+    content = await request.aread()
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
 
 
 def test_settings(tmp_path: Path, *, api_url: str, env: dict[str, str] | None = None) -> Settings:
@@ -129,6 +172,85 @@ def test_settings(tmp_path: Path, *, api_url: str, env: dict[str, str] | None = 
         **(env or {}),
     }
     return load_settings(values, env_file=None, workdir=tmp_path)
+
+
+def outcomes(delivery: Delivery) -> dict[str, str]:
+    """What each skill decided on a delivery: `{"label-sync": "ok", "hello": "skipped:
+    switched off"}` — assert it next to "nothing was written", so silence has its reason."""
+    return {r.skill: f"{r.outcome}: {r.detail}" if r.detail else r.outcome for r in delivery.runs}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A delivery or deferred task that did not succeed, as the test app saw it."""
+
+    kind: str  # "delivery" or "task"
+    ident: str  # the delivery id or the task key
+    skill: str | None
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.kind} {self.ident}: {self.skill or '(no skill)'}: {self.detail}"
+
+
+@dataclass
+class ExpectedFailure:
+    skill: str | None
+    match: str | None
+    matched: int = 0
+
+    def covers(self, failure: Failure) -> bool:
+        if self.skill is not None and failure.skill != self.skill:
+            return False
+        return self.match is None or re.search(self.match, failure.detail) is not None
+
+
+# The task a worker is running (and whose test app watches it), so that errors logged
+# meanwhile are laid at its door.
+_running_task: contextvars.ContextVar[tuple[_TaskErrors, StoredTask] | None] = (
+    contextvars.ContextVar("ghapp_testing_running_task", default=None)
+)
+
+
+class _TaskErrors(logging.Handler):
+    """Collects what ghapp logs at ERROR while running a task: the bus logs a task's failure
+    (or its missing handler) and carries on, so the log is where the failure shows."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.failures: list[Failure] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        watched, task = _running_task.get() or (None, None)
+        if watched is not self or task is None:
+            return
+        detail = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            detail += f": {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+        self.failures.append(Failure("task", task.key, task.skill, detail))
+
+
+class _WatchedProcessor:
+    """The runtime's processor, with each task run marked for `_TaskErrors`."""
+
+    def __init__(self, inner: Processor, errors: _TaskErrors) -> None:
+        self.inner = inner
+        self.errors = errors
+
+    async def process_delivery(self, delivery_id: str) -> float | None:
+        return await self.inner.process_delivery(delivery_id)
+
+    async def run_task(self, task: StoredTask) -> float | None:
+        token = _running_task.set((self.errors, task))
+        try:
+            return await self.inner.run_task(task)
+        except Exception as exc:
+            self.errors.failures.append(
+                Failure("task", task.key, task.skill, f"{type(exc).__name__}: {exc}")
+            )
+            raise
+        finally:
+            _running_task.reset(token)
 
 
 class SkillTestApp:
@@ -157,28 +279,95 @@ class SkillTestApp:
                 scheduler_tick=0,  # tests tick by hand: runtime.scheduler.tick(now)
             ),
         )
+        self._task_errors = _TaskErrors()
+        self.runtime.processor = _WatchedProcessor(self.runtime.processor, self._task_errors)  # type: ignore[assignment]
+        self._expected: list[ExpectedFailure] = []
+        self._seen: set[Failure] = set()
 
     async def __aenter__(self) -> SkillTestApp:
+        logging.getLogger("ghapp").addHandler(self._task_errors)
         await self.runtime.prepare()
         await self.runtime.start_workers()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.runtime.stop(timeout=5)
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        try:
+            if exc is None:
+                await self.check_outcomes()
+            else:  # the test failed already: say what else went wrong, do not hide why
+                for failure in await self._new_unexpected():
+                    exc.add_note(f"also failed meanwhile: {failure.line()}")
+        finally:
+            await self.runtime.stop(timeout=5)
+            logging.getLogger("ghapp").removeHandler(self._task_errors)
+        if exc is None:
+            self._raise_for(await self._new_unexpected(read_store=False))
+            unmet = [f"skill={e.skill} match={e.match!r}" for e in self._expected if not e.matched]
+            if unmet:
+                raise AssertionError(f"expected a failure ({'; '.join(unmet)}); none happened")
+
+    # -- outcomes ------------------------------------------------------------------------
+
+    def expect_failure(self, skill: str | None = None, *, match: str | None = None) -> None:
+        """Declare a failure this test causes on purpose: a delivery or task of `skill` (any
+        skill when None) whose error matches the regular expression `match`."""
+        if skill is None and match is None:
+            raise ValueError("expect_failure needs a skill or a match: say which failure")
+        self._expected.append(ExpectedFailure(skill, match))
+
+    async def failures(self) -> list[Failure]:
+        """Every failed delivery, skill error and failed task so far, expected or not."""
+        found: list[Failure] = []
+        for delivery in await self.runtime.deliveries.list(limit=1_000_000):
+            errors = [r for r in delivery.runs if r.outcome == "error"]
+            found += [Failure("delivery", delivery.id, r.skill, r.detail or "") for r in errors]
+            if delivery.status == "failed" and not errors:
+                found.append(Failure("delivery", delivery.id, None, delivery.error or "failed"))
+        return found + self._task_errors.failures
+
+    async def check_outcomes(self) -> None:
+        """Raise AssertionError for any failure not declared with `expect_failure`."""
+        self._raise_for(await self._new_unexpected())
+
+    async def _new_unexpected(self, *, read_store: bool = True) -> list[Failure]:
+        found = await self.failures() if read_store else self._task_errors.failures
+        unexpected: list[Failure] = []
+        for failure in found:
+            if failure in self._seen:
+                continue
+            self._seen.add(failure)
+            covering = [e for e in self._expected if e.covers(failure)]
+            for expectation in covering:
+                expectation.matched += 1
+            if not covering:
+                unexpected.append(failure)
+        return unexpected
+
+    @staticmethod
+    def _raise_for(unexpected: list[Failure]) -> None:
+        if unexpected:
+            lines = "\n".join(f"  - {f.line()}" for f in unexpected)
+            raise AssertionError(
+                "unexpected failures (declare an intended one with app.expect_failure):\n" + lines
+            )
+
+    # -- requests ------------------------------------------------------------------------
 
     @property
-    def requests(self) -> list[JournalEntry]:
+    def requests(self) -> list[RecordedRequest]:
+        """Every request attempted so far (token requests aside), in order."""
         return self.recorder.entries
 
-    def writes(self) -> list[JournalEntry]:
+    def writes(self) -> list[RecordedRequest]:
+        """The attempted requests that would change something on GitHub."""
         return [r for r in self.requests if r.is_write]
+
+    # -- driving -------------------------------------------------------------------------
 
     async def dispatch(
         self, event: str, payload: dict[str, Any], *, delivery_id: str | None = None
     ) -> Delivery:
         """Store and process one delivery (and the tasks it defers); return its record."""
-        import json
-
         body = json.dumps(payload).encode()
         delivery = new_delivery(delivery_id or f"test-delivery-{next(_ids)}", event, body, payload)
         if await self.runtime.deliveries.record(delivery):
@@ -189,12 +378,14 @@ class SkillTestApp:
         return stored
 
     async def idle(self, timeout: float = 30.0) -> None:
-        """Wait until every queued delivery and deferred task has run."""
+        """Wait until every queued delivery and deferred task has run; then fail on any
+        failure the test did not declare."""
         queue = self.runtime.queue
         if isinstance(queue, InlineQueue):
             await queue.drain(timeout)
         else:  # pragma: no cover - scale-out tests wait on their own terms
             await asyncio.sleep(0)
+        await self.check_outcomes()
 
     async def set_switch(
         self, installation_id: int, repository: str, skill: str, enabled: bool | None

@@ -1,20 +1,35 @@
-"""Shared fixtures: the fake GitHub, the skill test app, vcrpy configuration, services."""
+"""Shared fixtures: the fake GitHub, the skill test app, vcrpy configuration, services.
+
+Every test marked `@pytest.mark.vcr` replays strictly (tests/support/replay.py): a request
+its cassette does not answer, or a recorded request it never makes, fails the test, with
+the method and path, whatever the code under test did with the refusal.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from vcr.cassette import Cassette
 
 from ghapp.bus import load_skills
 from ghapp.testing import SkillTestApp, test_key_pair
 from tests.support.cassettes import VCR_CONFIG
 from tests.support.fake_github import FakeGitHub
+from tests.support.replay import StrictReplay, StrictReplayFailure
 
 IN_CI = os.environ.get("CI") == "true"
 INSTALLATION_ID = 1
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "allow_unplayed(reason): this cassette test need not play every recorded request,"
+        " for the reason given",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +41,39 @@ def vcr_config() -> dict[str, object]:
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     module = Path(str(request.node.fspath)).stem
     return str(Path(__file__).parent / "cassettes" / module)
+
+
+@pytest.fixture(autouse=True)
+def strict_replay(
+    request: pytest.FixtureRequest, vcr: Cassette | None
+) -> Iterator[StrictReplay | None]:
+    """The strict-replay record of a cassette test (None without a cassette)."""
+    if vcr is None:
+        yield None
+        return
+    replay = StrictReplay(vcr)
+    marker = request.node.get_closest_marker("allow_unplayed")
+    if marker is not None:
+        replay.allow_unplayed(marker.kwargs.get("reason") or (marker.args or [""])[0])
+    replay.install()
+    yield replay
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail a cassette test on what strict replay found, even when the test itself passed."""
+    replay = getattr(item, "funcargs", {}).get("strict_replay")
+    try:
+        result = yield
+    except BaseException as exc:
+        problems = replay.problems(unplayed=False) if isinstance(replay, StrictReplay) else []
+        if problems and isinstance(exc, Exception):
+            # The refused request is most likely why the test failed: say so first.
+            raise StrictReplayFailure("\n".join(problems)) from exc
+        raise
+    if isinstance(replay, StrictReplay) and (problems := replay.problems()):
+        raise StrictReplayFailure("\n".join(problems))
+    return result
 
 
 @pytest.fixture

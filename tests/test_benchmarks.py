@@ -8,6 +8,7 @@ do not rot. The scale-out parts are left out here (`--no-scaleout`) to keep the 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,45 +39,105 @@ def run_benchmark(name: str, *args: str) -> str:
         pytest.skip(message)
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr[-3000:]}"
     assert "machine: " in done.stdout
+    # A part that could not run is a failure, not a pass; only the scale-out parts these
+    # tests leave out on purpose (--no-scaleout) may say so.
+    unmeasured = [
+        line
+        for line in done.stdout.splitlines()
+        if "not measured" in line and not line.endswith("not measured: --no-scaleout given")
+    ]
+    assert unmeasured == [], done.stdout
     return done.stdout
+
+
+def figures(out: str, pattern: str) -> tuple[str, ...]:
+    """The groups of the one line of `out` matching `pattern` (fails, showing `out`, if none)."""
+    found = [m for line in out.splitlines() if (m := re.search(pattern, line))]
+    assert len(found) == 1, f"expected one line matching {pattern!r} in:\n{out}"
+    return found[0].groups()
+
+
+def answers(out: str, target: str) -> tuple[int, str]:
+    """(deliveries sent, the answers column) of one row of a rate table."""
+    sent, answered = figures(out, rf"^\s*{re.escape(target)}\s+(\d+)\s.*\s(\S+)$")
+    return int(sent), answered
 
 
 def test_ingress_prints_rates_latencies_and_the_ratio_to_bare() -> None:
     out = run_benchmark("ingress", "--no-scaleout")
     assert "p99 ms" in out
     assert "rate vs bare" in out
-    bare = next(line for line in out.splitlines() if line.strip().startswith("bare "))
-    ghapp = next(line for line in out.splitlines() if line.strip().startswith("ghapp sqlite"))
-    assert "202:" in bare
-    assert "202:" in ghapp
+    # Every delivery of every round was acknowledged 202, on both sides.
+    for target in ("bare", "ghapp sqlite"):
+        sent, answered = answers(out, target)
+        assert answered == f"202:{sent}"
     assert "ghapp pg+redis: not measured: --no-scaleout given" in out
 
 
 def test_slow_skills_prints_both_sides_and_their_ratio() -> None:
     out = run_benchmark("slow_skills", "--latency", "0.5")
-    assert "slow / fast: p50 " in out
-    assert "slow GitHub" in out
-    assert "slow side greeted" in out
+    for target in ("fast GitHub", "slow GitHub"):
+        sent, answered = answers(out, target)
+        assert answered == f"202:{sent}"
+    p50, p99, rate = figures(out, r"^slow / fast: p50 ([\d.]+), p99 ([\d.]+), rate ([\d.]+)$")
+    assert min(float(p50), float(p99), float(rate)) > 0
+    fast, slow, total = figures(
+        out, r"fast side greeted (\d+), slow side greeted (\d+) of (\d+) issues"
+    )
+    assert 0 < int(fast) <= int(total) and 0 <= int(slow) <= int(total)
 
 
 def test_end_to_end_prints_time_requests_and_tokens() -> None:
     out = run_benchmark("end_to_end", "--no-scaleout")
+    [acknowledged] = figures(out, r"deliveries acknowledged: 202:(\d+) in ")
+    assert int(acknowledged) == 40  # --quick's size
     assert "all replies present after" in out
-    assert "per delivery; installation tokens minted:" in out
+    # One token per installation, however many deliveries it had.
+    minted, installations = figures(out, r"installation tokens minted: (\d+) for (\d+) install")
+    assert int(minted) == int(installations) > 0
+    # Each `@slug help` costs its reaction and its reply, once.
+    for route in (
+        "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+        "POST /repos/{owner}/{repo}/issues/{number}/comments",
+    ):
+        assert figures(out, rf"([\d.]+)/delivery\s+{re.escape(route)}$") == ("1.00",)
     assert "ghapp CPU:" in out
+    assert "-- two workers (scale-out): not measured: --no-scaleout given" in out
 
 
 def test_coalescing_prints_patch_count_and_label_plan() -> None:
     out = run_benchmark("coalescing")
-    assert "-- milestone burst" in out
-    assert "-- label sync of a 30-label repository" in out
+    # --quick: 5 issues closed at once end in one read and one PATCH of the milestone.
+    assert figures(out, r"milestone PATCH requests: (\d+) \(without coalescing: (\d+);") == (
+        "1",
+        "5",
+    )
+    assert figures(out, r"milestone reads: (\d+);") == ("1",)
+    assert figures(out, r"final description line: (.*)$") == ("**Progress: 5/5 closed (100%)**",)
+    # --quick: 30 labels; the plan touches the 6 that differ instead of deleting 30.
     assert "naive delete-and-create: 30 DELETE + 30 POST = 60 requests" in out
+    assert figures(out, r"plan: (\d+) operations \((.*)\) in") == (
+        "6",
+        "{'Update': 3, 'Rename': 2, 'Create': 1}",
+    )
+    assert figures(out, r"outcome (\w+), (\d+) label requests \((\d+) writes\)") == (
+        "ok",
+        "7",
+        "6",
+    )
+    assert figures(out, r"declared labels present afterwards: (\d+)/(\d+)") == ("30", "30")
 
 
 def test_memory_prints_rss_idle_and_per_installation() -> None:
     out = run_benchmark("memory")
-    assert "ghapp run: RSS " in out
+    ready, after = figures(out, r"ghapp run: RSS ([\d.]+) MiB when ready, ([\d.]+) MiB after")
+    assert min(float(ready), float(after)) > 0
     assert "KiB per installation" in out
+    # --quick: 50 installations, each with its client and its configuration kept.
+    assert figures(out, r"clients kept: (\d+); repository configs cached: (\d+)") == (
+        "50",
+        "50",
+    )
 
 
 def test_mentions_prints_a_time_per_comment_shape() -> None:

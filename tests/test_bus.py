@@ -58,6 +58,7 @@ async def test_a_failing_skill_is_isolated_and_recorded(
     tmp_path: Path, fake_github: FakeGitHub
 ) -> None:
     async with app(tmp_path, fake_github, broken, greeter) as test_app:
+        test_app.expect_failure("broken", match="^ValueError: kaput$")
         delivery = await test_app.dispatch("issues", issues_event("opened", number=5))
         runs = {r.skill: r for r in delivery.runs}
         assert runs["greeter"].outcome == "ok"

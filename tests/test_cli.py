@@ -25,12 +25,25 @@ def test_every_command_explains_itself(command: list[str], capsys: pytest.Captur
     assert "usage: ghapp" in capsys.readouterr().out
 
 
-def test_usage_errors_exit_2(capsys: pytest.CaptureFixture) -> None:
-    for argv in (["nonsense"], ["receive"], ["deliveries", "--since", "soon"]):
-        with pytest.raises(SystemExit) as info:
-            main(argv)
-        assert info.value.code == 2
-    assert "expected a duration" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["nonsense"], "ghapp: error: argument COMMAND: invalid choice: 'nonsense'"),
+        (["receive"], "ghapp receive: error: the following arguments are required: event, file"),
+        (
+            ["deliveries", "--since", "soon"],
+            "ghapp deliveries: error: argument --since: expected a duration like 30m, 1h or 2d",
+        ),
+    ],
+    ids=["unknown-command", "missing-arguments", "bad-duration"],
+)
+def test_usage_errors_exit_2_and_say_what_is_wrong(
+    argv: list[str], error: str, capsys: pytest.CaptureFixture
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert error in capsys.readouterr().err
 
 
 def test_a_bad_value_stops_with_one_line(tmp_path: Path) -> None:

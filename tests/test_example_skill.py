@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ghapp.bus import load_skills
-from ghapp.testing import SkillTestApp
+from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import issues_event
 
@@ -26,8 +26,11 @@ async def test_example_skill_greets_once_even_when_redelivered(
     first = await skill_app.dispatch("issues", payload, delivery_id="d-1")
     assert first.status == "done", first
     assert {r.skill: r.outcome for r in first.runs}["hello"] == "ok"
-    # GitHub redelivers under a new id: the greeting is not posted twice.
-    await skill_app.dispatch("issues", payload, delivery_id="d-2")
+    # GitHub redelivers under a new id: the greeting is not posted twice. The skill ran
+    # (ok) and stopped at its record of the greeting: it did not even look on GitHub.
+    second = await skill_app.dispatch("issues", payload, delivery_id="d-2")
+    assert outcomes(second)["hello"] == "ok"
+    assert [r.method for r in skill_app.requests if r.path.endswith(f"/{n}/comments")] == ["POST"]
     comments = [
         r for r in skill_app.writes() if r.path == f"/repos/octo-org/hello/issues/{n}/comments"
     ]
@@ -71,7 +74,8 @@ async def test_example_skill_after_a_crash_finds_its_greeting_already_posted(
     listed = [r for r in skill_app.requests if r.path == f"/repos/{REPO}/issues/{n}/comments"]
     assert [r.method for r in listed] == ["GET"]
     # Finished now: a redelivery neither looks nor posts.
-    await skill_app.dispatch("issues", payload, delivery_id="retry-2")
+    again = await skill_app.dispatch("issues", payload, delivery_id="retry-2")
+    assert outcomes(again)["hello"] == "ok"
     assert len([r for r in skill_app.requests if r.path.endswith("/comments")]) == 1
 
 

@@ -4,8 +4,10 @@ that never repeat a write, long waits handed back to the queue, DRY_RUN, pacing.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +22,7 @@ from ghapp.github import (
     RetryPolicy,
     WritePacer,
     classify_failure,
+    creates_content,
 )
 from ghapp.testing import PrefixedApp, test_key_pair
 from tests.support.fake_github import FakeGitHub, Fault
@@ -31,13 +34,13 @@ def clients(fake: FakeGitHub, **kwargs: object) -> GitHubClients:
     private, _ = test_key_pair()
     options: dict[str, object] = {
         "retry": RetryPolicy(backoff=0.01, max_inline_wait=timedelta(seconds=1)),
+        "inner_transport": httpx.ASGITransport(app=PrefixedApp(fake.app)),  # type: ignore[arg-type]
         **kwargs,
     }
     return GitHubClients(
         app_id=1,
         private_key=private,
         api_url="https://api.github.com",
-        inner_transport=httpx.ASGITransport(app=PrefixedApp(fake.app)),  # type: ignore[arg-type]
         cache_strategy=MemCacheStrategy(),
         **options,  # type: ignore[arg-type]
     )
@@ -64,6 +67,27 @@ async def test_a_refused_token_is_replaced_once(fake_github: FakeGitHub) -> None
     response = await client.rest.issues.async_get(*REPO, 1)
     assert response.status_code == 200
     assert fake_github.tokens_issued == {1: 2}
+
+
+async def test_a_token_is_renewed_a_minute_before_it_expires_not_after(
+    fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gh = clients(fake_github)
+    fake_github.add_issue("octo-org/hello", "One")
+    mint = fake_github.mint_installation_token
+
+    def short_lived(installation_id: int, repositories: list[str] | None = None) -> Any:
+        token = mint(installation_id, repositories)
+        token.expires_at = datetime.now(UTC) + timedelta(seconds=62)  # 2 s before the margin
+        return token
+
+    monkeypatch.setattr(fake_github, "mint_installation_token", short_lived)
+    await (await gh.installation(1)).rest.issues.async_get(*REPO, 1)
+    await asyncio.sleep(3)  # still valid on GitHub's side for most of a minute
+    await (await gh.installation(1)).rest.issues.async_get(*REPO, 1)
+    # Replaced ahead of its expiry, not after GitHub started refusing it.
+    assert fake_github.tokens_issued == {1: 2}
+    assert [r.status for r in fake_github.requests if r.status == 401] == []
 
 
 async def test_reads_are_retried_on_5xx_but_writes_are_not(fake_github: FakeGitHub) -> None:
@@ -124,12 +148,18 @@ async def test_a_long_rate_limit_wait_goes_back_to_the_queue(fake_github: FakeGi
     assert len(fake_github.requests_to("GET", r"/issues/1$")) == 1  # did not sleep an hour
 
 
-async def test_dry_run_sends_no_write_but_authenticates(fake_github: FakeGitHub) -> None:
+async def test_dry_run_sends_no_write_but_authenticates(
+    fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
     gh = clients(fake_github, dry_run=True)
     fake_github.add_issue("octo-org/hello", "One")
     client = await gh.installation(1)
+    caplog.set_level("INFO", logger="ghapp")
     await client.rest.issues.async_create_comment(*REPO, 1, body="hi")
     assert fake_github.requests_to("POST", r"/comments$") == []
+    # The write is logged instead, whole, so a dry run shows what would have happened.
+    [not_sent] = [r for r in caplog.records if r.getMessage() == "dry run: not sent"]
+    assert not_sent.body == 'POST /repos/octo-org/hello/issues/1/comments {"body": "hi"}'  # type: ignore[attr-defined]
     assert fake_github.tokens_issued == {1: 1}
     assert len(fake_github.requests_to("GET", r"^/repos")) == 0
 
@@ -148,6 +178,66 @@ async def test_writes_are_paced_per_installation_not_across() -> None:
     one = stamps[1]
     assert one[1] - one[0] >= 0.19 and one[2] - one[1] >= 0.39
     assert stamps[2][0] - started < 0.1  # another installation never waits
+
+
+class Stamped(httpx.AsyncBaseTransport):
+    """Notes when each request leaves the client (after githubkit's throttler)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.sent: list[tuple[str, str, float]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.method, request.url.path, time.monotonic()))
+        return await self.inner.handle_async_request(request)
+
+
+async def test_writes_through_an_installation_client_are_paced_reads_are_not(
+    fake_github: FakeGitHub,
+) -> None:
+    pacer = WritePacer()
+    pacer.write_interval, pacer.content_interval = 0.3, 0.6
+    stamped = Stamped(httpx.ASGITransport(app=PrefixedApp(fake_github.app)))  # type: ignore[arg-type]
+    gh = clients(fake_github, pacer=pacer, inner_transport=stamped)
+    number = fake_github.add_issue("octo-org/hello", "One").number
+    fake_github.add_label("octo-org/hello", "bug")
+    client = await gh.installation(1)
+    await client.rest.issues.async_get(*REPO, number)
+    await client.rest.issues.async_get(*REPO, number)
+    await client.rest.issues.async_update(*REPO, number, title="Two")
+    await client.rest.issues.async_update_label(*REPO, "bug", color="ffffff")
+    await client.rest.issues.async_create_comment(*REPO, number, body="a")
+    await client.rest.issues.async_create_comment(*REPO, number, body="b")
+    sent = [(m, t) for m, path, t in stamped.sent if not path.endswith("/access_tokens")]
+    reads = [t for m, t in sent if m == "GET"]
+    writes = [(m, t) for m, t in sent if m != "GET"]
+    assert reads[1] - reads[0] < 0.25  # reads are never held back
+    assert [m for m, _ in writes] == ["PATCH", "PATCH", "POST", "POST"]
+    gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(writes)]
+    # A mutation waits the write interval; a comment (content) the longer one.
+    assert gaps[0] >= 0.29 and gaps[1] >= 0.59 and gaps[2] >= 0.59, gaps
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "content"),
+    [
+        ("POST", "/repos/o/r/issues/1/comments", b"{}", True),
+        ("POST", "/repos/o/r/pulls/1/comments/2/replies", b"{}", True),
+        ("POST", "/repos/o/r/issues", b"{}", True),
+        ("POST", "/repos/o/r/releases", b"{}", True),
+        ("POST", "/repos/o/r/pulls", b"{}", True),
+        ("POST", "/graphql", b'{"query": "mutation { addDiscussionComment }"}', True),
+        ("POST", "/graphql", b'{"query": "mutation { addReaction }"}', False),
+        ("POST", "/repos/o/r/issues/1/labels", b"{}", False),
+        ("PATCH", "/repos/o/r/issues/1", b"{}", False),
+        ("DELETE", "/repos/o/r/issues/comments/1", b"", False),
+    ],
+)
+def test_which_writes_count_as_creating_content(
+    method: str, path: str, body: bytes, content: bool
+) -> None:
+    request = httpx.Request(method, f"https://api.github.com{path}", content=body)
+    assert creates_content(request) is content
 
 
 def test_retry_policy_table() -> None:

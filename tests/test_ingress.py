@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from githubkit.webhooks import sign, verify
 from starlette.testclient import TestClient
 
 from ghapp.testing import WEBHOOK_SECRET, signature_for, test_settings
@@ -60,12 +61,23 @@ def test_accepted_delivery_is_stored_before_the_answer(client: TestClient) -> No
     assert delivery.ordering_key == "octo-org/hello#3"
 
 
+def queue_depth(client: TestClient) -> int:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    return client.portal.call(runtime.queue_depth)  # type: ignore[union-attr]
+
+
 def test_duplicate_delivery_id_is_answered_200_and_not_queued_again(client: TestClient) -> None:
     body = body_of(issues_event("opened"))
     assert client.post(PATH, content=body, headers=headers(body, delivery="dup")).status_code == 202
-    again = client.post(PATH, content=body, headers=headers(body, delivery="dup"))
+    assert queue_depth(client) == 1
+    # Redelivered (GitHub keeps the id), even with another body: stored once, queued once.
+    other = body_of(issues_event("opened", number=99))
+    again = client.post(PATH, content=other, headers=headers(other, delivery="dup"))
     assert again.status_code == 200
-    assert "already" in again.json()["message"]
+    assert again.json() == {"message": "delivery already received"}
+    assert queue_depth(client) == 1
+    first = stored(client, "dup")
+    assert first.payload == body and first.status == "queued"  # type: ignore[attr-defined]
 
 
 def test_ping_and_unhandled_events(client: TestClient) -> None:
@@ -74,7 +86,8 @@ def test_ping_and_unhandled_events(client: TestClient) -> None:
     body = b'{"action": "created", "starred_at": null}'
     response = client.post(PATH, content=body, headers=headers(body, "star", "star-1"))
     assert response.status_code == 202
-    assert stored(client, "star-1").status == "ignored"  # stored, nothing else
+    assert stored(client, "star-1").status == "ignored"  # stored, nothing else:
+    assert queue_depth(client) == 0  # not queued for a worker to pick up and drop
 
 
 def test_a_retired_and_the_current_secret_are_both_accepted(client: TestClient) -> None:
@@ -101,6 +114,26 @@ def _mutate(name: str, body: bytes) -> tuple[bytes, dict[str, str]]:
         "garbled delivery header": (body, {**good, "X-GitHub-Delivery": "a b/c"}),
     }
     return cases[name]
+
+
+@pytest.mark.parametrize(
+    "place",
+    ["X-Hub-Signature", "X-Hub-Signature-256"],
+    ids=["legacy-header-only", "in-the-sha256-header"],
+)
+def test_a_correct_sha1_signature_is_refused(client: TestClient, place: str) -> None:
+    # GitHub still sends the SHA-1 signature beside the SHA-256 one; githubkit's `verify`
+    # accepts either. Only a SHA-256 signature may let a delivery in.
+    body = body_of(issues_event("opened"))
+    signed = headers(body, delivery=f"sha1-{place}")
+    del signed["X-Hub-Signature-256"]
+    signed[place] = sign(WEBHOOK_SECRET, body, "sha1")
+    assert verify(WEBHOOK_SECRET, body, signed[place])  # a genuine signature, of the wrong kind
+    response = client.post(PATH, content=body, headers=signed)
+    assert response.status_code == 401
+    assert response.json() == {"message": "missing or invalid X-Hub-Signature-256"}
+    assert stored(client, f"sha1-{place}") is None
+    assert queue_depth(client) == 0
 
 
 @pytest.mark.parametrize(

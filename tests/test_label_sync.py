@@ -16,7 +16,7 @@ import pytest
 
 from ghapp.context import Context, RepoRef
 from ghapp.skills.label_sync import skill
-from ghapp.testing import SkillTestApp
+from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub, shapes
 from tests.support.fake_github.core import Fault
 from tests.support.payloads import (
@@ -112,11 +112,14 @@ async def test_first_sync_on_installation_only_where_configured(
     delivery = await app.dispatch("installation", payload)
 
     assert delivery.status == "done", delivery
+    assert outcomes(delivery) == {"label-sync": "ok"}
     assert label_writes(app) == FIRST_SYNC
     # The merge found its issues through the paginated issue search, closed ones included.
     searches = [r for r in app.requests if r.method == "GET" and r.path == f"{R}/issues"]
     assert [s.query for s in searches] == ["state=all&labels=feature-request&per_page=100"]
-    assert not [r for r in app.requests if r.path.startswith("/repos/octo-org/other/labels")]
+    # The other repository was looked at (its file read) and left alone for having no section.
+    other = [(r.method, r.path) for r in app.requests if r.path.startswith("/repos/octo-org/other")]
+    assert other == [("GET", f"/repos/octo-org/other/contents/{CONFIG_PATH}")]
 
 
 @pytest.mark.vcr
@@ -150,6 +153,7 @@ async def test_one_repository_failing_its_first_sync_does_not_stop_the_others(
     fake_github.faults.append(Fault("POST", r"^/repos/octo-org/first/labels$", 403, body=forbidden))
 
     payload = installation_event("created", repositories=["octo-org/first", REPO])
+    app.expect_failure("label-sync", match=r"^FirstSyncFailed: octo-org/first: .*403")
     delivery = await app.dispatch("installation", payload)
 
     created = [(w.method, w.path, w.status) for w in app.writes()]
@@ -177,9 +181,11 @@ async def test_push_syncs_only_when_the_default_branch_file_changed(
     fake_github.add_label(REPO, "question", "cc317c")
     fake_github.set_file(REPO, CONFIG_PATH, CONFIG)
 
-    await app.dispatch("push", _push(fake_github, "refs/heads/feature", [CONFIG_PATH]))
-    await app.dispatch("push", _push(fake_github, "refs/heads/main", ["README.md"]))
+    feature = await app.dispatch("push", _push(fake_github, "refs/heads/feature", [CONFIG_PATH]))
+    readme = await app.dispatch("push", _push(fake_github, "refs/heads/main", ["README.md"]))
+    assert outcomes(feature) == outcomes(readme) == {"label-sync": "ok"}
     assert label_writes(app) == []
+    assert not [r for r in app.requests if r.path == f"{R}/labels"]  # not even read
 
     delivery = await app.dispatch("push", _push(fake_github, "refs/heads/main", [CONFIG_PATH]))
     assert delivery.status == "done", delivery
@@ -193,20 +199,34 @@ async def test_push_syncs_only_when_the_default_branch_file_changed(
 
 @pytest.mark.vcr
 async def test_push_of_an_invalid_file_changes_no_label(
-    app: SkillTestApp, fake_github: FakeGitHub
+    app: SkillTestApp, fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake_github.add_label(REPO, "wontfix")
     broken = CONFIG.replace('"#d73a4a"', '"#d73a4"')
     fake_github.set_file(REPO, CONFIG_PATH, broken)
+    caplog.set_level(logging.INFO, logger="ghapp")
 
     delivery = await app.dispatch("push", _push(fake_github, "refs/heads/main", [CONFIG_PATH]))
 
+    # No valid section was ever seen: the skill does not run at all.
     assert delivery.status == "done", delivery
+    assert outcomes(delivery) == {"label-sync": "skipped: invalid .github/ghapp.yml section"}
     assert label_writes(app) == []
     # The author hears of it on the commit (the bus's configuration check).
     checks = [w for w in app.writes() if w.path.endswith("/check-runs")]
     assert [c.body["conclusion"] for c in checks] == ["failure"]
     assert "6 hex digits" in checks[0].body["output"]["summary"]
+
+    # Once a valid file was seen, the skill runs on it, reads the pushed one, and declines.
+    fake_github.set_file(REPO, CONFIG_PATH, "label-sync:\n  labels: []\n")
+    await app.dispatch("push", _push(fake_github, "refs/heads/main", [CONFIG_PATH]))
+    fake_github.set_file(REPO, CONFIG_PATH, broken)
+    again = await app.dispatch("push", _push(fake_github, "refs/heads/main", [CONFIG_PATH]))
+    assert outcomes(again) == {"label-sync": "ok"}
+    assert label_writes(app) == []
+    [decided] = [r.getMessage() for r in caplog.records if "not syncing labels" in r.getMessage()]
+    assert decided.startswith("not syncing labels: .github/ghapp.yml is invalid: ")
+    assert "label-sync.labels.0.color" in decided
 
 
 @pytest.mark.vcr
@@ -224,6 +244,7 @@ async def test_dry_run_setting_logs_the_plan_and_sends_no_write(
         )
 
         assert delivery.status == "done", delivery
+        assert outcomes(delivery) == {"label-sync": "ok"}
         assert app.writes() == []
     plans = [r.getMessage() for r in caplog.records if r.getMessage().startswith("label plan")]
     assert len(plans) == 1
@@ -272,16 +293,25 @@ async def test_strict_mode_restores_hand_edits_without_looping(
     own["changes"] = {"color": {"from": "000000"}}
     delivery = await app.dispatch("label", own)
     assert delivery.status == "done"
+    assert outcomes(delivery) == {"label-sync": "ok"}
     assert requests_since(app, before) == []
 
 
 @pytest.mark.vcr
+@pytest.mark.parametrize("strict", ["", "  strict: false\n"], ids=["unset", "false"])
 async def test_hand_edits_are_left_alone_without_strict(
-    app: SkillTestApp, fake_github: FakeGitHub
+    app: SkillTestApp, fake_github: FakeGitHub, strict: str
 ) -> None:
-    fake_github.set_file(REPO, CONFIG_PATH, CONFIG)
-    await app.dispatch("label", label_event("deleted", name="docs", login="mona"))
-    assert app.writes() == []
+    # The file the strict test restores from, with `strict` unset or set to false.
+    fake_github.set_file(REPO, CONFIG_PATH, CONFIG + strict)
+    fake_github.add_label(REPO, "question", "000000")
+    recolored = label_event("edited", name="question", login="mona")
+    recolored["changes"] = {"color": {"from": "d876e3"}}
+    deleted = await app.dispatch("label", label_event("deleted", name="docs", login="mona"))
+    edited = await app.dispatch("label", recolored)
+    assert outcomes(deleted) == outcomes(edited) == {"label-sync": "ok"}
+    # Not a write, and not even a read of the labels: nothing to restore without strict.
+    assert requests_since(app, 0) == [("GET", "/app")]
 
 
 EXCLUSIVE = """
@@ -331,10 +361,10 @@ async def test_exclusive_scope_swap_is_one_put_from_current_labels(
         "labeled", number=issue.number, labels=["priority:high", "priority:low"],
         label="priority:low", login="ghapp-test[bot]", user_type="Bot",
     )  # fmt: skip
-    await app.dispatch("issues", own)
     # A label outside the exclusive scopes costs no request at all.
     plain = issues_event("labeled", number=issue.number, labels=["bug"], label="bug")
-    await app.dispatch("issues", plain)
+    ignored = [await app.dispatch("issues", own), await app.dispatch("issues", plain)]
+    assert [outcomes(d) for d in ignored] == [{"label-sync": "ok"}] * 2
     assert requests_since(app, before) == []
 
 
@@ -370,7 +400,7 @@ async def test_status_labels_follow_merges_and_closes(
     # Closed as completed: no status label configured for it, so no request.
     done = issues_event("closed", number=issue.number)
     before = len(app.requests)
-    await app.dispatch("issues", done)
+    assert outcomes(await app.dispatch("issues", done)) == {"label-sync": "ok"}
 
     assert label_writes(app) == [
         ("PUT", f"{R}/issues/{pull.number}/labels", {"labels": ["perf", "status: done"]}),
@@ -439,8 +469,11 @@ async def test_plan_preview_fails_on_an_invalid_file_and_skips_other_pulls(
     other, other_sha = _pull_with_config(fake_github, None)
 
     await app.dispatch("pull_request", _pull_event("synchronize", number, head_sha))
-    await app.dispatch("pull_request", _pull_event("reopened", other, other_sha))
+    skipped = await app.dispatch("pull_request", _pull_event("reopened", other, other_sha))
 
+    # The other pull request's files were read; the file is not among them: no check run.
+    assert outcomes(skipped) == {"label-sync": "ok"}
+    assert requests_since(app, 0)[-1] == ("GET", f"{R}/pulls/{other}/files")
     checks = app.writes()
     assert [(c.method, c.path) for c in checks] == [("POST", f"{R}/check-runs")]
     assert checks[0].body["conclusion"] == "failure"
@@ -519,8 +552,11 @@ async def test_commands_answer_with_the_problems_of_an_invalid_file(
     await app.dispatch("push", _push(fake_github, "refs/heads/main", [CONFIG_PATH]))
     fake_github.set_file(REPO, CONFIG_PATH, CONFIG.replace("a2eeef", "a2eeeg"))
 
+    before = len(app.requests)
     reply = await run_command(app, ("labels", "sync"))
 
+    # Decided from the file: the labels were not even read.
+    assert not [r for r in app.requests[before:] if r.path == f"{R}/labels"]
     assert reply.startswith("Nothing was changed, because `.github/ghapp.yml` is invalid:")
     assert "label-sync.labels.1.color" in reply
     assert label_writes(app) == []

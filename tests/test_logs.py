@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
-from ghapp.logs import JsonFormatter, SecretScrubber
+from ghapp.logs import JsonFormatter, SecretScrubber, configure_logging
 from ghapp.testing import test_key_pair
 
 
@@ -40,3 +41,41 @@ def test_secrets_are_scrubbed_from_messages_fields_and_tracebacks(leak: str) -> 
     data = json.loads(line)
     assert data["msg"].strip() == "sent [secret]"
     assert "[secret]" in data["body"] and "[secret]" in data["error"]
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """configure_logging rewires the root logger: put it back for the other tests."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+
+
+def test_configured_logging_scrubs_every_logger_it_routes(
+    capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    token = "ghs_16C7e42F292c6912E7710c838347Ae178B4a"
+    configure_logging("info", "json", ["configured-webhook-secret"])
+    logging.getLogger("ghapp.bus").warning(
+        "sent %s", "configured-webhook-secret", extra={"body": f"POST /x {token}"}
+    )
+    logging.getLogger("uvicorn.error").error("client sent %s", token)
+    try:
+        raise RuntimeError(f"failed with {token}")
+    except RuntimeError:
+        logging.getLogger("ghapp.worker").exception("delivery failed")
+    err = capsys.readouterr().err
+    assert token not in err and "configured-webhook-secret" not in err
+    lines = [json.loads(line) for line in err.splitlines()]
+    assert [(line["logger"], line["msg"]) for line in lines] == [
+        ("ghapp.bus", "sent [secret]"),
+        ("uvicorn.error", "client sent [secret]"),
+        ("ghapp.worker", "delivery failed"),
+    ]
+    assert lines[0]["body"] == "POST /x [secret]"
+    assert lines[2]["error"].endswith("RuntimeError: failed with [secret]")

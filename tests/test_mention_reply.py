@@ -20,7 +20,7 @@ from ghapp.github import JournalEntry
 from ghapp.skill import Skill
 from ghapp.skills import mention_reply
 from ghapp.skills.mention_reply import responders
-from ghapp.testing import SkillTestApp
+from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import (
     discussion_comment_created,
@@ -157,34 +157,27 @@ async def test_issue_comment_gets_eyes_then_one_reply(
 
 
 @pytest.mark.vcr
-async def test_issue_opened_with_a_mention_in_its_body(
-    app: SkillTestApp, fake_github: FakeGitHub
+@pytest.mark.parametrize("kind", ["issue", "pull-request"])
+async def test_an_opened_issue_or_pull_request_with_a_mention_gets_eyes_and_a_reply(
+    app: SkillTestApp, fake_github: FakeGitHub, kind: str
 ) -> None:
     await app.set_switch(1, REPO, "hello", False)  # it greets every new issue
-    issue = fake_github.add_issue(REPO, "Question", body=f"@{BOT} echo a b", user="octocat")
-    payload = issues_event("opened", number=issue.number, body=f"@{BOT} echo a b")
-    await app.dispatch("issues", payload)
+    text = f"@{BOT} echo a b"
+    if kind == "issue":
+        number = fake_github.add_issue(REPO, "Question", body=text, user="octocat").number
+        delivery = await app.dispatch("issues", issues_event("opened", number=number, body=text))
+    else:
+        number = fake_github.add_pull(REPO, "Feature", body=text).number
+        payload = pull_request_event("opened", number=number, body=text)
+        delivery = await app.dispatch("pull_request", payload)
+    assert outcome(delivery) == "ok"
     writes = [(r.method, r.path) for r in app.writes()]
+    # A pull request is an issue too: the 👀 and the reply go to its conversation.
     assert writes == [
-        ("POST", f"{API}/issues/{issue.number}/reactions"),
-        ("POST", f"{API}/issues/{issue.number}/comments"),
+        ("POST", f"{API}/issues/{number}/reactions"),
+        ("POST", f"{API}/issues/{number}/comments"),
     ]
-    assert only_reply(app).startswith("[a] [b]\n\n<!-- ghapp:reply-to:issue:")
-
-
-@pytest.mark.vcr
-async def test_pull_request_opened_with_a_mention(
-    app: SkillTestApp, fake_github: FakeGitHub
-) -> None:
-    pull = fake_github.add_pull(REPO, "Feature", body=f"@{BOT} echo ok")
-    payload = pull_request_event("opened", number=pull.number, body=f"@{BOT} echo ok")
-    await app.dispatch("pull_request", payload)
-    writes = [(r.method, r.path) for r in app.writes()]
-    assert writes == [
-        ("POST", f"{API}/issues/{pull.number}/reactions"),
-        ("POST", f"{API}/issues/{pull.number}/comments"),
-    ]
-    assert only_reply(app).startswith("[ok]\n\n<!-- ghapp:reply-to:pull-request:")
+    assert only_reply(app).startswith(f"[a] [b]\n\n<!-- ghapp:reply-to:{kind}:")
 
 
 @pytest.mark.vcr
@@ -252,6 +245,10 @@ async def test_bots_and_the_app_itself_never_trigger(
         delivery = await app.dispatch("issue_comment", payload)
         assert outcome(delivery) == "ok"
     assert app.writes() == []
+    # The same words from a person are answered: the bots were ignored for being bots.
+    person = commented(fake_github, f"@{BOT} help", issue_number=issue.number, comment_id=903)
+    await app.dispatch("issue_comment", person)
+    assert only_reply(app).startswith("| Command |")
 
 
 @pytest.mark.vcr
@@ -270,8 +267,13 @@ async def test_comment_without_a_visible_mention_is_ignored(
         ]
     ):
         payload = commented(fake_github, body, issue_number=issue.number, comment_id=950 + n)
-        await app.dispatch("issue_comment", payload)
+        delivery = await app.dispatch("issue_comment", payload)
+        assert outcome(delivery) == "ok"
     assert app.writes() == []
+    # A visible mention in the same thread is answered: the others were not seen as one.
+    visible = commented(fake_github, f"@{BOT} echo seen", issue_number=issue.number, comment_id=960)
+    await app.dispatch("issue_comment", visible)
+    assert only_reply(app).startswith("[seen]")
 
 
 async def test_edited_comment_never_reruns_commands(
@@ -282,7 +284,8 @@ async def test_edited_comment_never_reruns_commands(
     payload["action"] = "edited"
     payload["changes"] = {"body": {"from": f"@{BOT} ship 1.0"}}
     delivery = await app.dispatch("issue_comment", payload)
-    assert delivery.runs == []
+    # Done, and no skill ran at all: nobody listens to `issue_comment.edited`.
+    assert (delivery.status, delivery.runs) == ("done", [])
     assert app.requests == []
 
 
@@ -327,7 +330,8 @@ async def test_retry_after_a_crash_finds_the_reply_already_posted(
     assert listed and listed[0].method == "GET"
     assert "since=2019-05-15T15%3A20%3A21Z" in listed[0].query
     # Finished now: a further redelivery does not even look.
-    await app.dispatch("issue_comment", payload, delivery_id="retry-2")
+    again = await app.dispatch("issue_comment", payload, delivery_id="retry-2")
+    assert outcome(again) == "ok"
     assert len([r for r in app.requests if r.path.endswith("/comments")]) == 1
 
 
@@ -535,7 +539,9 @@ async def test_options_reaction_off_header_footer_and_events(
     )
     await app.set_switch(1, REPO, "hello", False)  # it greets every new issue
     issue = fake_github.add_issue(REPO, "Opts", body=f"@{BOT} echo ignored")
-    await app.dispatch("issues", issues_event("opened", number=issue.number, body=f"@{BOT} echo x"))
+    opened = issues_event("opened", number=issue.number, body=f"@{BOT} echo x")
+    delivery = await app.dispatch("issues", opened)
+    assert outcomes(delivery) == {"mention-reply": "ok", "hello": "skipped: switched off"}
     assert app.writes() == []  # issues are not listened to here
     payload = commented(fake_github, f"@{BOT} echo y", issue_number=issue.number, comment_id=86)
     await app.dispatch("issue_comment", payload)
@@ -546,9 +552,12 @@ async def test_options_reaction_off_header_footer_and_events(
 
 
 @pytest.mark.vcr
-async def test_dry_run_sends_no_write(tmp_path: Path, fake_github: FakeGitHub) -> None:
+async def test_dry_run_sends_no_write(
+    tmp_path: Path, fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
     issue = fake_github.add_issue(REPO, "Dry")
     payload = commented(fake_github, f"@{BOT} echo x", issue_number=issue.number, comment_id=87)
+    caplog.set_level("INFO", logger="ghapp")
     async with SkillTestApp(
         tmp_path, github_app=fake_github.app, skills=_skills(), env={"DRY_RUN": "1"}
     ) as app:
@@ -556,6 +565,13 @@ async def test_dry_run_sends_no_write(tmp_path: Path, fake_github: FakeGitHub) -
         assert outcome(delivery) == "ok"
         assert app.writes() == []
         assert app.requests  # it did read (the App, the config), just wrote nothing
+        # What it decided is logged instead: the 👀 and the reply, neither sent.
+        not_sent = [r.body for r in caplog.records if r.getMessage() == "dry run: not sent"]  # type: ignore[attr-defined]
+        assert not_sent == [
+            f'POST {API}/issues/comments/87/reactions {{"content": "eyes"}}',
+            f"POST {API}/issues/{issue.number}/comments "
+            + '{"body": "[x]\\n\\n<!-- ghapp:reply-to:issue-comment:87 -->"}',
+        ]
         # Nothing was recorded as done either: a later real run would still answer.
         key = f"mention-reply:{REPO}:reply:issue-comment:87"
         assert await app.runtime.effects.begin(key, None) == "new"

@@ -26,7 +26,7 @@ from ghapp.skills.milestone_progress.progress import (
     MilestoneCounts,
     render_progress,
 )
-from ghapp.testing import SkillTestApp
+from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import (
     issue_comment_created,
@@ -141,8 +141,11 @@ async def test_no_write_when_block_is_current(app: SkillTestApp, fake_github: Fa
     ms = fake_github.add_milestone(REPO, "v1.0", description="Plans\n\n" + block(1, 1))
     first, _ = with_issues(fake_github, ms.number, open_=1, closed=1)
 
-    await app.dispatch("issues", item_event("reopened", first, ms.number))
+    delivery = await app.dispatch("issues", item_event("reopened", first, ms.number))
 
+    # The refresh ran (deferred, without failing: the test app would say), read the
+    # milestone, found its block current and left it.
+    assert outcomes(delivery) == {"milestone-progress": "ok"}
     assert [r.method for r in milestone_requests(app, ms.number)] == ["GET"]
     assert app.writes() == []
 
@@ -256,7 +259,7 @@ async def test_own_milestone_edits_do_not_loop(app: SkillTestApp, fake_github: F
     by_app = edited_milestone(ms.number, login=f"{fake_github.app_identity.bot_login}")
     by_person = edited_milestone(ms.number, login="mona")
 
-    await app.dispatch("milestone", by_app)
+    assert outcomes(await app.dispatch("milestone", by_app)) == {"milestone-progress": "ok"}
     assert milestone_requests(app, ms.number) == []
 
     await app.dispatch("milestone", by_person)
@@ -278,16 +281,25 @@ def edited_milestone(number: int, *, login: str) -> dict[str, Any]:
 
 
 @pytest.mark.vcr
-async def test_dry_run_reads_but_writes_nothing(tmp_path: Path, fake_github: FakeGitHub) -> None:
+async def test_dry_run_reads_but_writes_nothing(
+    tmp_path: Path, fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
     fake_github.set_file(REPO, CONFIG, FAST)
     ms = fake_github.add_milestone(REPO, "v1.0")
     [first] = with_issues(fake_github, ms.number, open_=0, closed=1)
+    caplog.set_level("INFO", logger="ghapp")
     async with SkillTestApp(
         tmp_path, github_app=fake_github.app, skills=[milestone_skill], env={"DRY_RUN": "1"}
     ) as dry:
         await dry.dispatch("issues", item_event("closed", first, ms.number))
         assert [r.method for r in milestone_requests(dry, ms.number)] == ["GET"]
         assert dry.writes() == []
+    # The update it decided on is logged instead of sent.
+    not_sent = [r for r in caplog.records if r.getMessage() == "dry run: not sent"]
+    assert [(r.method, r.path) for r in not_sent] == [  # type: ignore[attr-defined]
+        ("PATCH", f"/repos/{REPO}/milestones/{ms.number}")
+    ]
+    assert "Progress: 1/1 closed (100%)" in not_sent[0].body  # type: ignore[attr-defined]
 
 
 # -- commands ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import pytest
 from ghapp.context import Context, RepoRef
 from ghapp.github import JournalEntry
 from ghapp.skills.release_publish import handlers, skill
-from ghapp.testing import SkillTestApp
+from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import (
     installation_event,
@@ -175,21 +175,29 @@ def tag_push(tag: str, *, created: bool = True) -> dict[str, Any]:
 
 
 @pytest.mark.vcr
-async def test_tag_push_creates_the_release_once(tmp_path: Path, fake_github: FakeGitHub) -> None:
+async def test_tag_push_creates_the_release_once(
+    tmp_path: Path, fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
     configure(fake_github, "release-publish:\n  tag-pattern: 'v*'\n")
     old_release(fake_github, "v0.9.0")
     merged(fake_github, "Fix crash", labels=["bug"])
     fake_github.add_tag(REPO, "v1.0.0")
     fake_github.add_tag(REPO, "nightly")
+    caplog.set_level(logging.INFO, logger="ghapp")
     async with release_app(tmp_path, fake_github) as app:
         first = await app.dispatch("push", tag_push("v1.0.0"), delivery_id="push-1")
         assert first.status == "done", first.runs
         # GitHub redelivers the same push under a new id: no second release.
-        await app.dispatch("push", tag_push("v1.0.0"), delivery_id="push-2")
+        others = [await app.dispatch("push", tag_push("v1.0.0"), delivery_id="push-2")]
         # A tag that already has its release, one outside the pattern, a branch push.
-        await app.dispatch("push", tag_push("v0.9.0"), delivery_id="push-3")
-        await app.dispatch("push", tag_push("nightly"), delivery_id="push-4")
-        await app.dispatch("push", on_main(push_event("refs/heads/main")), delivery_id="push-5")
+        others.append(await app.dispatch("push", tag_push("v0.9.0"), delivery_id="push-3"))
+        others.append(await app.dispatch("push", tag_push("nightly"), delivery_id="push-4"))
+        branch = on_main(push_event("refs/heads/main"))
+        others.append(await app.dispatch("push", branch, delivery_id="push-5"))
+    assert [outcomes(d) for d in others] == [{"release-publish": "ok"}] * 4
+    # What it decided on each tag it looked at: the redelivery is not even looked at.
+    decided = [r.getMessage() for r in caplog.records if r.getMessage().startswith("tag ")]
+    assert decided == ["tag v1.0.0: published", "tag v0.9.0: exists"]
     [created] = posts(app, RELEASES)
     assert created.body["tag_name"] == "v1.0.0"
     assert created.body["draft"] is False
@@ -204,8 +212,10 @@ async def test_tag_push_does_nothing_without_a_section(
 ) -> None:
     fake_github.add_tag(REPO, "v1.0.0")
     async with release_app(tmp_path, fake_github) as app:
-        await app.dispatch("push", tag_push("v1.0.0"), delivery_id="push-1")
-    assert app.writes() == []
+        delivery = await app.dispatch("push", tag_push("v1.0.0"), delivery_id="push-1")
+    # It ran, and stopped at the missing section: not even the releases were read.
+    assert outcomes(delivery) == {"release-publish": "ok"}
+    assert [r.path for r in app.requests] == ["/app", f"/repos/{REPO}/contents/.github/ghapp.yml"]
 
 
 # -- notes ----------------------------------------------------------------------------------
@@ -396,8 +406,11 @@ async def test_a_v7_release_drafter_file_drafts_as_release_drafter(
 async def test_no_draft_without_a_section(tmp_path: Path, fake_github: FakeGitHub) -> None:
     number = merged(fake_github, "Fix crash", labels=["bug"])
     async with release_app(tmp_path, fake_github) as app:
-        await app.dispatch("pull_request", merged_event(number, ["bug"]), delivery_id="pr-1")
-    assert app.writes() == []
+        delivery = await app.dispatch(
+            "pull_request", merged_event(number, ["bug"]), delivery_id="pr-1"
+        )
+    assert outcomes(delivery) == {"release-publish": "ok"}
+    assert [r.path for r in app.requests] == ["/app", f"/repos/{REPO}/contents/.github/ghapp.yml"]
 
 
 # -- the build step -------------------------------------------------------------------------
@@ -453,8 +466,12 @@ def stale_draft(fake: FakeGitHub) -> None:
 
 @pytest.mark.vcr
 async def test_build_success_attaches_artifacts_and_publishes(
-    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime]
+    tmp_path: Path,
+    fake_github: FakeGitHub,
+    frozen_clock: list[datetime],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="ghapp")
     configure(fake_github, BUILD_SECTION)
     merged(fake_github, "Add search", labels=["feature"])
     stale_draft(fake_github)
@@ -478,6 +495,7 @@ async def test_build_success_attaches_artifacts_and_publishes(
         late = merged(fake_github, "Late fix", labels=["bug"])
         await app.dispatch("pull_request", merged_event(late, ["bug"]), delivery_id="pr-late")
         assert len(app.writes()) == 2
+        assert "a release build is pending; the next-version draft waits" in caplog.messages
         # The same request retried (its dispatch may have been lost): dispatched again.
         retried = await run_command(app, "release 1.0.0")
         assert retried.startswith("Drafted [v1.0.0](")
@@ -486,7 +504,9 @@ async def test_build_success_attaches_artifacts_and_publishes(
         assert len(app.writes()) == 3
 
         other = on_main(workflow_run_event(conclusion="success", run_id=RUN_ID + 1))
-        await app.dispatch("workflow_run", other, delivery_id="run-0")  # someone else's run
+        ignored = await app.dispatch("workflow_run", other, delivery_id="run-0")  # not ours
+        assert outcomes(ignored) == {"release-publish": "ok"}
+        assert len(app.writes()) == 3
         done = await app.dispatch(
             "workflow_run", run_event(correlation, "success"), delivery_id="run-1"
         )
@@ -540,8 +560,14 @@ async def test_failed_build_leaves_the_draft_and_says_why(
         await run_command(app, "release 1.0.0")
         correlation = dispatched(app)["client_payload"]["correlation_id"]
         await app.dispatch("workflow_run", run_event(correlation, "failure"), delivery_id="run-1")
-        # A later success of the same (failed) request does not publish it.
-        await app.dispatch("workflow_run", run_event(correlation, "success"), delivery_id="run-2")
+        # A later success of the same (failed) request does not publish it: that build
+        # was settled, so the releases are not even read again.
+        before = len(app.requests)
+        late = await app.dispatch(
+            "workflow_run", run_event(correlation, "success"), delivery_id="run-2"
+        )
+    assert outcomes(late) == {"release-publish": "ok"}
+    assert not [r for r in app.requests[before:] if r.path.startswith(RELEASES)]
     [failed] = patches(app)
     assert "draft" not in failed.body
     body = failed.body["body"]
@@ -562,9 +588,13 @@ async def test_builds_that_never_report_back_time_out(
         await run_command(app, "release 1.0.0")
         scheduler = app.runtime.scheduler
         frozen_clock[0] = T0 + timedelta(minutes=20)
+        before = len(app.requests)
         await scheduler.tick(now=T0.timestamp())
         await app.idle()
-        assert patches(app) == []  # within the deadline: untouched
+        # Within the deadline: the sweep read the releases (it ran) and left the draft.
+        swept = [(r.method, r.path) for r in app.requests[before:]]
+        assert ("GET", RELEASES) in swept
+        assert patches(app) == []
         frozen_clock[0] = T0 + timedelta(minutes=90)
         await scheduler.tick(now=(T0 + timedelta(hours=1)).timestamp())
         await app.idle()

@@ -445,23 +445,38 @@ def test_the_account_itself_manages_a_user_installation(site: Site) -> None:
     assert site.stored_switches() == [(2, "", "release-publish", False)]
 
 
-def test_a_repository_outside_the_installation_cannot_be_switched(site: Site) -> None:
-    site.sign_in("owner")
-    refused = site.switch(ORG_INSTALLATION, "label-sync", "off", repository="alice/notes")
+INSTALLATION_WIDE_ONLY = "Only organization owners (or the account itself) may change this switch."
+
+
+@pytest.mark.parametrize(
+    ("who", "installation", "repository", "csrf", "why"),
+    [
+        ("owner", ORG_INSTALLATION, "alice/notes", None,
+         "That repository is not part of this installation."),
+        ("owner", ORG_INSTALLATION, "", "", "The form was missing its security token."),
+        ("owner", ORG_INSTALLATION, "", "wrong-token", "The form was missing its security token."),
+        (None, ORG_INSTALLATION, "", "anything", "Sign in before changing settings."),
+        ("owner", USER_INSTALLATION, "", None, "You cannot see this installation."),
+        ("member", ORG_INSTALLATION, "", None, INSTALLATION_WIDE_ONLY),
+        ("repoadmin", ORG_INSTALLATION, "", None, INSTALLATION_WIDE_ONLY),
+        ("repoadmin", ORG_INSTALLATION, "octo-org/other", None,
+         "Only repository admins and organization owners may change this switch."),
+    ],
+    ids=[
+        "repository-elsewhere", "no-csrf", "wrong-csrf", "no-session", "invisible-installation",
+        "member", "repoadmin-installation-wide", "repoadmin-other-repository",
+    ],
+)  # fmt: skip
+def test_a_refused_change_says_why_and_stores_nothing(
+    site: Site, who: str | None, installation: int, repository: str, csrf: str | None, why: str
+) -> None:
+    if who is not None:
+        site.sign_in(who)
+    refused = site.switch(installation, "label-sync", "off", repository=repository, csrf=csrf)
     assert refused.status_code == 403
+    # Refused for this reason, not for another check failing first.
+    assert str(escape(why)) in refused.text
     assert site.stored_switches() == []
-
-
-@pytest.mark.parametrize("csrf", ["", "wrong-token"])
-def test_a_change_without_the_csrf_token_is_refused(site: Site, csrf: str) -> None:
-    site.sign_in("owner")
-    assert site.switch(ORG_INSTALLATION, "label-sync", "off", csrf=csrf).status_code == 403
-    assert site.stored_switches() == []
-
-
-def test_a_change_with_no_session_is_refused(site: Site) -> None:
-    refused = site.switch(ORG_INSTALLATION, "label-sync", "off", csrf="anything")
-    assert refused.status_code == 403
 
 
 def test_unknown_skills_and_values_are_rejected(site: Site) -> None:
