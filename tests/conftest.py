@@ -13,6 +13,8 @@ from ghapp.testing import SkillTestApp, test_key_pair
 from tests.support.cassettes import VCR_CONFIG
 from tests.support.fake_github import FakeGitHub
 
+# Fails a test whose requests the fake GitHub had to refuse (see the plugin's docstring).
+pytest_plugins = ("tests.support.fake_github.pytest_plugin",)
 IN_CI = os.environ.get("CI") == "true"
 INSTALLATION_ID = 1
 
@@ -25,7 +27,9 @@ def vcr_config() -> dict[str, object]:
 @pytest.fixture
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     module = Path(str(request.node.fspath)).stem
-    return str(Path(__file__).parent / "cassettes" / module)
+    # tests/support/rerecord.py records every cassette into a temporary directory this way.
+    root = os.environ.get("GHAPP_CASSETTE_DIR") or Path(__file__).parent / "cassettes"
+    return str(Path(root) / module)
 
 
 @pytest.fixture
