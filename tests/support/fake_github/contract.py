@@ -96,13 +96,6 @@ class Operation:
     body_schema_ref: str | None  # JSON body schema pointer, None when the body is not JSON
     responses: frozenset[str]  # documented status codes ("200", "404", "default", ...)
 
-    def response_schema_ref(self, status: int) -> str | None:
-        """Pointer to the JSON schema documented for `status`, None when there is none."""
-        key = str(status) if str(status) in self.responses else None
-        if key is None:
-            return None
-        return _pointer("paths", self.template, self.method.lower(), "responses", key)
-
 
 @dataclass(frozen=True)
 class Refusal:
@@ -281,6 +274,18 @@ class RestContract:
                 found.add(t.operation.method)
         return found
 
+    def response_schema_ref(self, operation: Operation, status: int) -> str | None:
+        """Pointer to the JSON schema documented for `status`, None when none is."""
+        if str(status) not in operation.responses:
+            return None
+        raw = self.spec["paths"][operation.template][operation.method.lower()]["responses"]
+        response, pointer = self._resolve(raw[str(status)])
+        base = pointer or _pointer(
+            "paths", operation.template, operation.method.lower(), "responses", str(status)
+        )
+        media = next((t for t in response.get("content") or {} if "json" in t), None)
+        return f"{base}/{_pointer('content', media, 'schema')}" if media else None
+
     # ------------------------------------------------------------------ validation
 
     @functools.cache
@@ -398,7 +403,10 @@ class RestContract:
         )
         if not errors:
             return None
-        return self._invalid(operation, "bad-body", " ".join(_describe(e) for e in errors[:5]))
+        # One message per place: a null where a string belongs fails `nullable` and `type`.
+        last_at = {tuple(e.absolute_path): e for e in errors}
+        reasons = [_describe(e) for e in errors if last_at[tuple(e.absolute_path)] is e]
+        return self._invalid(operation, "bad-body", " ".join(reasons[:5]))
 
     def at(self, pointer: str) -> Any:
         """The node at a JSON pointer (without `#/`) in the description, `$ref`s followed."""
