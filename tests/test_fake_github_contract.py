@@ -295,6 +295,21 @@ async def test_a_down_scoped_token_is_held_to_its_own_permissions(
     assert "not granted to this installation" in greedy.json()["message"]
 
 
+async def test_a_user_token_is_held_to_the_installations_permissions(
+    raw: httpx.AsyncClient, fake: FakeGitHub
+) -> None:
+    fake.add_user("olga", org_roles={"acme": "admin"})
+    headers = {"Authorization": f"token {fake.mint_user_token('olga', app_id=1).token}"}
+    fake.installations[11].permissions = {"metadata": "read"}
+    refused = await raw.get("/api/v3/orgs/acme/memberships/olga", headers=headers)
+    assert refused.status_code == 403
+    [violation] = fake.take_violations()
+    assert violation.detail == "orgs/get-membership-for-user needs members: read"
+    fake.installations[11].permissions = None  # back to what the App asks for
+    allowed = await raw.get("/api/v3/orgs/acme/memberships/olga", headers=headers)
+    assert allowed.status_code == 200 and allowed.json()["role"] == "admin"
+
+
 def _app_jwt() -> str:
     now = int(time.time()) - 30
     return jwt.encode({"iss": "1", "iat": now, "exp": now + 540}, PRIVATE_PEM, "RS256")

@@ -2,10 +2,11 @@
 
 This module owns the download of three npm packages that describe GitHub from the outside:
 `@octokit/webhooks-examples` (real webhook payloads), `@octokit/openapi` (the REST API
-description) and `@octokit/graphql-schema` (the GraphQL schema). They are never committed: the first test that needs one runs `npm pack` in a
-temporary directory, extracts only the files we read, and later runs reuse the cache. A file
-lock serialises the fetch so parallel pytest processes (xdist, several CI jobs on one runner)
-do not race on a half-extracted directory.
+description) and `@octokit/graphql-schema` (the GraphQL schema). They are never committed:
+the first test that needs one runs `npm pack` in a temporary directory, extracts only the
+files we read, and later runs reuse the cache. A file lock serialises the fetch so parallel
+pytest processes (xdist, several CI jobs on one runner) do not race on a half-extracted
+directory.
 
 When the fetch is impossible the calling test is skipped with the reason, except under
 `CI=true`, where a missing description is a failure: CI must never go green by skipping.

@@ -7,7 +7,8 @@ runs every cassette test in record mode against the fake, into a temporary direc
 compares each new cassette with the committed one after normalising what legitimately varies
 between two recordings: the fake's ids (a process-wide counter) and node ids, timestamps,
 ETags, request ids, rate-limit reset times, delivery ids of the test helper, signed download
-links, and the timestamps inside zip archives (with the sha256 digests they change). Everything else must be equal, in order.
+links, and the timestamps inside zip archives (with the sha256 digests they change).
+Everything else must be equal, in order.
 
 Commands (from the repository root):
 

@@ -89,7 +89,6 @@ class Operation:
     template: str
     operation_id: str
     docs_url: str
-    enabled_for_apps: bool
     uploads_host: bool
     parameters: tuple[Parameter, ...]
     body_required: bool
@@ -232,7 +231,6 @@ class RestContract:
             template=template,
             operation_id=str(raw["operationId"]),
             docs_url=str(docs),
-            enabled_for_apps=bool(raw.get("x-github", {}).get("enabledForGitHubApps", True)),
             uploads_host=any("uploads." in s for s in servers),
             parameters=tuple(parameters),
             body_required=bool(body.get("required")),
