@@ -118,6 +118,20 @@ async def test_a_route_github_has_but_the_fake_lacks_is_reported_as_the_fakes_ga
     )
 
 
+async def test_errors_link_the_operations_page_as_github_does(
+    fake: FakeGitHub, raw: httpx.AsyncClient
+) -> None:
+    missing = await raw.get(f"{R}/issues/999", headers=token(fake))
+    assert missing.status_code == 404
+    assert missing.json()["documentation_url"] == (
+        "https://docs.github.com/rest/issues/issues#get-an-issue"
+    )
+    unauthenticated = await raw.get(f"{R}/issues/999")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.json()["documentation_url"] == "https://docs.github.com/rest"
+    assert fake.take_violations() == []  # a record that does not exist is no contract breach
+
+
 # --------------------------------------------------------------------- query parameters
 
 

@@ -948,8 +948,12 @@ class FakeGitHub:
             if area == "web":
                 response = Response(exc.message, status_code=exc.status, media_type="text/plain")
             else:
+                # GitHub links an operation's own page from its errors, bad credentials aside.
+                docs = exc.docs_url
+                if docs is None and exc.status != 401 and checked and checked.operation:
+                    docs = checked.operation.docs_url
                 response = JSONResponse(
-                    shapes.error(exc.status, exc.message, errors=exc.errors, docs=exc.docs_url),
+                    shapes.error(exc.status, exc.message, errors=exc.errors, docs=docs),
                     status_code=exc.status,
                     headers=exc.headers,
                 )
