@@ -404,6 +404,11 @@ async def test_graphql_runs_what_ghapp_sends_with_only_the_selected_fields(
     [only] = thread["data"]["node"]["comments"]["nodes"]
     assert only["author"] == {"login": "alice"}
     assert [r["body"] for r in only["replies"]["nodes"]] == ["reply 2", "Answer."]
+    # A node that does not exist is GitHub's NOT_FOUND, not a breach of the contract.
+    orphan = await _graphql(raw, headers, ADD_COMMENT, d="D_1", r="DC_nope", b="Lost.")
+    assert orphan["data"] == {"addDiscussionComment": None}
+    assert orphan["errors"][0]["type"] == "NOT_FOUND"
+    assert "DC_nope" in orphan["errors"][0]["message"]
     assert fake.take_violations() == []
 
 

@@ -57,7 +57,7 @@ class Accepted:
 
     document: DocumentNode
     operation: OperationDefinitionNode
-    variables: dict[str, Any]
+    variables: dict[str, Any]  # as sent; graphql-core coerces them again when it executes
     root_fields: tuple[str, ...]
 
 
@@ -110,7 +110,7 @@ def check(query: Any, variables: Any, operation_name: Any = None) -> Accepted | 
     problems = validate(schema, document)
     if problems:
         return Refused(
-            [_error(p, "INVALID") for p in problems],
+            [_error(p) for p in problems],
             "; ".join(p.message for p in problems),
             "graphql-invalid",
         )
@@ -127,7 +127,7 @@ def check(query: Any, variables: Any, operation_name: Any = None) -> Accepted | 
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
     if isinstance(coerced, list):
         return Refused(
-            [_error(e, "INVALID") for e in coerced],
+            [_error(e) for e in coerced],
             "; ".join(e.message for e in coerced),
             "graphql-invalid",
         )
@@ -137,7 +137,7 @@ def check(query: Any, variables: Any, operation_name: Any = None) -> Accepted | 
     fields = tuple(
         s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)
     )
-    return Accepted(document, operation, coerced, fields)
+    return Accepted(document, operation, dict(variables or {}), fields)
 
 
 def _outside_allow_list(
