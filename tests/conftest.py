@@ -20,6 +20,8 @@ from tests.support.cassettes import VCR_CONFIG
 from tests.support.fake_github import FakeGitHub
 from tests.support.replay import StrictReplay, StrictReplayFailure
 
+# Fails a test whose requests the fake GitHub had to refuse (see the plugin's docstring).
+pytest_plugins = ("tests.support.fake_github.pytest_plugin",)
 IN_CI = os.environ.get("CI") == "true"
 INSTALLATION_ID = 1
 
@@ -40,7 +42,9 @@ def vcr_config() -> dict[str, object]:
 @pytest.fixture
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     module = Path(str(request.node.fspath)).stem
-    return str(Path(__file__).parent / "cassettes" / module)
+    # tests/support/rerecord.py records every cassette into a temporary directory this way.
+    root = os.environ.get("GHAPP_CASSETTE_DIR") or Path(__file__).parent / "cassettes"
+    return str(Path(root) / module)
 
 
 @pytest.fixture(autouse=True)

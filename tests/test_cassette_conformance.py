@@ -139,14 +139,62 @@ def test_checker_rejects_unknown_routes_and_routes_without_a_model(tmp_path: Pat
         tmp_path / "routes.yaml",
         [
             ("GET", f"{_API}/made/up/route", 200, {"a": 1}),
-            # DELETE label answers 204 and githubkit declares no model for it.
-            ("DELETE", f"{_API}/repos/o/r/labels/bug", 200, {"a": 1}),
+            # githubkit 0.16.1 declares no response model for the classroom routes.
+            ("GET", f"{_API}/classrooms", 200, [{"a": 1}]),
         ],
     )
     problems = check_cassette(cassette)
     assert len(problems) == 2
     assert "no route" in problems[0]
     assert "no response model" in problems[1]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "body", "problem"),
+    [
+        # DELETE label documents 204 only.
+        pytest.param("DELETE", "/repos/o/r/labels/bug", 200, {"a": 1},
+                     "does not document 200 for this operation (only 204)", id="success"),
+        pytest.param("GET", "/repos/o/r/labels/bug", 418, {"message": "teapot"},
+                     "does not document 418", id="client-error"),
+        # An App's other 403s (not a permission, not a rate limit) must be documented.
+        pytest.param("GET", "/repos/o/r/labels/bug", 403, {"message": "Forbidden"},
+                     "does not document 403", id="forbidden"),
+        pytest.param("GET", "/repos/o/r/labels/bug", 404, {"message": 404},
+                     "message: 404 is not of type 'string'", id="not-found-body"),
+        # create-label documents 422 with GitHub's validation-error schema.
+        pytest.param("POST", "/repos/o/r/labels", 422,
+                     {"message": "Validation Failed", "errors": "name"},
+                     "'documentation_url' is a required property", id="validation-body"),
+    ],
+)  # fmt: skip
+def test_checker_rejects_undocumented_statuses_and_error_shapes(
+    tmp_path: Path, method: str, path: str, status: int, body: Any, problem: str
+) -> None:
+    cassette = _write_cassette(tmp_path / "bad.yaml", [(method, f"{_API}{path}", status, body)])
+    [found] = check_cassette(cassette)
+    assert problem in found
+
+
+def test_checker_accepts_errors_github_answers_anywhere(tmp_path: Path) -> None:
+    basic = {"message": "x", "documentation_url": "https://docs.github.com/rest"}
+    validation = {
+        "message": "Validation Failed",
+        "documentation_url": "https://docs.github.com/rest/issues/labels#create-a-label",
+        "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}],
+    }
+    not_accessible = {**basic, "message": "Resource not accessible by integration"}
+    cassette = _write_cassette(
+        tmp_path / "ok.yaml",
+        [
+            ("POST", f"{_API}/repos/o/r/labels", 422, validation),
+            ("POST", f"{_API}/repos/o/r/labels", 403, not_accessible),
+            ("POST", f"{_API}/repos/o/r/issues/comments/1/reactions", 404, basic),
+            ("GET", f"{_API}/repos/o/r/labels/bug", 502, basic),
+            ("GET", f"{_API}/repos/o/r/labels/bug", 401, basic),
+        ],
+    )
+    assert check_cassette(cassette) == []
 
 
 def test_checker_reports_an_unreadable_cassette(tmp_path: Path) -> None:

@@ -291,7 +291,7 @@ async def test_issue_comments_labels_and_reactions(fake: FakeGitHub) -> None:
     assert [c.body for c in remaining] == ["Thanks!"]
 
 
-async def test_bad_input_answers_422(fake: FakeGitHub, raw: httpx.AsyncClient) -> None:
+async def test_bad_input_answers_as_github_does(fake: FakeGitHub, raw: httpx.AsyncClient) -> None:
     issue = fake.add_issue(REPO, "x")
     gh = installation_client(fake)
     await gh.rest.repos.async_get("acme", "widgets")
@@ -299,11 +299,26 @@ async def test_bad_input_answers_422(fake: FakeGitHub, raw: httpx.AsyncClient) -
     base = f"/api/v3/repos/acme/widgets/issues/{issue.number}"
     no_body = await raw.post(f"{base}/comments", json={}, headers=headers)
     assert no_body.status_code == 422
-    assert no_body.json()["errors"][0]["code"] == "missing_field"
+    assert no_body.json() == {
+        "message": 'Invalid request.\n\n"body" wasn\'t supplied.',
+        "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
+        "status": "422",
+    }
     bad_reaction = await raw.post(f"{base}/reactions", json={"content": "meh"}, headers=headers)
     assert bad_reaction.status_code == 422
-    not_json = await raw.patch(base, content=b"[1]", headers=headers)
-    assert not_json.status_code == 400
+    assert "'meh' is not one of" in bad_reaction.json()["message"]
+    not_an_object = await raw.patch(base, content=b"[1]", headers=headers)
+    assert not_an_object.status_code == 422
+    not_json = await raw.patch(base, content=b"{oops", headers=headers)
+    assert (not_json.status_code, not_json.json()["message"]) == (400, "Problems parsing JSON")
+    # Nothing reached a handler: the issue has no comment and no reaction.
+    assert fake.repo(REPO).comments == {} and issue.reactions == []
+    assert [(v.kind, v.status) for v in fake.take_violations()] == [
+        ("bad-body", 422),
+        ("bad-body", 422),
+        ("bad-body", 422),
+        ("bad-body", 400),
+    ]
 
 
 # ---------------------------------------------------------------------------- pulls
@@ -712,6 +727,8 @@ async def test_unknown_routes_are_404_and_recorded(
     answer = await raw.get("/api/v3/repos/acme/widgets/teleport")
     assert answer.status_code == 404 and answer.json()["message"] == "Not Found"
     assert [r.path for r in fake.unrouted_requests()] == ["/repos/acme/widgets/teleport"]
+    [violation] = fake.take_violations()
+    assert (violation.kind, violation.path) == ("unknown-route", "/repos/acme/widgets/teleport")
 
 
 async def test_latency_delays_every_answer(fake: FakeGitHub, raw: httpx.AsyncClient) -> None:

@@ -5,9 +5,12 @@ This module owns two things about `tests/cassettes/`:
 - `VCR_CONFIG`, what every test's `vcr_config` fixture returns, so that cassettes never hold a
   credential, replay without re-minting tokens and match requests the same way everywhere;
 - `check_cassette(path)`, which holds every recorded GitHub response up against GitHub's REST
-  description (`@octokit/openapi`) and githubkit's response model for that route. A cassette
-  edited by hand, or recorded against a fake server that answers in a made-up shape, would
-  otherwise let a test pass against data GitHub never sends.
+  description (`@octokit/openapi`): the status must be one the operation documents (or one
+  GitHub answers anywhere: 304, 401, 403 for an App's permission or a rate limit, 404, 429,
+  5xx), an error body must fit the schema documented for its status, and a success body must
+  fit githubkit's response model for that route. A cassette edited by hand, or recorded
+  against a fake server that answers in a made-up shape, would otherwise let a test pass
+  against data GitHub never sends.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from vcr.request import Request
 from vcr.serialize import deserialize
 from vcr.serializers import yamlserializer
 
-from tests.support.octokit import openapi_spec
+from tests.support.fake_github.contract import rest_contract
 
 # --------------------------------------------------------------------------------------------
 # Recording configuration
@@ -106,7 +109,6 @@ VCR_CONFIG: dict[str, Any] = {
 # OpenAPI route matching
 # --------------------------------------------------------------------------------------------
 
-_PARAM_RE = re.compile(r"\{[^/{}]+\}")
 # Traffic that is not part of the REST description (the OAuth web flow on github.com, and
 # GraphQL, which discussions need: one route whose answers have no REST model).
 _NOT_REST_PREFIXES = ("/login/oauth/", "/graphql")
@@ -119,62 +121,16 @@ class Route:
     operation_id: str
 
 
-@dataclass(frozen=True)
-class _Template:
-    route: Route
-    strict: re.Pattern[str]
-    # Trailing parameters such as `{path}` or `{ref}` may contain slashes.
-    loose: re.Pattern[str] | None
-    literals: int
-
-
-def _compile(template: str, *, last_greedy: bool) -> re.Pattern[str]:
-    parts = _PARAM_RE.split(template)
-    params = len(parts) - 1
-    pattern = ""
-    for i, literal in enumerate(parts):
-        pattern += re.escape(literal)
-        if i < params:
-            pattern += ".+" if last_greedy and i == params - 1 else "[^/]+"
-    return re.compile(pattern + r"\Z")
-
-
-@functools.cache
-def _templates() -> dict[str, list[_Template]]:
-    by_method: dict[str, list[_Template]] = {}
-    for template, item in openapi_spec()["paths"].items():
-        for method, operation in item.items():
-            if not isinstance(operation, dict) or "operationId" not in operation:
-                continue
-            route = Route(method.upper(), template, operation["operationId"])
-            ends_in_param = template.endswith("}")
-            by_method.setdefault(route.method, []).append(
-                _Template(
-                    route=route,
-                    strict=_compile(template, last_greedy=False),
-                    loose=_compile(template, last_greedy=True) if ends_in_param else None,
-                    literals=sum(1 for seg in template.split("/") if seg and "{" not in seg),
-                )
-            )
-    # Most literal segments first: `/issues/comments` must win over `/issues/{issue_number}`.
-    for templates in by_method.values():
-        templates.sort(key=lambda t: -t.literals)
-    return by_method
-
-
 @functools.cache
 def match_route(method: str, path: str) -> Route | None:
     """The OpenAPI operation for a request path (GHES's `/api/v3` and, for release asset
-    uploads, `/api/uploads` prefixes are ignored)."""
+    uploads, `/api/uploads` prefixes are ignored). The fake GitHub routes by the same index."""
     path = path.removeprefix("/api/v3").removeprefix("/api/uploads")
-    templates = _templates().get(method.upper(), [])
-    for t in templates:
-        if t.strict.match(path):
-            return t.route
-    for t in templates:
-        if t.loose is not None and t.loose.match(path):
-            return t.route
-    return None
+    found = rest_contract().route(method, path)
+    if found is None:
+        return None
+    operation = found[0]
+    return Route(operation.method, operation.template, operation.operation_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -298,12 +254,6 @@ def response_adapter(route: Route) -> pydantic.TypeAdapter[Any]:
     return pydantic.TypeAdapter(args[0])
 
 
-@functools.cache
-def _error_adapter() -> pydantic.TypeAdapter[Any]:
-    package = type(_github().rest.meta).__module__.rsplit(".rest.", 1)[0]
-    return pydantic.TypeAdapter(importlib.import_module(f"{package}.models").BasicError)
-
-
 # --------------------------------------------------------------------------------------------
 # The checker
 # --------------------------------------------------------------------------------------------
@@ -333,31 +283,82 @@ def _short(error: pydantic.ValidationError, limit: int = 10) -> str:
     return "\n".join(lines)
 
 
+# Statuses GitHub may answer on any operation whether or not its description lists them:
+# a conditional GET's 304, bad credentials (401), a record that does not exist or that the
+# token may not see (404: the description leaves it out of many operations, e.g. reacting to
+# a deleted comment), an App's missing permission or a rate limit (403/429), and the server
+# errors of an outage.
+_ANY_OPERATION = frozenset({401, 404, 429, 500, 502, 503, 504})
+_NOT_ACCESSIBLE = "Resource not accessible by integration"
+
+
+def _undocumented_but_possible(
+    method: str, status: int, headers: Mapping[str, Any], data: Any
+) -> bool:
+    if status in _ANY_OPERATION or (status == 304 and method in ("GET", "HEAD")):
+        return True
+    if status != 403:
+        return False
+    message = data.get("message") if isinstance(data, dict) else None
+    limited = _header(headers, "x-ratelimit-remaining") == "0" or _header(headers, "retry-after")
+    return message == _NOT_ACCESSIBLE or bool(limited)
+
+
+def _schema_problems(pointer: str, data: Any, limit: int = 10) -> str | None:
+    validator = rest_contract().validator(pointer, response=True)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return None
+    lines = [
+        f"  {'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}"
+        for e in errors[:limit]
+    ]
+    return "\n".join(lines)
+
+
 def check_interaction(request: Request, response: Mapping[str, Any]) -> str | None:
     """What is wrong with one recorded exchange, or None when it conforms."""
     url = urlsplit(request.uri)
     path = url.path
     status = int(response["status"]["code"])
+    headers = response.get("headers") or {}
     body = _body_bytes(response)
     where = f"{request.method} {path} -> {status}"
 
-    if status in (204, 304):
-        return f"{where}: a {status} must have no body, got {len(body)} bytes" if body else None
+    if status in (204, 304) and body:
+        return f"{where}: a {status} must have no body, got {len(body)} bytes"
     if path.removeprefix("/api/v3").startswith(_NOT_REST_PREFIXES):
         return None
-    if "json" not in _header(response.get("headers") or {}, "content-type") or not body:
-        return None  # raw/diff media types and redirects are not modelled
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        return f"{where}: JSON content-type but the body does not parse: {exc}"
+    data: Any = None
+    is_json = "json" in _header(headers, "content-type") and bool(body)
+    if is_json:
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            return f"{where}: JSON content-type but the body does not parse: {exc}"
 
     route = match_route(request.method, path)
     if route is None:
+        if not is_json and status < 400:
+            return None  # a web page or download link (the fake's artifact redirect target)
         return f"{where}: no route in {'@octokit/openapi'} matches this path"
     where = f"{where} ({route.operation_id}, {route.method} {route.template})"
+    contract = rest_contract()
+    operation = contract.operations[route.operation_id]
+    documented = str(status) in operation.responses
+    if not documented and not _undocumented_but_possible(request.method, status, headers, data):
+        listed = ", ".join(sorted(operation.responses))
+        return f"{where}: GitHub does not document {status} for this operation (only {listed})"
+    if status in (204, 304) or not is_json:
+        return None  # raw/diff media types and redirects are not modelled
+    if status >= 400:
+        pointer = contract.response_schema_ref(operation, status) if documented else None
+        problems = _schema_problems(pointer or "components/schemas/basic-error", data)
+        if problems is not None:
+            return f"{where}: error body does not fit GitHub's documented schema:\n{problems}"
+        return None
     try:
-        adapter = _error_adapter() if status >= 400 else response_adapter(route)
+        adapter = response_adapter(route)
     except NoModel as exc:
         return f"{where}: {exc}"
     try:

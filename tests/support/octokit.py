@@ -1,11 +1,12 @@
 """Pinned third-party GitHub descriptions for tests, fetched on demand into `.cache/octokit/`.
 
-This module owns the download of two npm packages that describe GitHub from the outside:
-`@octokit/webhooks-examples` (real webhook payloads) and `@octokit/openapi` (the REST API
-description). They are never committed: the first test that needs one runs `npm pack` in a
-temporary directory, extracts only the files we read, and later runs reuse the cache. A file
-lock serialises the fetch so parallel pytest processes (xdist, several CI jobs on one runner)
-do not race on a half-extracted directory.
+This module owns the download of three npm packages that describe GitHub from the outside:
+`@octokit/webhooks-examples` (real webhook payloads), `@octokit/openapi` (the REST API
+description) and `@octokit/graphql-schema` (the GraphQL schema). They are never committed:
+the first test that needs one runs `npm pack` in a temporary directory, extracts only the
+files we read, and later runs reuse the cache. A file lock serialises the fetch so parallel
+pytest processes (xdist, several CI jobs on one runner) do not race on a half-extracted
+directory.
 
 When the fetch is impossible the calling test is skipped with the reason, except under
 `CI=true`, where a missing description is a failure: CI must never go green by skipping.
@@ -34,6 +35,8 @@ WEBHOOK_EXAMPLES_PACKAGE = "@octokit/webhooks-examples"
 WEBHOOK_EXAMPLES_VERSION = "7.6.1"
 OPENAPI_PACKAGE = "@octokit/openapi"
 OPENAPI_VERSION = "23.0.2"
+GRAPHQL_SCHEMA_PACKAGE = "@octokit/graphql-schema"
+GRAPHQL_SCHEMA_VERSION = "15.26.1"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_ROOT = REPO_ROOT / ".cache" / "octokit"
@@ -42,6 +45,8 @@ CACHE_ROOT = REPO_ROOT / ".cache" / "octokit"
 _WANTED: dict[str, tuple[str, ...]] = {
     WEBHOOK_EXAMPLES_PACKAGE: ("package/package.json", "package/api.github.com/index.json"),
     OPENAPI_PACKAGE: ("package/package.json", "package/generated/api.github.com.json"),
+    # The SDL only: the package's schema.json introspection result is six times larger.
+    GRAPHQL_SCHEMA_PACKAGE: ("package/package.json", "package/schema.graphql"),
 }
 _COMPLETE_MARKER = ".complete"
 # npm retries for minutes by default when offline; a test run should give up sooner.
@@ -187,6 +192,13 @@ def _openapi_spec() -> dict[str, Any]:
 def openapi_spec() -> dict[str, Any]:
     """GitHub's REST description for api.github.com (loaded once; treat it as read-only)."""
     return _openapi_spec()
+
+
+@functools.cache
+def graphql_schema_sdl() -> str:
+    """GitHub's public GraphQL schema (SDL text), as `@octokit/graphql-schema` publishes it."""
+    path = _package_file(GRAPHQL_SCHEMA_PACKAGE, GRAPHQL_SCHEMA_VERSION, "schema.graphql")
+    return path.read_text(encoding="utf-8")
 
 
 def resolve_ref(node: Any) -> Any:

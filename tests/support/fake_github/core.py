@@ -1,9 +1,15 @@
 """The fake GitHub itself: state, seeding helpers, authentication and the request pipeline.
 
-Every request goes through `FakeGitHub._handle`: it is recorded, delayed by `latency`, answered
-by the first matching `Fault` if any, otherwise routed, authenticated and handed to a route
-handler from `routes_api.py` / `routes_web.py`. API answers carry GitHub's rate-limit headers and
-a weak ETag; a matching `If-None-Match` turns a GET into a 304 with an empty body.
+Every request goes through `FakeGitHub._handle`: it is recorded, delayed by `latency` and, for
+REST, held up against GitHub's description (`contract.py`): a route or method GitHub does not
+have is answered 404 at once. Then the first matching `Fault` answers, if any; otherwise the
+request is routed, authenticated, checked against the installation's permissions
+(`permissions.py`) and, when its parameters or body break the description, answered 422 or 400;
+only a request GitHub would accept reaches a handler from `routes_api.py` / `routes_web.py`.
+Each such refusal is also written down in `violations`, and the pytest plugin
+(`pytest_plugin.py`) fails the test that caused it unless the test took it
+(`take_violations`). API answers carry GitHub's rate-limit headers and a weak ETag; a matching
+`If-None-Match` turns a GET into a 304 with an empty body.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import ceil
@@ -28,6 +35,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import shapes
+from .contract import Checked, rest_contract
+from .permissions import manifest_permissions, missing_permission
 from .state import (
     API_PREFIX,
     GRAPHQL_PATH,
@@ -60,6 +69,24 @@ from .state import (
 T = TypeVar("T")
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 RATE_LIMIT = 5000
+NOT_ACCESSIBLE = "Resource not accessible by integration"
+# Every fake alive in this process, for the pytest plugin that reports their violations.
+LIVE_FAKES: weakref.WeakSet[FakeGitHub] = weakref.WeakSet()
+
+
+@dataclass
+class ContractViolation:
+    """A request GitHub would have refused, and what the fake answered in its place."""
+
+    method: str
+    path: str
+    kind: str  # unknown-route | wrong-method | bad-path-parameter | bad-query | bad-body |
+    # no-permission | fake-lacks-route | graphql-invalid | graphql-not-allowed
+    detail: str
+    status: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} -> {self.status} [{self.kind}] {self.detail}"
 
 
 @dataclass
@@ -75,6 +102,7 @@ class RecordedRequest:
     token_kind: str  # "jwt" | "installation" | "user" | "basic" | "none"
     status: int = 0  # the status the fake answered with
     route: str | None = None  # the matched route template, None when nothing matched
+    operation_id: str | None = None  # GitHub's operation, when the description has one
 
 
 @dataclass
@@ -100,12 +128,14 @@ class ApiError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        docs_url: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+        self.docs_url = docs_url
 
 
 def not_found() -> ApiError:
@@ -143,6 +173,8 @@ class Ctx:
     auth: Auth
     urls: shapes.Urls
     repo: Repo | None = None
+    # (kind, detail) of refusals a handler made for the contract (GraphQL); see `_handle`.
+    violations: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def repo_or_404(self) -> Repo:
@@ -282,9 +314,14 @@ class FakeGitHub:
         latency: float = 0.0,
         client_id: str = "Iv1.fakeclientid",
         client_secret: str = "fakeclientsecret",
+        permissions: Mapping[str, str] | None = None,
     ) -> None:
+        # Loaded first: without GitHub's description the fake cannot judge a request, and a
+        # test must be skipped (offline) or failed (CI) before it starts, not mid-request.
+        self.contract = rest_contract()
         self.latency = latency
         self.requests: list[RecordedRequest] = []
+        self.violations: list[ContractViolation] = []
         self.faults: list[Fault] = []
         self.tokens_issued: dict[int, int] = {}
         self.browser_user: str | None = None
@@ -313,6 +350,8 @@ class FakeGitHub:
             client_secret=client_secret,
             webhook_secret=webhook_secret,
             owner=owner.login,
+            # By default the App asks for what the skills' manifest declares (manifest/app.yml).
+            permissions=dict(permissions) if permissions is not None else manifest_permissions(),
         )
         self.apps[app_id] = self.app_identity
         self._user(self.app_identity.bot_login, "Bot")
@@ -321,6 +360,7 @@ class FakeGitHub:
         self.app = Starlette(
             routes=[Route("/{path:path}", self._handle, methods=ALL_METHODS)],
         )
+        LIVE_FAKES.add(self)
 
     # ----------------------------------------------------------------- seeding helpers
 
@@ -356,8 +396,13 @@ class FakeGitHub:
         *,
         account_type: str = "Organization",
         repositories: list[str] | None = None,
+        permissions: Mapping[str, str] | None = None,
     ) -> None:
-        """An installation of the app on `account`; `repositories` are full names to create."""
+        """An installation of the app on `account`; `repositories` are full names to create.
+
+        `permissions` are what the owner granted (narrower than the App asks for, to test a
+        403); by default the installation has whatever the App asks for.
+        """
         self._user(account, account_type)
         self.installations[installation_id] = Installation(
             id=installation_id,
@@ -365,6 +410,7 @@ class FakeGitHub:
             account_type=account_type,
             repositories=[],
             app_id=self.app_identity.app_id,
+            permissions=dict(permissions) if permissions is not None else None,
         )
         for full_name in repositories or []:
             self.add_repo(full_name, installation_id=installation_id)
@@ -675,14 +721,26 @@ class FakeGitHub:
 
     # ------------------------------------------------------------------------ tokens
 
+    def installation_permissions(self, installation_id: int) -> dict[str, str]:
+        """What an installation's tokens may do: what the owner granted, else what the App
+        asks for."""
+        inst = self.installations[installation_id]
+        if inst.permissions is not None:
+            return dict(inst.permissions)
+        return dict(self.apps[inst.app_id].permissions)
+
     def mint_installation_token(
-        self, installation_id: int, repositories: list[str] | None = None
+        self,
+        installation_id: int,
+        repositories: list[str] | None = None,
+        permissions: Mapping[str, str] | None = None,
     ) -> InstallationToken:
         token = InstallationToken(
             token="ghs_" + secrets.token_urlsafe(27).replace("-", "a").replace("_", "b")[:36],
             installation_id=installation_id,
             expires_at=now() + timedelta(hours=1),
             repositories=repositories,
+            permissions=dict(permissions) if permissions is not None else None,
         )
         self.installation_tokens[token.token] = token
         self.tokens_issued[installation_id] = self.tokens_issued.get(installation_id, 0) + 1
@@ -721,6 +779,13 @@ class FakeGitHub:
     def unrouted_requests(self) -> list[RecordedRequest]:
         """Requests no route matched (answered 404): a test asserts this is empty."""
         return [r for r in self.requests if r.route is None and r.status == 404]
+
+    def take_violations(self) -> list[ContractViolation]:
+        """The refusals so far, handed to the test (which then asserts on them) and forgotten:
+        the way a test declares that it expected GitHub to say no."""
+        taken = self.violations[:]
+        del self.violations[: len(taken)]
+        return taken
 
     # ------------------------------------------------------------------------- auth
 
@@ -797,7 +862,7 @@ class FakeGitHub:
             )
             if not allowed:
                 if writes and not repo.private:
-                    raise ApiError(403, "Resource not accessible by integration")
+                    raise ApiError(403, NOT_ACCESSIBLE)
                 raise not_found()
         elif (
             ctx.auth.user_token is not None
@@ -860,52 +925,129 @@ class FakeGitHub:
         auth = self._authenticate(authorization)
         is_api = area in ("api", "uploads")
         resource = "graphql" if route_path == "/graphql" else "core"
-
-        fault = self._take_fault(request.method, recorded_path)
-        if fault is not None:
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            if fault.body is not None:
-                response: Response = JSONResponse(fault.body, status_code=fault.status)
-            else:
-                response = Response(status_code=fault.status)
-            if is_api:
-                response.headers.update(self._rate_headers(auth.principal, resource, True))
-            response.headers.update(fault.headers)
-            record.status = response.status_code
-            return response
-
         urls = shapes.Urls.for_host(str(request.base_url))
-        matched = ROUTES.match(area, request.method, route_path)
-        if matched is None and request.method == "HEAD":
-            matched = ROUTES.match(area, "GET", route_path)
+        ctx = Ctx(request, {}, dict(request.query_params), body, parsed, auth, urls)
+
+        checked: Checked | None = None
+        if is_api and route_path != "/graphql":
+            query = {k: request.query_params.getlist(k) for k in request.query_params}
+            checked = self.contract.check(
+                request.method, route_path, query, body, uploads_host=area == "uploads"
+            )
+            if checked.operation is not None:
+                record.operation_id = checked.operation.operation_id
+            if checked.refusal is not None:
+                ctx.violations.append((checked.refusal.kind, checked.refusal.detail))
         try:
-            if matched is None:
-                raise not_found()
-            spec, params = matched
-            record.route = spec.template
-            ctx = Ctx(request, params, dict(request.query_params), body, parsed, auth, urls)
-            self._authorize(spec, ctx)
-            if "owner" in params and "repo" in params:
-                repo = self.repos.get(f"{params['owner']}/{params['repo']}".casefold())
-                if repo is None:
-                    raise not_found()
-                self._check_repo_access(ctx, repo)
-                ctx.repo = repo
-            response = await spec.handler(self, ctx)
+            if checked is not None and checked.refusal and checked.refusal.status == 404:
+                # GitHub's router never finds it: no fault, no auth, no handler.
+                raise ApiError(404, "Not Found", docs_url=checked.refusal.docs_url)
+            fault = self._take_fault(request.method, recorded_path)
+            if fault is not None:
+                response = await self._fault_response(fault, auth, resource, is_api)
+                return self._answered(record, ctx, response)
+            response = await self._route(area, route_path, ctx, checked, record)
         except ApiError as exc:
             if area == "web":
                 response = Response(exc.message, status_code=exc.status, media_type="text/plain")
             else:
+                # GitHub links an operation's own page from its errors, bad credentials aside.
+                docs = exc.docs_url
+                if docs is None and exc.status != 401 and checked and checked.operation:
+                    docs = checked.operation.docs_url
                 response = JSONResponse(
-                    shapes.error(exc.status, exc.message, errors=exc.errors),
+                    shapes.error(exc.status, exc.message, errors=exc.errors, docs=docs),
                     status_code=exc.status,
                     headers=exc.headers,
                 )
         if is_api:
             response = self._finish_api_response(request, response, auth, resource)
+        return self._answered(record, ctx, response)
+
+    async def _route(
+        self, area: str, route_path: str, ctx: Ctx, checked: Checked | None, record: RecordedRequest
+    ) -> Response:
+        """Route, authenticate, authorise and hand over to the handler (raises ApiError)."""
+        method = ctx.request.method
+        matched = ROUTES.match(area, method, route_path)
+        if matched is None and method == "HEAD":
+            matched = ROUTES.match(area, "GET", route_path)
+        if matched is None:
+            if checked is not None and checked.operation is not None:
+                ctx.violations.append(
+                    ("fake-lacks-route", f"{checked.operation.operation_id} is not implemented")
+                )
+            raise not_found()
+        spec, ctx.params = matched
+        record.route = spec.template
+        self._authorize(spec, ctx)
+        params = ctx.params
+        if "owner" in params and "repo" in params:
+            repo = self.repos.get(f"{params['owner']}/{params['repo']}".casefold())
+            if repo is None:
+                raise not_found()
+            self._check_repo_access(ctx, repo)
+            ctx.repo = repo
+        if checked is not None and checked.operation is not None:
+            self._check_permission(ctx, checked.operation.operation_id, checked.operation.docs_url)
+            refusal = checked.refusal
+            if refusal is not None:
+                raise ApiError(refusal.status, refusal.message, docs_url=refusal.docs_url)
+        return await spec.handler(self, ctx)
+
+    def _answered(self, record: RecordedRequest, ctx: Ctx, response: Response) -> Response:
         record.status = response.status_code
+        for kind, detail in ctx.violations:
+            self.violations.append(
+                ContractViolation(record.method, record.path, kind, detail, record.status)
+            )
         return response
+
+    async def _fault_response(
+        self, fault: Fault, auth: Auth, resource: str, is_api: bool
+    ) -> Response:
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.body is not None:
+            response: Response = JSONResponse(fault.body, status_code=fault.status)
+        else:
+            response = Response(status_code=fault.status)
+        if is_api:
+            response.headers.update(self._rate_headers(auth.principal, resource, True))
+        response.headers.update(fault.headers)
+        return response
+
+    def granted_permissions(self, ctx: Ctx) -> dict[str, str] | None:
+        """What the request's token may do, None when no installation's permissions apply
+        (an App JWT, or a user token outside any installation of the App)."""
+        auth = ctx.auth
+        if auth.installation_token is not None:
+            token = auth.installation_token
+            if token.permissions is not None:
+                return dict(token.permissions)
+            return self.installation_permissions(token.installation_id)
+        if auth.user_token is not None:
+            # A user-to-server token may do what the user may and the installation allows.
+            account = ctx.repo.owner if ctx.repo is not None else ctx.params.get("org")
+            inst = next(
+                (
+                    i
+                    for i in self.installations.values()
+                    if i.account == account and i.app_id == auth.user_token.app_id
+                ),
+                None,
+            )
+            return self.installation_permissions(inst.id) if inst is not None else None
+        return None
+
+    def _check_permission(self, ctx: Ctx, operation_id: str, docs_url: str) -> None:
+        granted = self.granted_permissions(ctx)
+        if granted is None:
+            return
+        lacking = missing_permission(operation_id, granted)
+        if lacking is not None:
+            ctx.violations.append(("no-permission", f"{operation_id} needs {lacking}"))
+            raise ApiError(403, NOT_ACCESSIBLE, docs_url=docs_url)
 
     def _finish_api_response(
         self, request: Request, response: Response, auth: Auth, resource: str
@@ -946,10 +1088,10 @@ class FakeGitHub:
                 raise ApiError(401, "A JSON web token could not be decoded")
             return
         if auth.kind == "jwt":
-            raise ApiError(403, "Resource not accessible by integration")
+            raise ApiError(403, NOT_ACCESSIBLE)
         if spec.auth == "installation" and auth.kind != "installation":
             raise ApiError(403, "You must authenticate via a GitHub App.")
         if spec.auth == "user" and auth.kind != "user":
-            raise ApiError(403, "Resource not accessible by integration")
+            raise ApiError(403, NOT_ACCESSIBLE)
         if spec.auth == "token" and auth.kind not in ("installation", "user"):
             raise ApiError(401, "Requires authentication")

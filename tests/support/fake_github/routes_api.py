@@ -25,6 +25,7 @@ from .core import (
     paginate,
     validation_failed,
 )
+from .permissions import grants
 from .state import (
     REACTION_CONTENTS,
     ROLE_RANK,
@@ -134,12 +135,15 @@ async def create_access_token(fake: FakeGitHub, ctx: Ctx) -> Response:
                 " accessible to the parent installation.",
             )
         wanted = (wanted or []) + [by_id[i] for i in ids]
-    token = fake.mint_installation_token(installation_id, wanted)
-    identity = fake.apps[inst.app_id]
+    granted = fake.installation_permissions(installation_id)
+    requested = data.get("permissions")
+    if requested and any(not grants(granted, k, str(v)) for k, v in requested.items()):
+        raise ApiError(422, "The permissions requested are not granted to this installation.")
+    token = fake.mint_installation_token(installation_id, wanted, requested or None)
     body: dict[str, Any] = {
         "token": token.token,
         "expires_at": shapes.iso(token.expires_at),
-        "permissions": data.get("permissions") or dict(identity.permissions),
+        "permissions": dict(requested or granted),
         "repository_selection": "selected",
     }
     if wanted is not None:
@@ -933,7 +937,7 @@ ROUTES.add("api", "POST", R + "/releases/{release_id}/assets", "token")(upload_r
 # ------------------------------------------------------------------- commits, checks
 
 
-@api("GET", R + "/compare/{basehead}")
+@api("GET", R + "/compare/{basehead+}")  # branch names may hold slashes
 async def compare_commits(fake: FakeGitHub, ctx: Ctx) -> Response:
     repo = ctx.repo_or_404
     base, sep, head = ctx.params["basehead"].partition("...")

@@ -1,23 +1,27 @@
 """Web routes of the fake GitHub (at the root) and its GraphQL endpoint.
 
 Web: the OAuth web flow (authorize and code exchange), the app-manifest registration forms, the
-"install app" page and the download links the API redirects to. GraphQL: just enough for
-`addDiscussionComment` (with `replyToId`) and `addReaction`, recorded in the fake's state.
+"install app" page and the download links the API redirects to. GraphQL: requests are judged
+by `graphql_contract` (GitHub's schema and the operations ghapp uses) and executed there with
+the resolvers below: `addDiscussionComment` (with `replyToId`), `addReaction` and a
+discussion's comments through `node(id:)`, over the fake's state.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from .core import ROUTES, ApiError, Ctx, Handler, json_response, not_found
-from .state import next_id, node_id
+from . import graphql_contract
+from .core import NOT_ACCESSIBLE, ROUTES, Ctx, Handler, json_response, not_found
+from .graphql_contract import ResolverError
+from .permissions import missing_permission
+from .state import DiscussionComment, next_id, node_id
 
 if TYPE_CHECKING:
     from .core import FakeGitHub
@@ -218,176 +222,160 @@ async def release_download(fake: FakeGitHub, ctx: Ctx) -> Response:
 
 # --------------------------------------------------------------------------- GraphQL
 
-_MUTATION_FIELD = re.compile(r"\b(addDiscussionComment|addReaction)\s*\(")
-_LITERAL_ARG = re.compile(r'(\w+)\s*:\s*"((?:[^"\\]|\\.)*)"')
-_VARIABLE_ARG = re.compile(r"(\w+)\s*:\s*\$(\w+)")
-_ENUM_ARG = re.compile(r"\b(content)\s*:\s*([A-Z_]+)\b")
-GRAPHQL_REACTIONS = (
-    "THUMBS_UP",
-    "THUMBS_DOWN",
-    "LAUGH",
-    "HOORAY",
-    "CONFUSED",
-    "HEART",
-    "ROCKET",
-    "EYES",
-)
+
+def _login(fake: FakeGitHub, login: str) -> dict[str, Any]:
+    """An `Actor` as GraphQL shows it: an App's bot is named without its `[bot]` suffix."""
+    user = fake.users.get(login)
+    if user is not None and user.type == "Bot":
+        return {"__typename": "Bot", "login": login.removesuffix("[bot]")}
+    return {"__typename": "User", "login": login}
 
 
-def _graphql_input(query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """The mutation's input object, from `$input`, from variables or from inline literals."""
-    if isinstance(variables.get("input"), dict):
-        return dict(variables["input"])
-    found: dict[str, Any] = {}
-    for name, value in _LITERAL_ARG.findall(query):
-        found[name] = json.loads(f'"{value}"')
-    for name, variable in _VARIABLE_ARG.findall(query):
-        if variable in variables:
-            found[name] = variables[variable]
-    for name, value in _ENUM_ARG.findall(query):
-        found[name] = value
-    return found
+def _window(items: list[Any], first: int | None, last: int | None) -> list[Any]:
+    if first is not None:
+        items = items[:first]
+    if last is not None:
+        items = items[-last:] if last else []
+    return items
 
 
-def _graphql_error(message: str, error_type: str | None = None) -> Response:
-    error: dict[str, Any] = {"message": message, "locations": [{"line": 1, "column": 1}]}
-    if error_type:
-        error["type"] = error_type
-    return json_response({"errors": [error]})
+def _connection(items: Callable[[], list[Any]]) -> Callable[..., dict[str, Any]]:
+    """A connection field (`first`/`last` applied to `items()`); lazy, as GraphQL nodes link
+    back and forth (a reply names its parent, the parent lists its replies)."""
+
+    def resolve(_info: Any, first: int | None = None, last: int | None = None, **_: Any) -> Any:
+        everything = items()
+        return {"nodes": _window(everything, first, last), "totalCount": len(everything)}
+
+    return resolve
 
 
-_NODE_QUERY = re.compile(r"\bnode\s*\(\s*id\s*:")
-_PULL_ALIAS = re.compile(r"(\w+)\s*:\s*pullRequest\s*\(\s*number\s*:\s*(\d+)\s*\)")
+def _comment_node(fake: FakeGitHub, urls: Any, comment: DiscussionComment) -> dict[str, Any]:
+    def replies() -> list[Any]:
+        return [
+            _comment_node(fake, urls, c)
+            for c in fake.discussion_comments.values()
+            if c.reply_to_id == comment.node_id
+        ]
 
+    def reply_to(_info: Any) -> dict[str, Any] | None:
+        parent = fake.discussion_comments.get(comment.reply_to_id or "")
+        return _comment_node(fake, urls, parent) if parent is not None else None
 
-def _pull_commit_authors(fake: FakeGitHub, query: str, variables: dict[str, Any]) -> Response:
-    """`repository(owner:, name:) { alias: pullRequest(number: N) { commits { nodes {
-    commit { authors { nodes { name user { login } } } } } } } }`, the fields release-publish
-    reads; a pull request that does not exist is null with an error, as GitHub answers."""
-    repo = fake.repos.get(f"{variables.get('owner')}/{variables.get('name')}".casefold())
-    if repo is None:
-        return _graphql_error("Could not resolve to a Repository", "NOT_FOUND")
-    found: dict[str, Any] = {}
-    errors: list[dict[str, Any]] = []
-    for alias, number in _PULL_ALIAS.findall(query):
-        pull = repo.pulls.get(int(number))
-        if pull is None:
-            found[alias] = None
-            errors.append({"type": "NOT_FOUND", "path": ["repository", alias], "message": "no pull"})
-            continue
-        author = repo.issues[pull.number].user
-        # An App's bot is no GraphQL `User`: its commits carry only the git name.
-        login = None if author.endswith("[bot]") else author
-        commits = pull.commit_authors or [[(login, author)]]
-        found[alias] = {
-            "commits": {
-                "nodes": [
-                    {
-                        "commit": {
-                            "authors": {
-                                "nodes": [
-                                    {"name": name, "user": {"login": login} if login else None}
-                                    for login, name in people
-                                ]
-                            }
-                        }
-                    }
-                    for people in commits
-                ]
-            }
-        }
-    body: dict[str, Any] = {"data": {"repository": found}}
-    if errors:
-        body["errors"] = errors
-    return json_response(body)
-
-
-def _discussion_thread(fake: FakeGitHub, discussion_id: Any) -> dict[str, Any]:
-    """`node(id:) { ... on Discussion { comments { nodes { id body author { login }
-    replies { nodes { ... } } } } } }`, oldest first (`last:` is not applied)."""
-    comments = [c for c in fake.discussion_comments.values() if c.discussion_id == discussion_id]
-
-    def node(comment: Any) -> dict[str, Any]:
-        user = fake.users.get(comment.user)
-        login = comment.user
-        if user is not None and user.type == "Bot":
-            login = login.removesuffix("[bot]")  # GraphQL names an App's bot without it
-        return {"id": comment.node_id, "body": comment.body, "author": {"login": login}}
-
-    top = [c for c in comments if c.reply_to_id is None]
     return {
-        "comments": {
-            "nodes": [
-                {
-                    **node(c),
-                    "replies": {"nodes": [node(r) for r in comments if r.reply_to_id == c.node_id]},
-                }
-                for c in top
-            ]
+        "__typename": "DiscussionComment",
+        "id": comment.node_id,
+        "body": comment.body,
+        "url": f"{urls.web}/discussions#{comment.node_id}",
+        "author": _login(fake, comment.user),
+        "replyTo": reply_to,
+        "replies": _connection(replies),
+    }
+
+
+def _discussion_node(fake: FakeGitHub, urls: Any, discussion_id: str) -> dict[str, Any]:
+    """A discussion's top-level comments, oldest first, each with its replies."""
+
+    def top() -> list[Any]:
+        return [
+            _comment_node(fake, urls, c)
+            for c in fake.discussion_comments.values()
+            if c.discussion_id == discussion_id and c.reply_to_id is None
+        ]
+
+    return {"__typename": "Discussion", "id": discussion_id, "comments": _connection(top)}
+
+
+def _pull_request_node(fake: FakeGitHub, repo: Any, number: int) -> dict[str, Any] | None:
+    """A pull request's commits with their authors (co-authors included), the fields
+    release-publish reads; an App's bot is no GraphQL `User`: its commits carry only a name."""
+    pull = repo.pulls.get(number)
+    if pull is None:
+        raise ResolverError(
+            f"Could not resolve to a PullRequest with the number of {number}.", "NOT_FOUND"
+        )
+    author = repo.issues[pull.number].user
+    login = None if author.endswith("[bot]") else author
+    commits = pull.commit_authors or [[(login, author)]]
+
+    def commit_node(people: list[tuple[str | None, str]]) -> dict[str, Any]:
+        nodes = [{"name": name, "user": {"login": who} if who else None} for who, name in people]
+        return {"commit": {"authors": _connection(lambda: nodes)}}
+
+    return {
+        "__typename": "PullRequest",
+        "commits": _connection(lambda: [commit_node(c) for c in commits]),
+    }
+
+
+def _graphql_root(fake: FakeGitHub, ctx: Ctx) -> dict[str, Callable[..., Any]]:
+    """Resolvers for the root fields in `graphql_contract.ALLOWED`, over the fake's state."""
+    actor = fake.actor(ctx).login
+
+    def node_for(node: str) -> dict[str, Any]:
+        comment = fake.discussion_comments.get(node)
+        if comment is not None:
+            return _comment_node(fake, ctx.urls, comment)
+        return _discussion_node(fake, ctx.urls, node)
+
+    def add_discussion_comment(_info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        reply_to = input.get("replyToId")
+        if reply_to is not None and reply_to not in fake.discussion_comments:
+            raise ResolverError(
+                f"Could not resolve to a node with the global id of '{reply_to}'", "NOT_FOUND"
+            )
+        if not str(input["body"]).strip():
+            raise ResolverError("Body can't be blank", "UNPROCESSABLE")
+        comment = fake.add_discussion_comment(
+            input["discussionId"], input["body"], actor, reply_to_id=reply_to
+        )
+        return {
+            "clientMutationId": input.get("clientMutationId"),
+            "comment": _comment_node(fake, ctx.urls, comment),
         }
+
+    def add_reaction(_info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        subject, content = str(input["subjectId"]), str(input["content"])
+        fake.graphql_reactions.append({"subject_id": subject, "content": content, "by": actor})
+        return {
+            "clientMutationId": input.get("clientMutationId"),
+            "reaction": {"id": node_id("REA", next_id()), "content": content},
+            "subject": node_for(subject),
+        }
+
+    def repository(_info: Any, owner: str, name: str, **_: Any) -> dict[str, Any]:
+        repo = fake.repos.get(f"{owner}/{name}".casefold())
+        if repo is None:
+            raise ResolverError(
+                f"Could not resolve to a Repository with the name '{owner}/{name}'.", "NOT_FOUND"
+            )
+        return {
+            "__typename": "Repository",
+            "pullRequest": lambda _info, number: _pull_request_node(fake, repo, int(number)),
+        }
+
+    return {
+        "addDiscussionComment": add_discussion_comment,
+        "addReaction": add_reaction,
+        "node": lambda _info, id: node_for(str(id)),
+        "repository": repository,
     }
 
 
 @ROUTES.add("api", "POST", "/graphql", "token")
 async def graphql(fake: FakeGitHub, ctx: Ctx) -> Response:
     data = ctx.body_object()
-    query = data.get("query")
-    if not isinstance(query, str):
-        raise ApiError(400, "A query attribute must be specified and must be a string.")
-    variables = data.get("variables") or {}
-    if not isinstance(variables, dict):
-        raise ApiError(400, "Variables must be an object.")
-    mutation = _MUTATION_FIELD.search(query)
-    if mutation is None and _PULL_ALIAS.search(query):
-        return _pull_commit_authors(fake, query, variables)
-    if mutation is None and _NODE_QUERY.search(query):
-        return json_response({"data": {"node": _discussion_thread(fake, variables.get("id"))}})
-    if mutation is None:
-        return _graphql_error(
-            "The fake GitHub only implements addDiscussionComment, addReaction, a "
-            "discussion's comments through node(id:) and pull requests' commit authors"
-        )
-    given = _graphql_input(query, variables)
-    actor = fake.actor(ctx).login
-    if mutation.group(1) == "addDiscussionComment":
-        discussion_id = given.get("discussionId")
-        body = given.get("body")
-        reply_to = given.get("replyToId")
-        if not isinstance(discussion_id, str) or not isinstance(body, str) or not body:
-            return _graphql_error("discussionId and body are required", "INVALID_INPUT")
-        if reply_to is not None and reply_to not in fake.discussion_comments:
-            return _graphql_error(
-                f"Could not resolve to a node with the global id of '{reply_to}'", "NOT_FOUND"
-            )
-        comment = fake.add_discussion_comment(discussion_id, body, actor, reply_to_id=reply_to)
-        return json_response(
-            {
-                "data": {
-                    "addDiscussionComment": {
-                        "clientMutationId": given.get("clientMutationId"),
-                        "comment": {
-                            "id": comment.node_id,
-                            "body": comment.body,
-                            "url": f"{ctx.urls.web}/discussions#{comment.node_id}",
-                            "replyTo": {"id": reply_to} if reply_to else None,
-                        },
-                    }
-                }
-            }
-        )
-    subject_id = given.get("subjectId")
-    content = given.get("content")
-    if not isinstance(subject_id, str) or content not in GRAPHQL_REACTIONS:
-        return _graphql_error("subjectId and a ReactionContent are required", "INVALID_INPUT")
-    fake.graphql_reactions.append({"subject_id": subject_id, "content": str(content), "by": actor})
-    return json_response(
-        {
-            "data": {
-                "addReaction": {
-                    "clientMutationId": given.get("clientMutationId"),
-                    "reaction": {"id": node_id("REA", next_id()), "content": content},
-                    "subject": {"id": subject_id},
-                }
-            }
-        }
+    verdict = graphql_contract.check(
+        data.get("query"), data.get("variables"), data.get("operationName")
     )
+    if isinstance(verdict, graphql_contract.Refused):
+        ctx.violations.append((verdict.kind, verdict.detail))
+        return json_response(verdict.body())
+    granted = fake.granted_permissions(ctx)
+    for field in verdict.root_fields:
+        lacking = missing_permission(f"graphql/{field}", granted) if granted is not None else None
+        if lacking is not None:
+            ctx.violations.append(("no-permission", f"GraphQL {field} needs {lacking}"))
+            error = {"type": "FORBIDDEN", "path": [field], "message": NOT_ACCESSIBLE}
+            return json_response({"data": {field: None}, "errors": [error]})
+    return json_response(graphql_contract.execute(verdict, _graphql_root(fake, ctx)))

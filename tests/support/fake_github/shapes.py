@@ -162,7 +162,9 @@ def installation(u: Urls, inst: Installation, identity: AppIdentity, account: Us
         "app_slug": identity.slug,
         "target_id": account.id,
         "target_type": account.type,
-        "permissions": dict(identity.permissions),
+        "permissions": dict(
+            inst.permissions if inst.permissions is not None else identity.permissions
+        ),
         "events": list(identity.events),
         "created_at": iso(inst.created_at),
         "updated_at": iso(inst.created_at),
@@ -837,9 +839,12 @@ def hook_delivery(u: Urls, d: HookDelivery) -> Json:
     }
 
 
-def error(status: int, message: str, *, errors: list[Json] | None = None) -> Json:
-    """GitHub's error body: message, documentation_url and (newer servers) the status string."""
-    body: Json = {"message": message, "documentation_url": "https://docs.github.com/rest"}
+def error(
+    status: int, message: str, *, errors: list[Json] | None = None, docs: str | None = None
+) -> Json:
+    """GitHub's error body: message, documentation_url (the operation's page when known) and
+    (newer servers) the status string."""
+    body: Json = {"message": message, "documentation_url": docs or "https://docs.github.com/rest"}
     if errors is not None:
         body["errors"] = errors
     body["status"] = str(status)

@@ -29,16 +29,6 @@ LEGACY_PERMISSION = {
 ROLE_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
 REACTION_CONTENTS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
 
-DEFAULT_APP_PERMISSIONS = {
-    "actions": "read",
-    "checks": "write",
-    "contents": "write",
-    "discussions": "write",
-    "issues": "write",
-    "members": "read",
-    "metadata": "read",
-    "pull_requests": "write",
-}
 DEFAULT_APP_EVENTS = [
     "check_run",
     "discussion_comment",
@@ -100,7 +90,8 @@ class AppIdentity:
     webhook_secret: str | None
     owner: str
     created_at: datetime = field(default_factory=now)
-    permissions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_APP_PERMISSIONS))
+    # What the App asks for; the fake's own App starts with what the skills' manifest declares.
+    permissions: dict[str, str] = field(default_factory=dict)
     events: list[str] = field(default_factory=lambda: list(DEFAULT_APP_EVENTS))
     description: str | None = None
     external_url: str = "https://ghapp.example"
@@ -129,6 +120,8 @@ class Installation:
     repositories: list[str]
     app_id: int
     created_at: datetime = field(default_factory=now)
+    # What the owner granted; None: everything the App asks for (its current permissions).
+    permissions: dict[str, str] | None = None
 
 
 @dataclass
@@ -138,6 +131,7 @@ class InstallationToken:
     expires_at: datetime
     repositories: list[str] | None  # None: every repository of the installation
     expired: bool = False
+    permissions: dict[str, str] | None = None  # down-scoped; None: the installation's
 
 
 @dataclass
