@@ -11,11 +11,8 @@ import pytest
 from semver import Version
 
 from ghapp.skills.release_publish.artifacts import ArtifactError, asset_files, content_type_for
-from ghapp.skills.release_publish.handlers import (
-    ReleaseArgs,
-    UsageError,
-    parse_release_args,
-)
+from ghapp import UsageError
+from ghapp.skills.release_publish.command import ReleaseArgs, parse_release_args
 from ghapp.skills.release_publish.releases import (
     BuildMarker,
     ReleaseInfo,

@@ -440,12 +440,14 @@ class SettingsPage:
         ref = RepoRef.parse(chosen.full_name)
         try:
             gh = await runtime.clients.installation(installation_id)
-            config = await runtime.bus.load_config(gh, ref)
+            config = await runtime.options_resolver.load_config(gh, ref)
         except Exception as exc:
             log.warning("options unavailable on the settings page: %s", type(exc).__name__)
             return "The repository's .github/ghapp.yml could not be read just now."
         for row in rows:
-            resolved = await runtime.bus.options_for(runtime.skills[row.name], config, ref)
+            resolved = await runtime.options_resolver.options_for(
+                runtime.skills[row.name], config, ref
+            )
             if resolved is None:
                 row.options_source = "its section in .github/ghapp.yml is invalid"
                 continue

@@ -10,11 +10,12 @@ are common and githubkit puts path parameters in as they are.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 from githubkit.exception import RequestFailed
 
-from ghapp.context import Context
+from ghapp import Context
 from ghapp.skills.label_sync.options import DeclaredLabel, LabelSyncOptions
 from ghapp.skills.label_sync.plan import (
     Create,
@@ -41,7 +42,7 @@ def _in_path(name: str) -> str:
     return quote(name, safe="")
 
 
-async def read_repo_labels(ctx: Context) -> list[ExistingLabel]:
+async def read_repo_labels(ctx: Context[Any]) -> list[ExistingLabel]:
     """Every label of the repository, all pages."""
     repo = ctx.require_repo()
     rest = ctx.github.rest
@@ -53,7 +54,7 @@ async def read_repo_labels(ctx: Context) -> list[ExistingLabel]:
     ]
 
 
-async def read_issue_labels(ctx: Context, number: int) -> list[str]:
+async def read_issue_labels(ctx: Context[Any], number: int) -> list[str]:
     """The labels an issue or pull request carries now (not the payload's snapshot)."""
     repo = ctx.require_repo()
     rest = ctx.github.rest
@@ -69,7 +70,7 @@ async def read_issue_labels(ctx: Context, number: int) -> list[str]:
     ]
 
 
-async def set_issue_labels(ctx: Context, number: int, labels: list[str]) -> None:
+async def set_issue_labels(ctx: Context[Any], number: int, labels: list[str]) -> None:
     """Replace the issue's labels in one request, so a swap is never half done."""
     repo = ctx.require_repo()
     await ctx.github.rest.issues.async_set_labels(
@@ -77,14 +78,14 @@ async def set_issue_labels(ctx: Context, number: int, labels: list[str]) -> None
     )
 
 
-async def plan_for(ctx: Context, options: LabelSyncOptions) -> LabelPlan:
+async def plan_for(ctx: Context[Any], options: LabelSyncOptions) -> LabelPlan:
     """The plan that makes the repository's labels match `options`, from its labels now."""
     existing = await read_repo_labels(ctx)
     return plan_label_changes(existing, options.labels, delete_undeclared=options.delete_undeclared)
 
 
 async def sync_labels(
-    ctx: Context,
+    ctx: Context[Any],
     declared: Sequence[DeclaredLabel],
     *,
     delete_undeclared: bool,
@@ -109,7 +110,7 @@ async def sync_labels(
     return plan
 
 
-async def apply_plan(ctx: Context, plan: LabelPlan) -> None:
+async def apply_plan(ctx: Context[Any], plan: LabelPlan) -> None:
     """Carry out the plan's operations in order (the order keeps every name free)."""
     repo = ctx.require_repo()
     issues = ctx.github.rest.issues
@@ -135,7 +136,7 @@ async def apply_plan(ctx: Context, plan: LabelPlan) -> None:
                 await _delete(ctx, label)
 
 
-async def _merge(ctx: Context, source: str, into: str) -> None:
+async def _merge(ctx: Context[Any], source: str, into: str) -> None:
     """Give every issue and pull request labelled `source` the label `into`, then delete
     `source`: nothing loses its label, whatever state it is in."""
     repo = ctx.require_repo()
@@ -156,7 +157,7 @@ async def _merge(ctx: Context, source: str, into: str) -> None:
     await _delete(ctx, source)
 
 
-async def _create(ctx: Context, label: str, color: str, description: str) -> None:
+async def _create(ctx: Context[Any], label: str, color: str, description: str) -> None:
     repo = ctx.require_repo()
     issues = ctx.github.rest.issues
     try:
@@ -176,7 +177,7 @@ async def _create(ctx: Context, label: str, color: str, description: str) -> Non
         )
 
 
-async def _delete(ctx: Context, label: str) -> None:
+async def _delete(ctx: Context[Any], label: str) -> None:
     repo = ctx.require_repo()
     try:
         await ctx.github.rest.issues.async_delete_label(repo.owner, repo.name, _in_path(label))

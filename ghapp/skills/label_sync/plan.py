@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ghapp import code_span as _code
 from ghapp.skills.label_sync.options import MAX_NAME_LENGTH, DeclaredLabel, normalise_color
 
 __all__ = [
@@ -195,15 +196,6 @@ def _describe(op: LabelOperation) -> str:
 
 def _described(description: str) -> str:
     return f", description “{description}”" if description else ""
-
-
-def _code(text: str) -> str:
-    """A markdown code span that survives backticks inside label names."""
-    fence = "`"
-    while fence in text:
-        fence += "`"
-    padding = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{padding}{text}{padding}{fence}"
 
 
 # --- planning -----------------------------------------------------------------------------
