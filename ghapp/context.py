@@ -22,6 +22,8 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
+from githubkit.response import Response
+from githubkit.rest.paginator import Paginator
 from pydantic import BaseModel
 
 from ghapp.github import AppInfo
@@ -30,6 +32,7 @@ from ghapp.payloads import parse_model
 log = logging.getLogger("ghapp.skill")
 
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
+ItemT = TypeVar("ItemT")
 # "new" the first time; "done" once finished; "retry" after a try that never finished.
 EffectState = Literal["new", "retry", "done"]
 # What `Context.once` runs: told whether an earlier attempt may already have acted.
@@ -213,7 +216,19 @@ class Context(Generic[OptionsT]):
         `async with ctx.lock("release"): ...` runs one release operation at a time."""
         return self.services.lock(self._scoped(name))
 
-    # -- talking back ---------------------------------------------------------------------
+    # -- talking to GitHub -----------------------------------------------------------------
+
+    def paginate(
+        self, request: Callable[..., Awaitable[Response[list[ItemT]]]], **params: Any
+    ) -> Paginator[ItemT]:
+        """Every item of one of this repository's listings, all pages, 100 a page:
+
+        async for label in ctx.paginate(ctx.github.rest.issues.async_list_labels_for_repo):
+        """
+        repo = self.require_repo()
+        return self.github.rest.paginate(
+            request, owner=repo.owner, repo=repo.name, per_page=100, **params
+        )
 
     async def repo_role(self, login: str) -> str | None:
         """The person's role on this repository (`role_name`, not the legacy permission)."""
@@ -260,20 +275,13 @@ class Context(Generic[OptionsT]):
         repo = self.require_repo()
         comment = self.comment
         rest = self.github.rest.reactions
-        if self.event == "issue_comment" and comment:
-            await rest.async_create_for_issue_comment(
-                repo.owner,
-                repo.name,
-                comment["id"],
-                content=content,  # type: ignore[arg-type]
+        if comment and self.event in ("issue_comment", "pull_request_review_comment"):
+            create = (
+                rest.async_create_for_issue_comment
+                if self.event == "issue_comment"
+                else rest.async_create_for_pull_request_review_comment
             )
-        elif self.event == "pull_request_review_comment" and comment:
-            await rest.async_create_for_pull_request_review_comment(
-                repo.owner,
-                repo.name,
-                comment["id"],
-                content=content,  # type: ignore[arg-type]
-            )
+            await create(repo.owner, repo.name, comment["id"], content=content)  # type: ignore[arg-type]
         elif self.event in ("discussion", "discussion_comment"):
             subject = (comment or self.payload.get("discussion") or {}).get("node_id")
             await self.github.async_graphql(

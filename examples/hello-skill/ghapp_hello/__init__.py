@@ -33,15 +33,9 @@ async def greet(ctx: Context[HelloOptions]) -> None:
 
 async def already_greeted(ctx: Context[HelloOptions], greeting: str) -> bool:
     """Whether this App's bot has posted `greeting` on the issue."""
-    repo = ctx.require_repo()
     bot = f"{ctx.app.slug}[bot]".lower()
-    async for comment in ctx.github.rest.paginate(
-        ctx.github.rest.issues.async_list_comments,
-        owner=repo.owner,
-        repo=repo.name,
-        issue_number=ctx.issue_number or 0,
-        per_page=100,
-    ):
+    comments = ctx.github.rest.issues.async_list_comments
+    async for comment in ctx.paginate(comments, issue_number=ctx.issue_number or 0):
         if comment.user and comment.user.login.lower() == bot and comment.body == greeting:
             return True
     return False

@@ -44,30 +44,14 @@ def _in_path(name: str) -> str:
 
 async def read_repo_labels(ctx: Context[Any]) -> list[ExistingLabel]:
     """Every label of the repository, all pages."""
-    repo = ctx.require_repo()
-    rest = ctx.github.rest
-    return [
-        ExistingLabel(label.name, label.color, label.description)
-        async for label in rest.paginate(
-            rest.issues.async_list_labels_for_repo, owner=repo.owner, repo=repo.name, per_page=100
-        )
-    ]
+    listing = ctx.paginate(ctx.github.rest.issues.async_list_labels_for_repo)
+    return [ExistingLabel(label.name, label.color, label.description) async for label in listing]
 
 
 async def read_issue_labels(ctx: Context[Any], number: int) -> list[str]:
     """The labels an issue or pull request carries now (not the payload's snapshot)."""
-    repo = ctx.require_repo()
-    rest = ctx.github.rest
-    return [
-        label.name
-        async for label in rest.paginate(
-            rest.issues.async_list_labels_on_issue,
-            owner=repo.owner,
-            repo=repo.name,
-            issue_number=number,
-            per_page=100,
-        )
-    ]
+    listing = ctx.paginate(ctx.github.rest.issues.async_list_labels_on_issue, issue_number=number)
+    return [label.name async for label in listing]
 
 
 async def set_issue_labels(ctx: Context[Any], number: int, labels: list[str]) -> None:
@@ -140,20 +124,11 @@ async def _merge(ctx: Context[Any], source: str, into: str) -> None:
     """Give every issue and pull request labelled `source` the label `into`, then delete
     `source`: nothing loses its label, whatever state it is in."""
     repo = ctx.require_repo()
-    rest = ctx.github.rest
-    numbers = [
-        issue.number
-        async for issue in rest.paginate(
-            rest.issues.async_list_for_repo,
-            owner=repo.owner,
-            repo=repo.name,
-            labels=source,
-            state="all",
-            per_page=100,
-        )
-    ]
+    issues = ctx.github.rest.issues
+    listing = ctx.paginate(issues.async_list_for_repo, labels=source, state="all")
+    numbers = [issue.number async for issue in listing]
     for number in numbers:
-        await rest.issues.async_add_labels(repo.owner, repo.name, number, data={"labels": [into]})
+        await issues.async_add_labels(repo.owner, repo.name, number, data={"labels": [into]})
     await _delete(ctx, source)
 
 

@@ -174,13 +174,7 @@ async def preview_plan(ctx: Context[LabelSyncOptions]) -> None:
         return
     rest = ctx.github.rest
     paths: list[str | None] = []
-    async for diff in rest.paginate(
-        rest.pulls.async_list_files,
-        owner=repo.owner,
-        repo=repo.name,
-        pull_number=number,
-        per_page=100,
-    ):
+    async for diff in ctx.paginate(rest.pulls.async_list_files, pull_number=number):
         paths += [diff.filename, diff.previous_filename or None]
     if not touches_config(paths):
         return

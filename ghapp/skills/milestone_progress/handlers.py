@@ -71,17 +71,8 @@ async def milestone_command(ctx: Context[MilestoneOptions], args: tuple[str, ...
 
 
 async def _open_milestones(ctx: Context[MilestoneOptions]) -> list[MilestoneRef]:
-    repo = ctx.require_repo()
-    found: list[MilestoneRef] = []
-    async for milestone in ctx.github.rest.paginate(
-        ctx.github.rest.issues.async_list_milestones,
-        owner=repo.owner,
-        repo=repo.name,
-        state="open",
-        per_page=100,
-    ):
-        found.append(MilestoneRef(milestone.number, milestone.title))
-    return found
+    listing = ctx.paginate(ctx.github.rest.issues.async_list_milestones, state="open")
+    return [MilestoneRef(milestone.number, milestone.title) async for milestone in listing]
 
 
 # -- events: each one only schedules a refresh ------------------------------------------
