@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
@@ -96,6 +96,7 @@ class Bus:
     core: Sequence[Skill] = ()  # built-in behaviours: always on, run first
     dry_run: bool = False
     retry_delay: float = 30.0
+    queued_events: frozenset[str] = field(init=False)  # what ingress queues (see above)
 
     def __post_init__(self) -> None:
         self.queued_events = queued_events([*self.core, *self.skills.values()])
@@ -234,7 +235,9 @@ class Bus:
     def _delay(self, transient: Exception) -> float:
         return transient.delay if isinstance(transient, RetryLater) else self.retry_delay
 
-    def _failure(self, ctx: Context[Any], exc: Exception, ended: Any) -> Outcome:
+    def _failure(
+        self, ctx: Context[Any], exc: Exception, ended: Callable[[str, str | None], SkillRun]
+    ) -> Outcome:
         """The outcome of a handler that raised: retry later when waiting heals it."""
         transient = transient_failure(exc)
         if isinstance(transient, RetryLater):
@@ -302,7 +305,7 @@ class Bus:
         try:
             await handler(ctx)
         except Exception as exc:
-            outcome = self._failure(ctx, exc, lambda o, d=None: SkillRun(skill.name, o, d, None))
+            outcome = self._failure(ctx, exc, lambda o, d: SkillRun(skill.name, o, d, None))
             self.metrics.skill_runs.labels(skill.name, outcome.run.outcome).inc()
             return outcome.retry_after
         finally:

@@ -9,7 +9,7 @@ delivery (`seeing`), holding the switches and configuration it already read, so 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -116,7 +116,9 @@ class HandlerServices:
         return self.locks(f"lock:{name}")
 
 
-def _invoker(command: Command, options: BaseModel, configured: bool) -> Any:
+def _invoker(
+    command: Command, options: BaseModel, configured: bool
+) -> Callable[[Context[Any], tuple[str, ...]], Awaitable[str]]:
     """Runs `command` as its own skill, with that skill's options, from any context."""
 
     async def invoke(ctx: Context[Any], args: tuple[str, ...]) -> str:
