@@ -146,6 +146,9 @@ class OptionsResolver:
         config, problems = await self.checked(gh, repo, ref)
         if config is None or problems:
             return None, problems
+        # A second, conditional read (GitHub answers 304): this refactoring keeps every
+        # request as tests/cassettes recorded it; reusing `config` would save this one.
+        config = await self.loader.load(gh, repo.owner, repo.name, ref=ref)
         return validate_options(skill.name, skill.options, config.section(skill.name)), []
 
     async def remember_valid(self, repo: RepoRef, config: RepoConfig) -> None:
