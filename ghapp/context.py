@@ -75,6 +75,7 @@ class ContextServices(Protocol):
 
     async def begin_effect(self, key: str, delivery_id: str | None) -> EffectState: ...
     async def finish_effect(self, key: str, result: str | None) -> None: ...
+    async def effect_done(self, key: str) -> bool: ...
     async def defer(
         self, ctx: Context[Any], task: str, args: dict[str, Any], *, key: str, delay: float
     ) -> bool: ...
@@ -191,6 +192,11 @@ class Context(Generic[OptionsT]):
         result = await act(state == "retry")
         await self.services.finish_effect(scoped, result)
         return True
+
+    async def happened(self, key: str) -> bool:
+        """Whether an effect under `key` ran to the end (through `once`), here: this
+        skill's record of what it did, read without changing it."""
+        return await self.services.effect_done(self._scoped(key))
 
     async def defer(self, task: str, args: dict[str, Any], *, key: str, delay: float = 0.0) -> bool:
         """Queue one of this skill's tasks; a pending task with the same key absorbs it."""

@@ -58,6 +58,9 @@ class HandlerServices:
     async def finish_effect(self, key: str, result: str | None) -> None:
         await self.effects.finish(key, result)
 
+    async def effect_done(self, key: str) -> bool:
+        return await self.effects.done(key)
+
     async def defer(
         self, ctx: Context[Any], task: str, args: dict[str, Any], *, key: str, delay: float
     ) -> bool:
