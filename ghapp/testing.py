@@ -50,12 +50,15 @@ from githubkit.cache import MemCacheStrategy
 from githubkit.webhooks import sign
 
 from ghapp.config import Settings, load_settings
+from ghapp.context import Context, RepoRef
 from ghapp.github import JournalEntry, RetryPolicy, is_token_request
-from ghapp.payloads import new_delivery
+from ghapp.ingress import new_delivery
+from ghapp.options import ResolvedOptions
+from ghapp.payloads import installation_id_of, repository_of
 from ghapp.queue import Processor
 from ghapp.queue.inline import InlineQueue
 from ghapp.runtime import Runtime, RuntimeOptions
-from ghapp.skill import Skill
+from ghapp.skill import NoOptions, Skill
 from ghapp.store import Delivery, StoredTask
 
 ASGIApp = Callable[
@@ -376,6 +379,28 @@ class SkillTestApp:
         stored = await self.runtime.deliveries.get(delivery.id)
         assert stored is not None
         return stored
+
+    async def context(
+        self, event: str, payload: dict[str, Any], *, skill: str = "test", delivery_id: str = "test"
+    ) -> Context[Any]:
+        """The Context a handler of `skill` would get for this payload (the skill's options
+        left at NoOptions): to run `ctx.available_commands()` as mention-reply does."""
+        action = payload.get("action") if isinstance(payload.get("action"), str) else None
+        installation_id = installation_id_of(payload) or 1
+        repository = repository_of(payload)
+        runtime = self.runtime
+        return runtime.bus.context(
+            skill,
+            event,
+            action,
+            delivery_id,
+            payload,
+            await runtime.clients.installation(installation_id),
+            await runtime.clients.app_info(),
+            installation_id,
+            RepoRef.parse(repository) if repository else None,
+            ResolvedOptions(NoOptions(), False),
+        )
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until every queued delivery and deferred task has run; then fail on any
