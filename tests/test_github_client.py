@@ -76,8 +76,8 @@ async def test_a_token_is_renewed_a_minute_before_it_expires_not_after(
     fake_github.add_issue("octo-org/hello", "One")
     mint = fake_github.mint_installation_token
 
-    def short_lived(installation_id: int, repositories: list[str] | None = None) -> Any:
-        token = mint(installation_id, repositories)
+    def short_lived(installation_id: int, *args: Any, **kwargs: Any) -> Any:
+        token = mint(installation_id, *args, **kwargs)
         token.expires_at = datetime.now(UTC) + timedelta(seconds=62)  # 2 s before the margin
         return token
 
