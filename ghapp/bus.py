@@ -2,11 +2,15 @@
 
 For each delivery, every skill with a handler for the event that is switched on for the
 repository gets a Context (installation client, payload, its options there) and its
-handlers run. The built-in behaviours (`core`, such as the config check) run first,
-always on. A failing skill is isolated: its error is recorded on the delivery and
+handlers run. A failing skill is isolated: its error is recorded on the delivery and
 counted, the others still run. GitHub outages and rate limits are not failures: the
 delivery is handed back to the queue to be tried later, and skills that already
 finished are not run again. Deferred tasks and periodic jobs are routed the same way.
+
+The built-in behaviours (`core`, such as the config check) run first, always on. They
+are not skills, so their runs are not recorded among the delivery's outcomes per skill:
+one that fails fails the delivery (its error names it), one that must wait retries it,
+and they run again whenever the delivery does.
 
 The bus also publishes what is worth queuing at all (`queued_events`), so that ingress
 can store the rest as ignored without asking any skill.
@@ -136,7 +140,8 @@ class Bus:
                 outcome = await self._run_skill(
                     skill, delivery, payload, gh, app, repo, seen, services
                 )
-                await self._record(delivery, outcome.run)
+                if not any(skill is behaviour for behaviour in self.core):
+                    await self._record(delivery, outcome.run)
                 if outcome.retry_after is not None:
                     result.retry_after = max(result.retry_after or 0.0, outcome.retry_after)
                 elif outcome.run.outcome == "error":

@@ -4,7 +4,8 @@ whether every skill's section validates, on the commit that introduced the chang
 An invalid file is reported where its author will see it, and nothing destructive
 happens (each skill falls back to the last valid file; see `ghapp.options`). A valid
 one becomes that last valid file. This is a built-in behaviour, not a skill people
-switch: the bus runs it before the skills, always, and records its outcome the same way.
+switch: the bus runs it before the skills, always; a failure of it fails the delivery,
+but it has no outcome among the skills'.
 """
 
 from __future__ import annotations
