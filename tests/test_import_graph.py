@@ -1,4 +1,6 @@
-"""The import graph runs one way (docs/architecture.md), and stays so.
+"""The import graph runs one way (docs/architecture.md), and stays so: no cycles, skills
+through `ghapp` alone, each room importing only the rooms below it, the web pages off the
+runtime, and `import ghapp` free of the store, the queue and the web.
 
 Every `import` of a ghapp module anywhere in a file counts: at the top, inside a function,
 under `if TYPE_CHECKING:`. A type-only import is still a dependency a reader follows.
@@ -138,6 +140,33 @@ def test_the_web_layer_imports_no_skill() -> None:
         if name.startswith("ghapp.web")
         for target in targets
         if target.startswith("ghapp.skills")
+    ]
+    assert wrong == []
+
+
+# The pages (everything in ghapp/web/ but the app factory) reach the runtime only through
+# the services the factory hands them.
+WEB_FACTORY = "ghapp.web.app"
+PAGES_MAY_NOT_IMPORT = (
+    "ghapp.runtime",
+    "ghapp.bus",
+    "ghapp.queue",
+    "ghapp.worker",
+    "ghapp.scaleout",
+    "ghapp.scheduler",
+    "ghapp.skills",
+)
+
+
+def test_the_pages_see_no_runtime_bus_queue_or_skill() -> None:
+    graph = import_graph()
+    pages = [name for name in graph if within(name, "ghapp.web") and name != WEB_FACTORY]
+    assert len(pages) >= 10  # the walk found the web package
+    wrong = [
+        f"{page} imports {target}"
+        for page in pages
+        for target in sorted(graph[page])
+        if any(within(target, package) for package in PAGES_MAY_NOT_IMPORT)
     ]
     assert wrong == []
 
