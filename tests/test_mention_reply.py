@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 
-from ghapp import Context, Skill, UsageError
+from ghapp import Command, Context, NoOptions, Skill, UsageError
 from ghapp.bus import load_skills
 from ghapp.github import JournalEntry
 from ghapp.skills import mention_reply
 from ghapp.skills.mention_reply import handlers, responders
+from ghapp.skills.mention_reply.commands import RoleLookup, run_command
+from ghapp.skills.mention_reply.mentions import CommandSyntaxError
 from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import (
@@ -713,3 +715,19 @@ async def test_free_text_without_a_responder_gets_the_help(
     body = only_reply(app)
     assert body.startswith(handlers.NO_RESPONDER + "\n\n| Command |")
     assert "I don't know the command" not in body
+
+
+async def test_a_command_raising_the_parsers_syntax_error_gets_its_usage(
+    app: SkillTestApp,
+) -> None:
+    # The parser's error for a line that does not parse is a UsageError like any other,
+    # so a command that raises it is answered with its usage, not an apology.
+    async def unparsable(ctx: Context, args: tuple[str, ...]) -> str:
+        raise CommandSyntaxError('unclosed quote in: "a b')
+
+    command = Command(
+        "quote", 'quote "TEXT"', "Quotes.", 'quote "a"', "read", unparsable, "toolbox"
+    ).available(NoOptions(), unparsable)
+    ctx = await app.context("issue_comment", issue_comment_created(f"@{BOT} quote"))
+    answer = await run_command(ctx, command, ('"a',), login="mona", roles=RoleLookup(ctx))
+    assert answer == f'unclosed quote in: "a b\n\nUsage: `@{BOT} quote "TEXT"`'
