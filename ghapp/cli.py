@@ -95,7 +95,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_receive(args: argparse.Namespace) -> int:
     from ghapp.github import request_journal
-    from ghapp.payloads import new_delivery
+    from ghapp.ingress import new_delivery
     from ghapp.runtime import Runtime
 
     settings = _configured()

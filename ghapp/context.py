@@ -1,8 +1,14 @@
 """What a skill handler receives: the event, its repository, a client, options, helpers.
 
 A Context knows the thread it came from, so `reply` and `react` do the right thing for
-an issue, a pull request, a review thread or a discussion; `begin_effect`/`finish_effect`
-keep effects single across redeliveries; `defer` hands work to the queue, coalesced by key.
+an issue, a pull request, a review thread or a discussion; `once` keeps an effect single
+across redeliveries and crashes; `defer` hands work to the queue, coalesced by key.
+
+It is generic in the skill's options model, so a handler declared as
+`async def sync(ctx: Context[LabelSyncOptions])` reads `ctx.options.labels` typed.
+What a Context needs from the runtime (effects, the task queue, locks, other
+repositories' options) it asks through `ContextServices`, a narrow protocol: a skill
+never holds the queue, the database or the bus.
 """
 
 from __future__ import annotations
@@ -12,20 +18,25 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
+from githubkit.response import Response
+from githubkit.rest.paginator import Paginator
 from pydantic import BaseModel
 
 from ghapp.github import AppInfo
 from ghapp.payloads import parse_model
-from ghapp.store.effects import EffectState
-
-if TYPE_CHECKING:
-    from ghapp.skill import Command
 
 log = logging.getLogger("ghapp.skill")
+
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+ItemT = TypeVar("ItemT")
+# "new" the first time; "done" once finished; "retry" after a try that never finished.
+EffectState = Literal["new", "retry", "done"]
+# What `Context.once` runs: told whether an earlier attempt may already have acted.
+Effect = Callable[[bool], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -43,35 +54,41 @@ class RepoRef:
         return cls(owner, name)
 
 
+@dataclass(frozen=True)
+class AvailableCommand:
+    """A command of a skill switched on here, ready to run with that skill's options.
+
+    `permission` is already resolved: the command's default, or the skill's
+    `command_permission` option where the repository set one."""
+
+    name: str
+    usage: str
+    description: str
+    example: str
+    permission: str
+    skill: str
+    run: Callable[[Context[Any], tuple[str, ...]], Awaitable[str]]
+
+
 class ContextServices(Protocol):
-    """What the bus lends a context; skills never see the queue or the database."""
+    """What the runtime lends a context; skills never see the queue or the database."""
 
     async def begin_effect(self, key: str, delivery_id: str | None) -> EffectState: ...
     async def finish_effect(self, key: str, result: str | None) -> None: ...
+    async def effect_done(self, key: str) -> bool: ...
     async def defer(
-        self, ctx: Context, task: str, args: dict[str, Any], *, key: str, delay: float
+        self, ctx: Context[Any], task: str, args: dict[str, Any], *, key: str, delay: float
     ) -> bool: ...
-    async def available_commands(self, ctx: Context) -> list[AvailableCommand]: ...
-    async def context_for_repo(self, ctx: Context, full_name: str) -> Context | None: ...
-    async def options_at(self, ctx: Context, ref: str) -> tuple[Any | None, list[str]]: ...
+    async def available_commands(self, ctx: Context[Any]) -> list[AvailableCommand]: ...
+    async def for_repo(self, ctx: Context[Any], full_name: str) -> Context[Any] | None: ...
+    async def options_at(
+        self, ctx: Context[Any], ref: str
+    ) -> tuple[BaseModel | None, list[str]]: ...
     def lock(self, name: str) -> AbstractAsyncContextManager[Any]: ...
 
 
 @dataclass
-class AvailableCommand:
-    """A command of an enabled skill, ready to run with that skill's options."""
-
-    command: Command
-    options: BaseModel
-    run: Callable[[Context, tuple[str, ...]], Awaitable[str]]
-
-    @property
-    def permission(self) -> str:
-        return str(getattr(self.options, "command_permission", None) or self.command.permission)
-
-
-@dataclass
-class Context:
+class Context(Generic[OptionsT]):
     skill: str
     event: str
     action: str | None
@@ -80,12 +97,12 @@ class Context:
     github: GitHub[Any]
     installation_id: int
     repo: RepoRef | None
-    options: Any
-    configured: bool
+    options: OptionsT
+    configured: bool  # the repository's file has a section for this skill
     app: AppInfo
     services: ContextServices
     dry_run: bool = False
-    args: dict[str, Any] = field(default_factory=dict)
+    args: dict[str, Any] = field(default_factory=dict)  # a deferred task's arguments
 
     @property
     def log(self) -> logging.LoggerAdapter[logging.Logger]:
@@ -152,41 +169,72 @@ class Context:
 
     # -- effects and deferred work --------------------------------------------------------
 
-    def effect_key(self, key: str) -> str:
+    def _scoped(self, key: str) -> str:
         repo = self.repo.full_name if self.repo else f"installation:{self.installation_id}"
         return f"{self.skill}:{repo}:{key}"
 
-    async def begin_effect(self, key: str) -> EffectState:
-        """ "new" the first time; "done" once finished; "retry" after an unfinished try."""
-        return await self.services.begin_effect(self.effect_key(key), self.delivery_id)
+    async def once(self, key: str, act: Effect) -> bool:
+        """Run `act` for `key` (the triggering object: a comment id, a tag) once, however
+        often the event is delivered; False when it already ran to the end before.
 
-    async def finish_effect(self, key: str, result: str | None = None) -> None:
-        await self.services.finish_effect(self.effect_key(key), result)
+        `act(retrying)` is told whether an earlier attempt began and never finished: it
+        may have crashed after acting, so a retrying `act` looks on GitHub for its work
+        before doing it again. A string `act` returns is kept as the effect's result. A
+        dry run writes nothing, this bookkeeping included: `act` runs as new.
+        """
+        if self.dry_run:
+            await act(False)
+            return True
+        scoped = self._scoped(key)
+        state = await self.services.begin_effect(scoped, self.delivery_id)
+        if state == "done":
+            return False
+        result = await act(state == "retry")
+        await self.services.finish_effect(scoped, result)
+        return True
+
+    async def happened(self, key: str) -> bool:
+        """Whether an effect under `key` ran to the end (through `once`), here: this
+        skill's record of what it did, read without changing it."""
+        return await self.services.effect_done(self._scoped(key))
 
     async def defer(self, task: str, args: dict[str, Any], *, key: str, delay: float = 0.0) -> bool:
         """Queue one of this skill's tasks; a pending task with the same key absorbs it."""
         return await self.services.defer(self, task, args, key=key, delay=delay)
 
     async def available_commands(self) -> list[AvailableCommand]:
+        """The commands of every skill switched on in this repository, with its options."""
         return await self.services.available_commands(self)
 
-    async def for_repo(self, full_name: str) -> Context | None:
+    async def for_repo(self, full_name: str) -> Context[OptionsT] | None:
         """This event seen from one repository (installation events cover several), with
         that repository's options; None when the skill is off there."""
-        return await self.services.context_for_repo(self, full_name)
+        return cast("Context[OptionsT] | None", await self.services.for_repo(self, full_name))
 
-    async def options_at(self, ref: str) -> tuple[Any | None, list[str]]:
+    async def options_at(self, ref: str) -> tuple[OptionsT | None, list[str]]:
         """This skill's options as `.github/ghapp.yml` reads at `ref` (a pull request's
         head, say), and every problem of that file; (None, problems) when invalid."""
-        return await self.services.options_at(self, ref)
+        options, problems = await self.services.options_at(self, ref)
+        return cast("OptionsT | None", options), problems
 
     def lock(self, name: str) -> AbstractAsyncContextManager[Any]:
         """A lock shared by every worker (Redis in scale-out), scoped to this repository:
         `async with ctx.lock("release"): ...` runs one release operation at a time."""
-        scope = self.repo.full_name if self.repo else f"installation:{self.installation_id}"
-        return self.services.lock(f"{self.skill}:{scope}:{name}")
+        return self.services.lock(self._scoped(name))
 
-    # -- talking back ---------------------------------------------------------------------
+    # -- talking to GitHub -----------------------------------------------------------------
+
+    def paginate(
+        self, request: Callable[..., Awaitable[Response[list[ItemT]]]], **params: Any
+    ) -> Paginator[ItemT]:
+        """Every item of one of this repository's listings, all pages, 100 a page:
+
+        async for label in ctx.paginate(ctx.github.rest.issues.async_list_labels_for_repo):
+        """
+        repo = self.require_repo()
+        return self.github.rest.paginate(
+            request, owner=repo.owner, repo=repo.name, per_page=100, **params
+        )
 
     async def repo_role(self, login: str) -> str | None:
         """The person's role on this repository (`role_name`, not the legacy permission)."""
@@ -233,20 +281,13 @@ class Context:
         repo = self.require_repo()
         comment = self.comment
         rest = self.github.rest.reactions
-        if self.event == "issue_comment" and comment:
-            await rest.async_create_for_issue_comment(
-                repo.owner,
-                repo.name,
-                comment["id"],
-                content=content,  # type: ignore[arg-type]
+        if comment and self.event in ("issue_comment", "pull_request_review_comment"):
+            create = (
+                rest.async_create_for_issue_comment
+                if self.event == "issue_comment"
+                else rest.async_create_for_pull_request_review_comment
             )
-        elif self.event == "pull_request_review_comment" and comment:
-            await rest.async_create_for_pull_request_review_comment(
-                repo.owner,
-                repo.name,
-                comment["id"],
-                content=content,  # type: ignore[arg-type]
-            )
+            await create(repo.owner, repo.name, comment["id"], content=content)  # type: ignore[arg-type]
         elif self.event in ("discussion", "discussion_comment"):
             subject = (comment or self.payload.get("discussion") or {}).get("node_id")
             await self.github.async_graphql(

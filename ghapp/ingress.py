@@ -1,6 +1,8 @@
 """Where GitHub's webhooks enter: verify → store → enqueue → 202.
 
-Skills never run here: the answer waits only for one database insert, so it stays in
+Skills never run here, and ingress does not know them: whether a delivery is worth
+queuing is read from the names the bus published (`Runtime.queued_events`); the rest is
+stored as ignored. The answer waits only for one database insert, so it stays in
 milliseconds whatever the skills do. The delivery is stored *before* it is acknowledged,
 so an acknowledged delivery survives a crash.
 """
@@ -10,13 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from githubkit.webhooks import verify
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ghapp.payloads import new_delivery
+from ghapp.payloads import installation_id_of, ordering_key, repository_of
+from ghapp.store import Delivery
+from ghapp.store.database import utcnow
 
 if TYPE_CHECKING:
     from ghapp.runtime import Runtime
@@ -41,6 +45,39 @@ async def _read_body(request: Request) -> bytes | None:
         if len(body) > MAX_BODY_BYTES:
             return None
     return bytes(body)
+
+
+def new_delivery(
+    delivery_id: str,
+    event: str,
+    body: bytes,
+    payload: dict[str, Any],
+    *,
+    action: str | None = None,
+    handled: bool = True,
+) -> Delivery:
+    """The record of a delivery as received: the exact body, and what routing needs."""
+    if action is None and isinstance(payload.get("action"), str):
+        action = payload["action"]
+    now = utcnow()
+    return Delivery(
+        id=delivery_id,
+        event=event,
+        action=action,
+        installation_id=installation_id_of(payload),
+        repository=repository_of(payload),
+        ordering_key=ordering_key(payload),
+        received_at=now,
+        status="queued" if handled else "ignored",
+        attempts=0,
+        payload=body,
+        finished_at=None if handled else now,
+    )
+
+
+def worth_queuing(queued_events: frozenset[str], event: str, action: str | None) -> bool:
+    """Whether something acts on `event.action` (else it is stored as ignored)."""
+    return event in queued_events or (action is not None and f"{event}.{action}" in queued_events)
 
 
 def signature_ok(secrets: tuple[str, ...], body: bytes, signature: str | None) -> bool:
@@ -80,7 +117,7 @@ async def receive_webhook(request: Request) -> Response:
         return JSONResponse({"message": "pong"}, status_code=200)
 
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
-    handled = runtime.handles(event, action)
+    handled = worth_queuing(runtime.queued_events, event, action)
     delivery = new_delivery(delivery_id, event, body, payload, action=action, handled=handled)
     if not await runtime.deliveries.record(delivery):
         return JSONResponse({"message": "delivery already received"}, status_code=200)

@@ -1,4 +1,5 @@
-"""Webhook payloads: typed parsing with githubkit's models, tolerant of shape drift.
+"""Webhook payloads: typed parsing with githubkit's models, tolerant of shape drift, and
+what routing reads from a payload (installation, repository, ordering key).
 
 githubkit's `parse()` builds a pydantic TypeAdapter on every call (1.75 ms for a 31 KB
 payload, LIBRARIES.md); one adapter per event type is built once here instead. A payload
@@ -14,9 +15,6 @@ from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-
-from ghapp.store.database import utcnow
-from ghapp.store.deliveries import Delivery
 
 log = logging.getLogger("ghapp.payloads")
 _SCHEMAS = "githubkit_schemas.v2026_03_10.webhooks"
@@ -62,34 +60,6 @@ def ordering_key(payload: dict[str, Any]) -> str | None:
     if number is None and isinstance(payload.get("number"), int):
         number = payload["number"]
     return f"{repo}#{number}" if number is not None else None
-
-
-def new_delivery(
-    delivery_id: str,
-    event: str,
-    body: bytes,
-    payload: dict[str, Any],
-    *,
-    action: str | None = None,
-    handled: bool = True,
-) -> Delivery:
-    """The record of a delivery as received: the exact body, and what routing needs."""
-    if action is None and isinstance(payload.get("action"), str):
-        action = payload["action"]
-    now = utcnow()
-    return Delivery(
-        id=delivery_id,
-        event=event,
-        action=action,
-        installation_id=installation_id_of(payload),
-        repository=repository_of(payload),
-        ordering_key=ordering_key(payload),
-        received_at=now,
-        status="queued" if handled else "ignored",
-        attempts=0,
-        payload=body,
-        finished_at=None if handled else now,
-    )
 
 
 def installation_id_of(payload: dict[str, Any]) -> int | None:

@@ -1,9 +1,10 @@
-"""`.github/ghapp.yml`: fetch with conditional requests, follow `_extends`, validate.
+"""`.github/ghapp.yml`: fetch with conditional requests, parse safely, follow `_extends`.
 
 One top-level key per skill (`label-sync:`); inside, option keys may use `-` or `_`
 (release-drafter files fit). `_extends: repo`, `_extends: owner/repo` or
 `_extends: owner/.github` (optionally `:path/to/file.yml`) inherits another file, as
 Probot's `context.config` does; the extending file wins key by key inside each section.
+What each skill makes of its section is `ghapp.options`' business.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any, Protocol
 import yaml
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
-from pydantic import BaseModel, ValidationError
 
 CONFIG_PATH = ".github/ghapp.yml"
 MAX_EXTENDS = 5
@@ -40,35 +40,6 @@ class RepoConfig:
         if value is None:
             return None
         return value if isinstance(value, dict) else {}
-
-
-def normalize_keys(value: Any) -> Any:
-    """`exclude-labels` → `exclude_labels` in mapping keys at every depth; values untouched."""
-    if isinstance(value, dict):
-        return {
-            (k.replace("-", "_") if isinstance(k, str) else k): normalize_keys(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [normalize_keys(v) for v in value]
-    return value
-
-
-def describe_validation_error(skill: str, exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) for p in (skill, *error["loc"]))
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
-
-
-def validate_options(
-    skill: str, model: type[BaseModel], section: dict[str, Any] | None
-) -> BaseModel:
-    try:
-        return model.model_validate(normalize_keys(section or {}))
-    except ValidationError as exc:
-        raise RepoConfigError(describe_validation_error(skill, exc)) from None
 
 
 def parse_config_text(text: str, source: str) -> dict[str, Any]:

@@ -19,15 +19,18 @@ from pydantic import BaseModel
 
 from ghapp.bus import Bus, load_skills
 from ghapp.config import Settings
+from ghapp.config_check import ConfigCheck
 from ghapp.context import RepoRef
 from ghapp.github import GitHubClients, NoPacing, RetryPolicy, WritePacer, local_locks
 from ghapp.metrics import Metrics
+from ghapp.options import OptionsResolver
 from ghapp.queue import Queue
 from ghapp.queue.inline import InlineQueue
 from ghapp.repo_config import MemoryConfigCache, RepoConfigLoader
 from ghapp.scaleout import ScaleOutParts
 from ghapp.scaleout import build as build_scaleout
 from ghapp.scheduler import PeriodicScheduler
+from ghapp.services import HandlerServices
 from ghapp.skill import Skill
 from ghapp.store import (
     Database,
@@ -122,33 +125,35 @@ class Runtime:
             ),
         )
         self.config_loader = RepoConfigLoader(cache=config_cache)
+        self.options_resolver = OptionsResolver(
+            skills, self.switches, self.repo_configs, self.config_loader
+        )
+        services = HandlerServices(
+            skills, self.options_resolver, self.effects, locks=locks, tasks=self.queue
+        )
         self.bus = Bus(
             skills=skills,
             clients=self.clients,
             deliveries=self.deliveries,
             installations=self.installations,
-            switches=self.switches,
-            effects=self.effects,
-            repo_configs=self.repo_configs,
-            config_loader=self.config_loader,
+            resolver=self.options_resolver,
+            services=services,
             metrics=self.metrics,
+            core=[ConfigCheck(self.options_resolver).skill],
             dry_run=settings.dry_run,
-            tasks=self.queue,
             retry_delay=options.retry_delay,
         )
-        self.processor = DeliveryProcessor(self.deliveries, self.bus, self.metrics)
+        # What ingress queues; everything else is stored as ignored.
+        self.queued_events = self.bus.queued_events
+        self.processor = DeliveryProcessor(
+            self.deliveries, self.installations, self.bus, self.metrics
+        )
         self.scheduler = PeriodicScheduler(
             skills, self.installations, self.tasks, self.queue, options.scheduler_tick
         )
         self._stop = asyncio.Event()
         self._scheduler_task: asyncio.Task[None] | None = None
         self.workers_running = False
-
-    def handles(self, event: str, action: str | None) -> bool:
-        """Whether anything acts on this event (else it is stored as ignored)."""
-        if event in ("installation", "installation_repositories", "push"):
-            return True  # installations are tracked; pushes may change .github/ghapp.yml
-        return any(s.handlers_for(event, action) for s in self.skills.values())
 
     async def prepare(self) -> None:
         """Apply migrations on SQLite (PostgreSQL: `ghapp db upgrade`, run once per deploy)."""
@@ -208,8 +213,8 @@ class Runtime:
         the skill's section is invalid, so it would do nothing)."""
         repo = RepoRef.parse(full_name)
         gh = await self.clients.installation(installation_id)
-        config = await self.bus.load_config(gh, repo)
+        config = await self.options_resolver.load_config(gh, repo)
         return {
-            name: await self.bus.options_for(skill, config, repo)
+            name: await self.options_resolver.options_for(skill, config, repo)
             for name, skill in self.skills.items()
         }

@@ -1,21 +1,23 @@
 """The Skill contract: what a skill declares and how its handlers are registered.
 
     skill = Skill("label-sync", "Keeps labels as declared", permissions={"issues": "write"},
-                  options=LabelOptions)
+                  options=LabelSyncOptions)
 
     @skill.on("label.edited", "label.deleted")
-    async def restore(ctx: Context) -> None: ...
+    async def restore(ctx: Context[LabelSyncOptions]) -> None: ...
 
     @skill.command("label", usage="label add NAME…", description=..., example=...)
-    async def label(ctx: Context, args: tuple[str, ...]) -> str: ...
+    async def label(ctx: Context[LabelSyncOptions], args: tuple[str, ...]) -> str: ...
 
     @skill.task("refresh")                # deferred work, coalesced by key (ctx.defer)
-    async def refresh(ctx: Context) -> None: ...
+    async def refresh(ctx: Context[LabelSyncOptions]) -> None: ...
 
     @skill.periodic("repair", every=timedelta(hours=1), per="repository")
-    async def repair(ctx: Context) -> None: ...
+    async def repair(ctx: Context[LabelSyncOptions]) -> None: ...
 
-Skills are found through the `ghapp.skills` entry-point group (see bus.load_skills).
+A command answers with the markdown of its reply; one that was called wrongly raises
+`UsageError` and the commenter gets the message with the command's usage. Skills are
+found through the `ghapp.skills` entry-point group (see `ghapp.bus.load_skills`).
 """
 
 from __future__ import annotations
@@ -23,23 +25,36 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-if TYPE_CHECKING:
-    from ghapp.context import Context
+from ghapp.context import AvailableCommand, Context
 
 Role = Literal["read", "triage", "write", "maintain", "admin"]
 ROLE_ORDER: tuple[Role, ...] = ("read", "triage", "write", "maintain", "admin")
+# What a skill's `command_permission` option may ask for: reading is never a command's bar.
+CommandPermission = Literal["triage", "write", "maintain", "admin"]
 Access = Literal["read", "write", "admin"]
 
-Handler = Callable[["Context"], Awaitable[None]]
-CommandHandler = Callable[["Context", tuple[str, ...]], Awaitable[str]]
+Handler = Callable[[Context[Any]], Awaitable[None]]
+CommandHandler = Callable[[Context[Any], tuple[str, ...]], Awaitable[str]]
 
 
-class NoOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SkillOptions(BaseModel):
+    """A base for a skill's options model: immutable, and an unknown key is an error, so
+    a typo in `.github/ghapp.yml` is reported to its author instead of ignored. Keys may
+    be written with `-` or `_` in the file; the model names them with `_`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(SkillOptions):
+    """The options of a skill that has none: its section, if any, must be empty."""
+
+
+class UsageError(ValueError):
+    """A command called wrongly; the message is for the commenter, who also gets the usage."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,16 @@ class Command:
     permission: Role
     handler: CommandHandler
     skill: str
+
+    def available(
+        self, options: BaseModel, run: Callable[[Context[Any], tuple[str, ...]], Awaitable[str]]
+    ) -> AvailableCommand:
+        """This command as a repository offers it: run with `options`, whose
+        `command_permission` (when the skill has one and it is set) overrides the default."""
+        permission = getattr(options, "command_permission", None) or self.permission
+        return AvailableCommand(
+            self.name, self.usage, self.description, self.example, str(permission), self.skill, run
+        )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Processing one delivery: claim it, dispatch it through the bus, record the outcome.
+"""Processing one delivery: claim it, keep the installations table true, dispatch it
+through the bus, record the outcome.
 
 Used by the in-process queue and by `ghapp worker` alike. A delivery GitHub could not
 serve (outage, rate limit) goes back to the queue with a delay, up to MAX_ATTEMPTS; a
@@ -14,7 +15,7 @@ from datetime import timedelta
 
 from ghapp.bus import Bus
 from ghapp.metrics import Metrics
-from ghapp.store import DeliveryStore, StoredTask
+from ghapp.store import DeliveryStore, InstallationStore, StoredTask
 from ghapp.store.database import utcnow
 
 log = logging.getLogger("ghapp.worker")
@@ -24,6 +25,7 @@ MAX_ATTEMPTS = 8
 @dataclass
 class DeliveryProcessor:
     deliveries: DeliveryStore
+    installations: InstallationStore
     bus: Bus
     metrics: Metrics
     max_attempts: int = MAX_ATTEMPTS
@@ -35,6 +37,7 @@ class DeliveryProcessor:
         started = time.perf_counter()
         extra = {"delivery": delivery.id, "event": delivery.name, "repo": delivery.repository}
         try:
+            await self.installations.follow(delivery)
             result = await self.bus.dispatch(delivery)
         except Exception as exc:
             log.exception("delivery failed", extra=extra)

@@ -10,8 +10,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from ghapp import Context, Skill
-from ghapp.testing import SkillTestApp
-from tests.support.fake_github import FakeGitHub, Fault
+from ghapp.testing import SkillTestApp, outcomes
+from tests.support.fake_github import FakeGitHub, Fault, shapes
 from tests.support.payloads import issues_event, push_event
 
 seen: list[dict[str, Any]] = []
@@ -170,3 +170,38 @@ async def test_github_outage_is_retried_and_finished_skills_do_not_rerun(
     assert delivery.status == "done"
     assert delivery.attempts == 2
     assert len(calls) == 2 and len(seen) == 1  # greeter finished the first time
+
+
+pushes: list[str] = []
+pusher = Skill("pusher", "counts pushes")
+
+
+@pusher.on("push")
+async def count_push(ctx: Context) -> None:
+    pushes.append(str(ctx.payload.get("after")))
+
+
+@pytest.mark.vcr
+async def test_the_config_check_is_no_skill_outcome_and_its_failure_fails_the_delivery(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    pushes.clear()
+    fake_github.set_file("octo-org/hello", ".github/ghapp.yml", "greeter:\n  greeting: hey\n")
+    head = fake_github.add_commit("octo-org/hello", "change config", sha="c0ffee" * 6 + "c0ff")
+    push = push_event("refs/heads/main", files_changed=[".github/ghapp.yml"])
+    push["after"] = head
+    push["repository"]["default_branch"] = "main"
+    # Someone took the App's checks permission away, once.
+    forbidden = shapes.error(403, "Resource not accessible by integration")
+    fake_github.faults.append(Fault("POST", r"/check-runs$", 403, body=forbidden))
+    async with app(tmp_path, fake_github, greeter, pusher) as test_app:
+        test_app.expect_failure(match=r"^config-check: .*403")
+        refused = await test_app.dispatch("push", push)
+        reported = await test_app.dispatch("push", push)
+        checks = [w.status for w in test_app.writes() if w.path.endswith("/check-runs")]
+    # The check is not a skill: the outcomes per skill are the skills' alone, either way.
+    assert outcomes(refused) == outcomes(reported) == {"pusher": "ok"}
+    assert (refused.status, reported.status) == ("failed", "done")
+    assert refused.error is not None and refused.error.startswith("config-check: ")
+    assert pushes == [head, head]  # the skills ran all the same
+    assert checks == [403, 201]

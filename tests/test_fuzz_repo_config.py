@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ghapp.bus import load_skills
-from ghapp.repo_config import RepoConfig, RepoConfigError, parse_config_text, validate_options
+from ghapp.options import validate_options
+from ghapp.repo_config import RepoConfig, RepoConfigError, parse_config_text
 
 SOURCE = "octo-org/hello/.github/ghapp.yml"
 SKILLS = load_skills()

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from ghapp.context import Context, RepoRef
 from ghapp.skills.label_sync import skill
 from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub, shapes
@@ -494,26 +493,14 @@ async def run_command(
 ) -> str:
     """Run a label-sync command as mention-reply does: through the repository's available
     commands, from an `issue_comment.created` context."""
-    runtime = app.runtime
     payload = issue_comment_created(
         "@ghapp-test " + " ".join(words), issue_number=issue_number, is_pull_request=is_pull
     )
     payload["repository"]["default_branch"] = "main"
-    ctx = Context(
-        skill="mention-reply",
-        event="issue_comment",
-        action="created",
-        delivery_id="comment-delivery",
-        payload=payload,
-        github=await runtime.clients.installation(1),
-        installation_id=1,
-        repo=RepoRef.parse(REPO),
-        options=None,
-        configured=False,
-        app=await runtime.clients.app_info(),
-        services=runtime.bus,
+    ctx = await app.context(
+        "issue_comment", payload, skill="mention-reply", delivery_id="comment-delivery"
     )
-    commands = {c.command.name: c for c in await ctx.available_commands()}
+    commands = {c.name: c for c in await ctx.available_commands()}
     # Who may run it is for mention-reply to check; the options can raise the bar.
     assert commands[words[0]].permission == permission
     return await commands[words[0]].run(ctx, words[1:])

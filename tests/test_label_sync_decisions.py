@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ghapp.skills.label_sync.commands import (
+from ghapp.skills.label_sync.issue_labels import (
     LabelNames,
     labels_after_adding,
     labels_after_removing,

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import pytest
 import yaml
 
-from ghapp.repo_config import CONFIG_PATH, RepoConfigError, parse_config_text, validate_options
+from ghapp.options import validate_options
+from ghapp.repo_config import CONFIG_PATH, RepoConfigError, parse_config_text
 from ghapp.skills.label_sync.options import LabelSyncOptions
 from ghapp.skills.label_sync.plan import Merge, plan_label_changes
 from tests.support.label_repo import LabelRepo

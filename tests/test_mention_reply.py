@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from ghapp import Command, Context, NoOptions, Skill, UsageError
 from ghapp.bus import load_skills
-from ghapp.skills.mention_reply.mentions import CommandSyntaxError
-from ghapp.context import Context
 from ghapp.github import JournalEntry
-from ghapp.skill import Skill
 from ghapp.skills import mention_reply
-from ghapp.skills.mention_reply import responders
+from ghapp.skills.mention_reply import handlers, responders
+from ghapp.skills.mention_reply.commands import RoleLookup, run_command
+from ghapp.skills.mention_reply.mentions import CommandSyntaxError
 from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import (
@@ -44,7 +44,7 @@ toolbox = Skill("toolbox", "Commands for tests.")
 )
 async def ship(ctx: Context, args: tuple[str, ...]) -> str:
     if len(args) != 1:
-        raise CommandSyntaxError("ship takes one version")
+        raise UsageError("ship takes one version")
     return f"Shipped {args[0]}."
 
 
@@ -696,7 +696,7 @@ async def test_failing_or_missing_entry_point_responder_gets_an_apology(
     fake_github.set_file(REPO, ".github/ghapp.yml", "mention-reply:\n  responder: broken\n")
     payload = commented(fake_github, f"@{BOT} why?", issue_number=issue.number, comment_id=92)
     await app.dispatch("issue_comment", payload)
-    assert only_reply(app).startswith(mention_reply.RESPONDER_APOLOGY + "\n\n<!--")
+    assert only_reply(app).startswith(handlers.RESPONDER_APOLOGY + "\n\n<!--")
     assert "on fire" not in only_reply(app)
 
 
@@ -713,5 +713,21 @@ async def test_free_text_without_a_responder_gets_the_help(
     )
     await app.dispatch("issue_comment", payload)
     body = only_reply(app)
-    assert body.startswith(mention_reply.NO_RESPONDER + "\n\n| Command |")
+    assert body.startswith(handlers.NO_RESPONDER + "\n\n| Command |")
     assert "I don't know the command" not in body
+
+
+async def test_a_command_raising_the_parsers_syntax_error_gets_its_usage(
+    app: SkillTestApp,
+) -> None:
+    # The parser's error for a line that does not parse is a UsageError like any other,
+    # so a command that raises it is answered with its usage, not an apology.
+    async def unparsable(ctx: Context, args: tuple[str, ...]) -> str:
+        raise CommandSyntaxError('unclosed quote in: "a b')
+
+    command = Command(
+        "quote", 'quote "TEXT"', "Quotes.", 'quote "a"', "read", unparsable, "toolbox"
+    ).available(NoOptions(), unparsable)
+    ctx = await app.context("issue_comment", issue_comment_created(f"@{BOT} quote"))
+    answer = await run_command(ctx, command, ('"a',), login="mona", roles=RoleLookup(ctx))
+    assert answer == f'unclosed quote in: "a b\n\nUsage: `@{BOT} quote "TEXT"`'

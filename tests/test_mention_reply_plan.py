@@ -7,10 +7,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from ghapp.commands import help_entries, needed_role, refusal, syntax_reply
+from ghapp import Command, NoOptions
+from ghapp.skills.mention_reply.commands import (
+    help_entries,
+    needed_role,
+    refusal,
+    syntax_reply,
+)
 from ghapp.skills.mention_reply.mentions import CommandLine
-from ghapp.context import AvailableCommand
-from ghapp.skill import Command, NoOptions
 from ghapp.skills.mention_reply.options import MentionReplyOptions
 from ghapp.skills.mention_reply.plan import (
     MAX_COMMENT_CHARS,
@@ -361,7 +365,7 @@ def test_help_entries_use_resolved_permission_and_strip_example_mention() -> Non
         return ""
 
     command = Command("ship", "ship V", "Ships.", "@bot ship 1.0", "write", run, "toolbox")
-    entries = help_entries([AvailableCommand(command, NoOptions(), run)])
+    entries = help_entries([command.available(NoOptions(), run)])
     assert entries[0].example == "ship 1.0"
     assert entries[0].permission == "write"
     assert entries[0].skill == "toolbox"

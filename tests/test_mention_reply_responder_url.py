@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from ghapp.bus import load_skills
 from ghapp.skills import mention_reply
+from ghapp.skills.mention_reply import handlers
 from ghapp.skills.mention_reply.responders import MAX_RESPONSE_BYTES
 from ghapp.testing import SkillTestApp
 from tests.support.fake_github import FakeGitHub
@@ -142,7 +143,7 @@ async def test_url_responder_answers_and_failures_become_an_apology(
         assert {r.skill: r.outcome for r in delivery.runs}["mention-reply"] == "ok"
 
     answers = [body.split("\n\n<!--")[0] for body in _replies(app)]
-    apology = mention_reply.RESPONDER_APOLOGY
+    apology = handlers.RESPONDER_APOLOGY
     assert answers == ["**Summary**: all good.", "_From JSON._", apology, apology, apology]
     assert all("Traceback" not in body for body in _replies(app))
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ghapp.skills.milestone_progress import _code
+from ghapp import code_span
 from ghapp.skills.milestone_progress.progress import (
     MARKER_END,
     MARKER_START,
@@ -257,4 +257,4 @@ def test_choose_milestone(title: str, milestones: list[MilestoneRef], expected: 
     [("v1.0", "`v1.0`"), ("a`b", "``a`b``"), ("`x", "`` `x ``"), ("a``b", "```a``b```")],
 )
 def test_echoed_titles_stay_code(title: str, span: str) -> None:
-    assert _code(title) == span
+    assert code_span(title) == span

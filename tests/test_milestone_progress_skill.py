@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
-from ghapp.skills.mention_reply.mentions import parse_commands
-from ghapp.context import AvailableCommand, Context
+from ghapp import Context, Skill
 from ghapp.github import JournalEntry
-from ghapp.skill import Skill
+from ghapp.skills.mention_reply.mentions import parse_commands
 from ghapp.skills.milestone_progress import skill as milestone_skill
 from ghapp.skills.milestone_progress.options import MilestoneOptions
 from ghapp.skills.milestone_progress.progress import (
@@ -312,7 +311,7 @@ chat = Skill("chat-stand-in", "Runs `@slug command` lines for these tests.")
 @chat.on("issue_comment.created")
 async def run_commands(ctx: Context) -> None:
     lines, _free = parse_commands(str((ctx.comment or {}).get("body", "")), ctx.app.slug)
-    available = {c.command.name: c for c in await ctx.available_commands()}
+    available = {c.name: c for c in await ctx.available_commands()}
     for line in lines:
         await ctx.reply(await available[line.name].run(ctx, line.args))
 
@@ -372,6 +371,6 @@ async def test_unknown_title_lists_open_milestones(
 )
 def test_command_permission_comes_from_options(raw: dict[str, Any], needed: str) -> None:
     command = milestone_skill.commands["milestone"]
-    available = AvailableCommand(command, MilestoneOptions.model_validate(raw), command.handler)
+    available = command.available(MilestoneOptions.model_validate(raw), command.handler)
     assert available.permission == needed
     assert "milestone TITLE" in command.usage and "milestone clear" in command.usage

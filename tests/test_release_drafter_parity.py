@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from ghapp.repo_config import normalize_keys, parse_config_text, validate_options
+from ghapp.options import normalize_keys, validate_options
+from ghapp.repo_config import parse_config_text
 from ghapp.skills.release_publish.notes import CommitAuthor, MergedPull, included, render_changes
 from ghapp.skills.release_publish.options import ReleaseOptions
 from ghapp.skills.release_publish.planner import Overrides, Repository, plan_release, release_flags

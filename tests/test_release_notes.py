@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ghapp.repo_config import validate_options
+from ghapp.options import validate_options
 from ghapp.skills.release_publish.categories import path_matches
 from ghapp.skills.release_publish.notes import (
     CommitAuthor,

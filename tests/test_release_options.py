@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from ghapp.repo_config import RepoConfigError, parse_config_text, validate_options
+from ghapp.options import validate_options
+from ghapp.repo_config import RepoConfigError, parse_config_text
 from ghapp.skills.release_publish.options import GHAPP_TEMPLATE, ReleaseOptions
 
 

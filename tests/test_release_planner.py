@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ghapp.repo_config import validate_options
+from ghapp.options import validate_options
 from ghapp.skills.release_publish.notes import MergedPull
 from ghapp.skills.release_publish.options import ReleaseOptions
 from ghapp.skills.release_publish.planner import Overrides, Repository, plan_release, release_flags

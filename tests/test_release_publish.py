@@ -20,9 +20,8 @@ from typing import Any
 
 import pytest
 
-from ghapp.context import Context, RepoRef
 from ghapp.github import JournalEntry
-from ghapp.skills.release_publish import handlers, skill
+from ghapp.skills.release_publish import publishing, skill
 from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import (
@@ -77,25 +76,12 @@ async def run_command(
     app: SkillTestApp, text: str, *, comment_id: int = 7001, delivery_id: str = "cmd"
 ) -> str:
     """`@ghapp-test release …` as mention-reply runs it; returns the reply."""
-    bus = app.runtime.bus
     words = tuple(text.split())
     payload = on_main(issue_comment_created(f"@ghapp-test {text}", comment_id=comment_id))
-    ctx = Context(
-        skill="mention-reply",
-        event="issue_comment",
-        action="created",
-        delivery_id=delivery_id,
-        payload=payload,
-        github=await app.runtime.clients.installation(1),
-        installation_id=1,
-        repo=RepoRef.parse(REPO),
-        options=None,
-        configured=False,
-        app=await app.runtime.clients.app_info(),
-        services=bus,
-        dry_run=bus.dry_run,
+    ctx = await app.context(
+        "issue_comment", payload, skill="mention-reply", delivery_id=delivery_id
     )
-    [release] = [c for c in await ctx.available_commands() if c.command.name == words[0]]
+    [release] = [c for c in await ctx.available_commands() if c.name == words[0]]
     assert release.permission == "maintain"
     reply = await release.run(ctx, words[1:])
     await app.idle()
@@ -114,7 +100,7 @@ def patches(app: SkillTestApp) -> list[JournalEntry]:
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
     """Build deadlines are written into release bodies: keep them identical on replay."""
     now = [T0]
-    monkeypatch.setattr(handlers, "utcnow", lambda: now[0])
+    monkeypatch.setattr(publishing, "utcnow", lambda: now[0])
     return now
 
 

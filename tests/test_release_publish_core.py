@@ -12,13 +12,10 @@ from typing import Any
 import pytest
 from semver import Version
 
+from ghapp import UsageError
 from ghapp.github import JournalEntry
 from ghapp.skills.release_publish.artifacts import ArtifactError, asset_files, content_type_for
-from ghapp.skills.release_publish.handlers import (
-    ReleaseArgs,
-    UsageError,
-    parse_release_args,
-)
+from ghapp.skills.release_publish.command import ReleaseArgs, parse_release_args
 from ghapp.skills.release_publish.options import ReleaseOptions
 from ghapp.skills.release_publish.releases import (
     BuildMarker,

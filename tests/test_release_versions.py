@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from semver import Version
 
-from ghapp.repo_config import validate_options
+from ghapp.options import validate_options
 from ghapp.skills.release_publish.notes import MergedPull
 from ghapp.skills.release_publish.npm_ranges import satisfies, valid_range
 from ghapp.skills.release_publish.npm_semver import coerce, compare_tags, increment, parse

@@ -8,12 +8,8 @@ from pathlib import Path
 import pytest
 
 from ghapp import Context, Skill
-from ghapp.repo_config import (
-    RepoConfigError,
-    normalize_keys,
-    parse_config_text,
-    parse_extends,
-)
+from ghapp.options import normalize_keys
+from ghapp.repo_config import RepoConfigError, parse_config_text, parse_extends
 from ghapp.scheduler import PeriodicScheduler
 from ghapp.testing import SkillTestApp
 from tests.support.fake_github import FakeGitHub

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from ghapp import Context, Skill
-from ghapp.payloads import new_delivery
+from ghapp.ingress import new_delivery
 from ghapp.queue.inline import InlineQueue
 from ghapp.testing import RecordingTransport, SkillTestApp
 from tests.support.fake_github import FakeGitHub

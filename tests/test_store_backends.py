@@ -142,9 +142,12 @@ async def test_effects_once(db: Database) -> None:
     assert await effects.begin("hello:o/r:greet:1", "d-1") == "new"
     assert await effects.begin("hello:o/r:greet:1", "d-2") == "retry", "begun, not finished"
     assert await effects.result("hello:o/r:greet:1") is None
+    assert not await effects.done("hello:o/r:greet:1")
+    assert not await effects.done("hello:o/r:greet:2")  # never begun
     await effects.finish("hello:o/r:greet:1", "comment 5")
     assert await effects.begin("hello:o/r:greet:1", "d-3") == "done"
     assert await effects.result("hello:o/r:greet:1") == "comment 5"
+    assert await effects.done("hello:o/r:greet:1")
 
 
 async def test_switches_and_audit(db: Database) -> None:

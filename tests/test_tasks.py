@@ -8,6 +8,7 @@ what it is given), changes the world, then lets the real queue run it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -66,7 +67,8 @@ async def schedule(app: SkillTestApp, kind: str) -> list[StoredTask]:
     held = HeldQueue()
     runtime = app.runtime
     if kind == "deferred":
-        runtime.bus.tasks = held
+        # Contexts defer through the services the bus lends them: hold what they queue.
+        runtime.bus.services = replace(runtime.bus.services, tasks=held)
         delivery = await app.dispatch("issues", issues_event("opened", number=7, repo=REPO))
         assert outcomes(delivery) == {"chores": "ok"}
     else:

@@ -42,6 +42,12 @@ class EffectStore:
                 .values(state="done", result=result, updated_at=utcnow())
             )
 
+    async def done(self, key: str) -> bool:
+        """Whether the effect under `key` was finished (a begun one is not)."""
+        async with self.db.connect() as conn:
+            state = await conn.scalar(select(effects.c.state).where(effects.c.key == key))
+        return state == "done"
+
     async def result(self, key: str) -> str | None:
         async with self.db.connect() as conn:
             return await conn.scalar(

@@ -1,7 +1,13 @@
-"""Installations and their repositories, kept true by `installation*` events."""
+"""Installations and their repositories, kept true by `installation*` events.
+
+`InstallationStore.follow` is that upkeep: the worker hands it every delivery before the
+bus routes it, so a suspended or deleted installation is inactive before any skill
+would act for it.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,7 +15,11 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from ghapp.store.database import Database, as_utc, utcnow
+from ghapp.store.deliveries import Delivery
 from ghapp.store.tables import installations, repositories
+
+# The events that change installations; GitHub sends them to every App.
+INSTALLATION_EVENTS = frozenset({"installation", "installation_repositories"})
 
 
 @dataclass
@@ -47,6 +57,34 @@ class InstallationStore:
         stmt = stmt.on_conflict_do_update(index_elements=["id"], set_=values)
         async with self.db.begin() as conn:
             await conn.execute(stmt)
+
+    async def follow(self, delivery: Delivery) -> None:
+        """Apply an `installation*` delivery to the tables; other deliveries change nothing."""
+        if delivery.event not in INSTALLATION_EVENTS:
+            return
+        payload: dict[str, Any] = json.loads(delivery.payload)
+        installation = payload.get("installation")
+        if not isinstance(installation, dict):
+            return
+        iid = installation["id"]
+        action = delivery.action
+        if delivery.event == "installation":
+            if action == "deleted":
+                await self.set_state(iid, deleted_at=utcnow())
+                return
+            await self.upsert(installation)
+            if action == "suspend":
+                await self.set_state(iid, suspended_at=utcnow())
+            elif action == "unsuspend":
+                await self.set_state(iid, suspended_at=None)
+            elif action == "new_permissions_accepted":
+                await self.set_state(iid, permissions_accepted_at=utcnow())
+            await self.add_repositories(iid, payload.get("repositories") or [])
+        else:
+            await self.upsert(installation)
+            await self.add_repositories(iid, payload.get("repositories_added") or [])
+            removed = [r["id"] for r in payload.get("repositories_removed") or []]
+            await self.remove_repositories(iid, removed)
 
     async def set_state(self, installation_id: int, **values: Any) -> None:
         async with self.db.begin() as conn:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from ghapp import Context, Skill
+from ghapp import Context, Skill, SkillOptions
 
 
-class HelloOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class HelloOptions(SkillOptions):
     greeting: str = "Hello"
 
 
@@ -21,32 +18,24 @@ skill = Skill(
 
 
 @skill.on("issues.opened")
-async def greet(ctx: Context) -> None:
+async def greet(ctx: Context[HelloOptions]) -> None:
     if ctx.sender_is_bot:
         return
-    key = f"greet:{ctx.issue_number}"
-    state = await ctx.begin_effect(key)
-    if state == "done":
-        return
     greeting = f"{ctx.options.greeting} @{ctx.sender['login']}!"
-    # "retry": an earlier attempt began and never finished. It may have crashed after
-    # posting, so look on GitHub before greeting a second time.
-    if state != "retry" or not await already_greeted(ctx, greeting):
-        await ctx.reply(greeting)
-    await ctx.finish_effect(key)
+
+    async def post(retrying: bool) -> None:
+        # An earlier attempt may have crashed after posting: look before greeting again.
+        if not retrying or not await already_greeted(ctx, greeting):
+            await ctx.reply(greeting)
+
+    await ctx.once(f"greet:{ctx.issue_number}", post)
 
 
-async def already_greeted(ctx: Context, greeting: str) -> bool:
+async def already_greeted(ctx: Context[HelloOptions], greeting: str) -> bool:
     """Whether this App's bot has posted `greeting` on the issue."""
-    repo = ctx.require_repo()
     bot = f"{ctx.app.slug}[bot]".lower()
-    async for comment in ctx.github.rest.paginate(
-        ctx.github.rest.issues.async_list_comments,
-        owner=repo.owner,
-        repo=repo.name,
-        issue_number=ctx.issue_number or 0,
-        per_page=100,
-    ):
+    comments = ctx.github.rest.issues.async_list_comments
+    async for comment in ctx.paginate(comments, issue_number=ctx.issue_number or 0):
         if comment.user and comment.user.login.lower() == bot and comment.body == greeting:
             return True
     return False
@@ -59,5 +48,5 @@ async def already_greeted(ctx: Context, greeting: str) -> bool:
     example="@bot hello Mona",
     permission="read",
 )
-async def hello(ctx: Context, args: tuple[str, ...]) -> str:
+async def hello(ctx: Context[HelloOptions], args: tuple[str, ...]) -> str:
     return f"{ctx.options.greeting} {' '.join(args) or ctx.sender.get('login', 'there')}!"

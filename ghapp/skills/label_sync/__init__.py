@@ -1,9 +1,69 @@
-"""label-sync: declared labels, exclusive groups and status labels.
+"""label-sync: declared labels, exclusive scopes and status labels (PRODUCT.md §5.2).
 
-The skill and its handlers live in `handlers`; the decisions they make are the pure
-modules `plan`, `swaps`, `triggers` and `commands`; `apply` does the requests.
+The story, in the order the handlers are registered below:
+
+- **Sync** makes a repository's labels match `label-sync.labels`: on installation (each
+  repository whose `.github/ghapp.yml` has a `label-sync:` section), when a push to the
+  default branch changes that file, on `@slug labels sync [--dry-run]`, and, with
+  `strict: true`, when a person edits or deletes a declared label (the App's own edits
+  arrive as events too and are ignored, so a restore never loops).
+- **Swaps** keep one label per exclusive scope and set status labels on lifecycle
+  events, each in one request computed from the issue's labels as GitHub has them now.
+- **Preview**: a pull request changing the file gets a check run with the plan.
+- **Commands**: `label add|remove NAME…` and `labels sync [--dry-run]`.
+
+Where it is written: `options` (the section's model), the pure decisions `plan` (what a
+sync changes), `swaps` (exclusive scopes, status labels), `triggers` (when to act, how a
+preview reads) and `issue_labels` (what `label add|remove` names and leaves); `apply`
+does the requests and `handlers` the I/O around the decisions.
 """
 
-from ghapp.skills.label_sync.handlers import skill
+from __future__ import annotations
+
+from ghapp import Skill
+from ghapp.skills.label_sync import handlers
+from ghapp.skills.label_sync.options import LabelSyncOptions
 
 __all__ = ["skill"]
+
+skill = Skill(
+    "label-sync",
+    "Keeps labels as declared in .github/ghapp.yml; exclusive scopes and status labels.",
+    permissions={"issues": "write", "pull_requests": "write", "checks": "write"},
+    options=LabelSyncOptions,
+)
+
+# -- sync
+skill.on("installation.created", "installation_repositories.added")(handlers.first_sync)
+skill.on("push")(handlers.sync_on_config_change)
+skill.on("label.edited", "label.deleted")(handlers.restore_hand_edits)
+
+# -- swaps
+skill.on("issues.labeled", "pull_request.labeled")(handlers.keep_scopes_exclusive)
+skill.on(
+    "issues.opened",
+    "issues.assigned",
+    "issues.closed",
+    "pull_request.opened",
+    "pull_request.ready_for_review",
+    "pull_request.closed",
+)(handlers.set_status_label)
+
+# -- preview
+skill.on("pull_request.opened", "pull_request.synchronize", "pull_request.reopened")(
+    handlers.preview_plan
+)
+
+# -- commands
+skill.command(
+    "label",
+    usage="label add|remove NAME…",
+    description="Adds or removes existing labels on this issue or pull request",
+    example='label add bug "good first issue"',
+)(handlers.label_command)
+skill.command(
+    "labels",
+    usage="labels sync [--dry-run]",
+    description="Makes the labels match .github/ghapp.yml; --dry-run only shows the plan",
+    example="labels sync --dry-run",
+)(handlers.labels_command)

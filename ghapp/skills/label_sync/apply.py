@@ -19,7 +19,7 @@ from urllib.parse import quote
 from githubkit.exception import RequestFailed
 from githubkit.utils import UNSET
 
-from ghapp.context import Context
+from ghapp import Context
 from ghapp.skills.label_sync.matching import find_rename_cycles
 from ghapp.skills.label_sync.options import DeclaredLabel, LabelSyncOptions
 from ghapp.skills.label_sync.plan import (
@@ -55,35 +55,22 @@ def _in_path(name: str) -> str:
     return quote(name, safe="")
 
 
-async def read_repo_labels(ctx: Context) -> list[ExistingLabel]:
+async def read_repo_labels(ctx: Context[Any]) -> list[ExistingLabel]:
     """Every label of the repository, all pages."""
-    repo = ctx.require_repo()
-    rest = ctx.github.rest
+    listing = ctx.paginate(ctx.github.rest.issues.async_list_labels_for_repo)
     return [
         ExistingLabel(label.name, label.color, label.description, label.id)
-        async for label in rest.paginate(
-            rest.issues.async_list_labels_for_repo, owner=repo.owner, repo=repo.name, per_page=100
-        )
+        async for label in listing
     ]
 
 
-async def read_issue_labels(ctx: Context, number: int) -> list[str]:
+async def read_issue_labels(ctx: Context[Any], number: int) -> list[str]:
     """The labels an issue or pull request carries now (not the payload's snapshot)."""
-    repo = ctx.require_repo()
-    rest = ctx.github.rest
-    return [
-        label.name
-        async for label in rest.paginate(
-            rest.issues.async_list_labels_on_issue,
-            owner=repo.owner,
-            repo=repo.name,
-            issue_number=number,
-            per_page=100,
-        )
-    ]
+    listing = ctx.paginate(ctx.github.rest.issues.async_list_labels_on_issue, issue_number=number)
+    return [label.name async for label in listing]
 
 
-async def set_issue_labels(ctx: Context, number: int, labels: list[str]) -> None:
+async def set_issue_labels(ctx: Context[Any], number: int, labels: list[str]) -> None:
     """Replace the issue's labels in one request, so a swap is never half done."""
     repo = ctx.require_repo()
     await ctx.github.rest.issues.async_set_labels(
@@ -92,25 +79,22 @@ async def set_issue_labels(ctx: Context, number: int, labels: list[str]) -> None
 
 
 async def swaps_due(
-    ctx: Context, existing: Sequence[ExistingLabel], declared: Sequence[DeclaredLabel]
+    ctx: Context[Any], existing: Sequence[ExistingLabel], declared: Sequence[DeclaredLabel]
 ) -> list[RenameCycle]:
     """The swaps in `declared` to apply now: never synced, and not over an arrangement of
-    labels that a sync left (see `swap_memory`).
-
-    Asking marks the keys "started", which never makes a swap due or settled: only a
-    finished effect counts.
+    labels that a sync left (see `swap_memory`). Only a finished effect counts.
     """
     due: list[RenameCycle] = []
     for cycle in find_rename_cycles(existing, declared):
-        if await ctx.begin_effect(synced_effect_key(cycle.signature)) == "done":
+        if await ctx.happened(synced_effect_key(cycle.signature)):
             continue
-        if await ctx.begin_effect(arrangement_effect_key(cycle.arrangement(after=False))) == "done":
+        if await ctx.happened(arrangement_effect_key(cycle.arrangement(after=False))):
             continue
         due.append(cycle)
     return due
 
 
-async def plan_for(ctx: Context, options: LabelSyncOptions) -> LabelPlan:
+async def plan_for(ctx: Context[Any], options: LabelSyncOptions) -> LabelPlan:
     """The plan that makes the repository's labels match `options`, from its labels now."""
     existing = await read_repo_labels(ctx)
     return plan_label_changes(
@@ -122,7 +106,7 @@ async def plan_for(ctx: Context, options: LabelSyncOptions) -> LabelPlan:
 
 
 async def sync_labels(
-    ctx: Context,
+    ctx: Context[Any],
     declared: Sequence[DeclaredLabel],
     *,
     delete_undeclared: bool,
@@ -153,7 +137,7 @@ async def sync_labels(
     return plan
 
 
-async def apply_plan(ctx: Context, plan: LabelPlan, watch: SwapWatch | None = None) -> None:
+async def apply_plan(ctx: Context[Any], plan: LabelPlan, watch: SwapWatch | None = None) -> None:
     """Carry out the plan's operations in order (the order keeps every name free).
 
     With a `watch`, an arrangement of a swap's labels is remembered the moment a request
@@ -167,10 +151,14 @@ async def apply_plan(ctx: Context, plan: LabelPlan, watch: SwapWatch | None = No
                 await _remember(ctx, arrangement_effect_key(arrangement))
 
 
-async def _remember(ctx: Context, key: str) -> None:
-    """Finish the effect `key` (see `swap_memory` for what it means)."""
-    await ctx.begin_effect(key)
-    await ctx.finish_effect(key)
+async def _remember(ctx: Context[Any], key: str) -> None:
+    """Record the effect `key` as finished (see `swap_memory` for what it means): the
+    requests were already sent, so there is nothing left to do under it."""
+    await ctx.once(key, _nothing_left)
+
+
+async def _nothing_left(retrying: bool) -> None:
+    return None
 
 
 def _given(value: str | None) -> Any:
@@ -179,7 +167,7 @@ def _given(value: str | None) -> Any:
     return UNSET if value is None else value
 
 
-async def _apply_operation(ctx: Context, op: LabelOperation) -> int | None:
+async def _apply_operation(ctx: Context[Any], op: LabelOperation) -> int | None:
     """Send one operation; for a Create, the new label's id."""
     repo = ctx.require_repo()
     issues = ctx.github.rest.issues
@@ -207,29 +195,20 @@ async def _apply_operation(ctx: Context, op: LabelOperation) -> int | None:
     return None
 
 
-async def _merge(ctx: Context, source: str, into: str) -> None:
+async def _merge(ctx: Context[Any], source: str, into: str) -> None:
     """Give every issue and pull request labelled `source` the label `into`, then delete
     `source`: nothing loses its label, whatever state it is in."""
     repo = ctx.require_repo()
-    rest = ctx.github.rest
-    numbers = [
-        issue.number
-        async for issue in rest.paginate(
-            rest.issues.async_list_for_repo,
-            owner=repo.owner,
-            repo=repo.name,
-            labels=source,
-            state="all",
-            per_page=100,
-        )
-    ]
+    issues = ctx.github.rest.issues
+    listing = ctx.paginate(issues.async_list_for_repo, labels=source, state="all")
+    numbers = [issue.number async for issue in listing]
     for number in numbers:
-        await rest.issues.async_add_labels(repo.owner, repo.name, number, data={"labels": [into]})
+        await issues.async_add_labels(repo.owner, repo.name, number, data={"labels": [into]})
     await _delete(ctx, source)
 
 
 async def _create(
-    ctx: Context, label: str, color: str | None, description: str | None
+    ctx: Context[Any], label: str, color: str | None, description: str | None
 ) -> int | None:
     repo = ctx.require_repo()
     issues = ctx.github.rest.issues
@@ -254,7 +233,7 @@ async def _create(
     return None if ctx.dry_run else response.parsed_data.id
 
 
-async def _delete(ctx: Context, label: str) -> None:
+async def _delete(ctx: Context[Any], label: str) -> None:
     repo = ctx.require_repo()
     try:
         await ctx.github.rest.issues.async_delete_label(repo.owner, repo.name, _in_path(label))

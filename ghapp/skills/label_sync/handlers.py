@@ -1,29 +1,10 @@
-"""label-sync: declared labels, exclusive scopes and status labels (PRODUCT.md §5.2).
-
-The story, in the order it reads below:
-
-- **Sync** makes a repository's labels match `label-sync.labels`: on installation (each
-  repository whose `.github/ghapp.yml` has a `label-sync:` section), when a push to the
-  default branch changes that file, on `@slug labels sync [--dry-run]`, and, with
-  `strict: true`, when a person edits or deletes a declared label (the App's own edits
-  arrive as events too and are ignored, so a restore never loops).
-- **Swaps** keep one label per exclusive scope and set status labels on lifecycle
-  events, each in one request computed from the issue's labels as GitHub has them now.
-- **Preview**: a pull request changing the file gets a check run with the plan.
-- **Commands**: `label add|remove NAME…` and `labels sync [--dry-run]`.
-
-Decisions are pure functions (`plan`, `swaps`, `triggers`, `commands`); the handlers
-here do the I/O around them through `apply`.
+"""label-sync's handlers: the I/O around the pure decisions, in the order the skill's
+story tells it (see the package docstring): sync, swaps, preview, commands.
 """
 
 from __future__ import annotations
 
-from typing import cast
-
-from ghapp.context import Context
-from ghapp.github import GitHubUnavailable, RetryLater, classify_failure
-from ghapp.repo_config import CONFIG_PATH
-from ghapp.skill import Skill
+from ghapp import CONFIG_PATH, Context, is_transient
 from ghapp.skills.label_sync.apply import (
     plan_for,
     read_issue_labels,
@@ -31,7 +12,7 @@ from ghapp.skills.label_sync.apply import (
     set_issue_labels,
     sync_labels,
 )
-from ghapp.skills.label_sync.commands import (
+from ghapp.skills.label_sync.issue_labels import (
     labels_after_adding,
     labels_after_removing,
     render_label_reply,
@@ -54,13 +35,6 @@ from ghapp.skills.label_sync.triggers import (
     touches_config,
 )
 
-skill = Skill(
-    "label-sync",
-    "Keeps labels as declared in .github/ghapp.yml; exclusive scopes and status labels.",
-    permissions={"issues": "write", "pull_requests": "write", "checks": "write"},
-    options=LabelSyncOptions,
-)
-
 DRY_RUN_FLAG = "--dry-run"
 
 LABEL_USAGE = "Usage: `label add NAME…` or `label remove NAME…` (quote names with spaces)."
@@ -79,15 +53,10 @@ class FirstSyncFailed(Exception):
     """Some repositories of an installation could not be synced (the others were)."""
 
 
-def _options(ctx: Context) -> LabelSyncOptions:
-    return cast(LabelSyncOptions, ctx.options)
-
-
 # -- sync ---------------------------------------------------------------------------------
 
 
-@skill.on("installation.created", "installation_repositories.added")
-async def first_sync(ctx: Context) -> None:
+async def first_sync(ctx: Context[LabelSyncOptions]) -> None:
     """Onboarding: sync every repository that declares labels. One repository failing does
     not stop the others; a GitHub outage retries the delivery (syncs are idempotent)."""
     key = "repositories" if ctx.event == "installation" else "repositories_added"
@@ -99,7 +68,7 @@ async def first_sync(ctx: Context) -> None:
         # Bulk changes nobody asked for happen only where the file has a section for us.
         if repo_ctx is None or not repo_ctx.configured:
             continue
-        options = _options(repo_ctx)
+        options = repo_ctx.options
         try:
             await sync_labels(
                 repo_ctx,
@@ -107,10 +76,8 @@ async def first_sync(ctx: Context) -> None:
                 delete_undeclared=options.delete_undeclared,
                 apply=True,
             )
-        except (RetryLater, GitHubUnavailable):
-            raise
         except Exception as exc:
-            if classify_failure(exc) is not None:
+            if is_transient(exc):
                 raise
             repo_ctx.log.exception("first label sync failed")
             failures.append(f"{full_name}: {type(exc).__name__}: {exc}")
@@ -118,8 +85,7 @@ async def first_sync(ctx: Context) -> None:
         raise FirstSyncFailed("; ".join(failures))
 
 
-@skill.on("push")
-async def sync_on_config_change(ctx: Context) -> None:
+async def sync_on_config_change(ctx: Context[LabelSyncOptions]) -> None:
     """A push to the default branch that changed the file: sync to what it now declares.
     An invalid file changes nothing (the bus reports it on the commit)."""
     if not config_changed_on_default_branch(ctx.payload):
@@ -131,15 +97,13 @@ async def sync_on_config_change(ctx: Context) -> None:
     if options is None:
         ctx.log.info("not syncing labels: %s is invalid: %s", CONFIG_PATH, "; ".join(problems))
         return
-    options = cast(LabelSyncOptions, options)
     await sync_labels(ctx, options.labels, delete_undeclared=options.delete_undeclared, apply=True)
 
 
-@skill.on("label.edited", "label.deleted")
-async def restore_hand_edits(ctx: Context) -> None:
+async def restore_hand_edits(ctx: Context[LabelSyncOptions]) -> None:
     """`strict: true`: a declared label edited or deleted by a person is put back (a
     rename is undone by renaming back, so its issues keep it)."""
-    options = _options(ctx)
+    options = ctx.options
     if ctx.sender_is_bot or not options.strict or not ctx.configured:
         return
     declared = label_to_restore(ctx.action, ctx.payload, options.labels)
@@ -152,10 +116,9 @@ async def restore_hand_edits(ctx: Context) -> None:
 # -- swaps --------------------------------------------------------------------------------
 
 
-@skill.on("issues.labeled", "pull_request.labeled")
-async def keep_scopes_exclusive(ctx: Context) -> None:
+async def keep_scopes_exclusive(ctx: Context[LabelSyncOptions]) -> None:
     """`priority:high` added: other `priority:` labels come off, in one request."""
-    options = _options(ctx)
+    options = ctx.options
     label = (ctx.payload.get("label") or {}).get("name")
     number = ctx.issue_number
     # The App's own label changes come back as events: acting on them would loop.
@@ -176,18 +139,10 @@ async def keep_scopes_exclusive(ctx: Context) -> None:
         await set_issue_labels(ctx, number, labels)
 
 
-@skill.on(
-    "issues.opened",
-    "issues.assigned",
-    "issues.closed",
-    "pull_request.opened",
-    "pull_request.ready_for_review",
-    "pull_request.closed",
-)
-async def set_status_label(ctx: Context) -> None:
+async def set_status_label(ctx: Context[LabelSyncOptions]) -> None:
     """The status label configured for this lifecycle event replaces the other status
     labels, in one request computed from the issue's labels now."""
-    options = _options(ctx)
+    options = ctx.options
     event = lifecycle_event(ctx.event, ctx.action or "", ctx.payload)
     status = options.status_labels.label_for(event) if event else None
     number = ctx.issue_number
@@ -208,8 +163,7 @@ async def set_status_label(ctx: Context) -> None:
 # -- preview ------------------------------------------------------------------------------
 
 
-@skill.on("pull_request.opened", "pull_request.synchronize", "pull_request.reopened")
-async def preview_plan(ctx: Context) -> None:
+async def preview_plan(ctx: Context[LabelSyncOptions]) -> None:
     """A pull request changing the file gets a check run with the plan merging it would
     apply, or a failed one saying why the file is invalid."""
     repo = ctx.require_repo()
@@ -220,50 +174,45 @@ async def preview_plan(ctx: Context) -> None:
         return
     rest = ctx.github.rest
     paths: list[str | None] = []
-    async for diff in rest.paginate(
-        rest.pulls.async_list_files,
-        owner=repo.owner,
-        repo=repo.name,
-        pull_number=number,
-        per_page=100,
-    ):
+    async for diff in ctx.paginate(rest.pulls.async_list_files, pull_number=number):
         paths += [diff.filename, diff.previous_filename or None]
     if not touches_config(paths):
         return
-    # One check run per head commit, however often the event is delivered.
-    effect = f"plan-preview:{head_sha}"
-    if await ctx.begin_effect(effect) == "done":
-        return
-    options, problems = await ctx.options_at(head_sha)
-    if options is None:
-        output = invalid_config_check(problems)
-    else:
-        options = cast(LabelSyncOptions, options)
-        output = plan_preview_check(await plan_for(ctx, options))
-    await rest.checks.async_create(
-        repo.owner,
-        repo.name,
-        name=PREVIEW_CHECK_NAME,
-        head_sha=head_sha,
-        status="completed",
-        conclusion=output.conclusion,
-        output={"title": output.title, "summary": output.summary},
-    )
-    await ctx.finish_effect(effect)
+
+    async def post_preview(retrying: bool) -> None:
+        options, problems = await ctx.options_at(head_sha)
+        if options is None:
+            output = invalid_config_check(problems)
+        else:
+            output = plan_preview_check(await plan_for(ctx, options))
+        await rest.checks.async_create(
+            repo.owner,
+            repo.name,
+            name=PREVIEW_CHECK_NAME,
+            head_sha=head_sha,
+            status="completed",
+            conclusion=output.conclusion,
+            output={"title": output.title, "summary": output.summary},
+        )
+
+    # One check run per head commit, however often the event is delivered (a second
+    # after a crash is harmless: GitHub shows the latest run of a name).
+    await ctx.once(f"plan-preview:{head_sha}", post_preview)
 
 
 # -- commands -----------------------------------------------------------------------------
 
 
-async def _current_options(ctx: Context) -> tuple[LabelSyncOptions | None, list[str]]:
+async def _current_options(
+    ctx: Context[LabelSyncOptions],
+) -> tuple[LabelSyncOptions | None, list[str]]:
     """The options as the default branch declares them now, or the file's problems: a
     command must not act on the last valid file while the current one is broken."""
     repository = ctx.payload.get("repository") or {}
     branch = repository.get("default_branch") if isinstance(repository, dict) else None
     if not isinstance(branch, str):
-        return _options(ctx), []
-    options, problems = await ctx.options_at(branch)
-    return cast(LabelSyncOptions | None, options), problems
+        return ctx.options, []
+    return await ctx.options_at(branch)
 
 
 def _invalid(problems: list[str]) -> str:
@@ -271,13 +220,7 @@ def _invalid(problems: list[str]) -> str:
     return INVALID_CONFIG.format(path=CONFIG_PATH, problems=listed)
 
 
-@skill.command(
-    "label",
-    usage="label add|remove NAME…",
-    description="Adds or removes existing labels on this issue or pull request",
-    example='label add bug "good first issue"',
-)
-async def label_command(ctx: Context, args: tuple[str, ...]) -> str:
+async def label_command(ctx: Context[LabelSyncOptions], args: tuple[str, ...]) -> str:
     if len(args) < 2 or args[0].lower() not in ("add", "remove"):
         return LABEL_USAGE
     number = ctx.issue_number
@@ -301,13 +244,7 @@ async def label_command(ctx: Context, args: tuple[str, ...]) -> str:
     return render_label_reply(adding=adding, before=current, after=labels, asked=asked, thing=thing)
 
 
-@skill.command(
-    "labels",
-    usage="labels sync [--dry-run]",
-    description="Makes the labels match .github/ghapp.yml; --dry-run only shows the plan",
-    example="labels sync --dry-run",
-)
-async def labels_command(ctx: Context, args: tuple[str, ...]) -> str:
+async def labels_command(ctx: Context[LabelSyncOptions], args: tuple[str, ...]) -> str:
     flags = [arg.lower() for arg in args[1:]]
     if not args or args[0].lower() != "sync" or any(flag != DRY_RUN_FLAG for flag in flags):
         return LABELS_USAGE

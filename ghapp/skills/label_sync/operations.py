@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ghapp import code_span
 from ghapp.skills.label_sync.matching import RenameCycle
 
 __all__ = [
@@ -20,7 +21,6 @@ __all__ = [
     "Merge",
     "Rename",
     "Update",
-    "code_span",
 ]
 
 # How many kept-but-undeclared labels the rendered plan names before summarising.
@@ -182,12 +182,3 @@ def _describe(op: LabelOperation) -> str:
             )
         case Delete(name):
             return f"**Delete** {code_span(name)}"
-
-
-def code_span(text: str) -> str:
-    """A markdown code span that survives backticks inside label names."""
-    fence = "`"
-    while fence in text:
-        fence += "`"
-    padding = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{padding}{text}{padding}{fence}"

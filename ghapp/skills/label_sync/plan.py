@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ghapp import code_span
 from ghapp.skills.label_sync.matching import (
     TEMPORARY_PREFIX,
     ExistingLabel,
@@ -39,7 +40,6 @@ from ghapp.skills.label_sync.operations import (
     Merge,
     Rename,
     Update,
-    code_span,
 )
 from ghapp.skills.label_sync.options import MAX_NAME_LENGTH, DeclaredLabel, normalise_color
 

@@ -153,35 +153,36 @@ def status_swap(
     return None if labels == list(current) else labels
 
 
+# Lifecycle events an action alone names; closing needs the payload (see below).
+_BY_ACTION: dict[tuple[str, str], LifecycleEvent] = {
+    ("issues", "opened"): "issue_opened",
+    ("issues", "assigned"): "issue_assigned",
+    ("pull_request", "opened"): "pr_opened",
+    ("pull_request", "ready_for_review"): "pr_ready_for_review",
+}
+
+
 def lifecycle_event(event: str, action: str, payload: Mapping[str, Any]) -> LifecycleEvent | None:
     """Which status-label event a webhook delivery is, if any."""
-    if event == "issues":
-        if action == "opened":
-            return "issue_opened"
-        if action == "assigned":
-            return "issue_assigned"
-        if action == "closed":
-            issue = payload.get("issue")
-            reason = issue.get("state_reason") if isinstance(issue, Mapping) else None
-            # Servers from before close reasons send none; every close was "completed" then.
-            if reason in (None, "completed"):
-                return "issue_closed_completed"
-            # Closing as a duplicate is a kind of "not planned" (GitHub's UI groups them).
-            if reason in ("not_planned", "duplicate"):
-                return "issue_closed_not_planned"
+    if (event, action) in _BY_ACTION:
+        return _BY_ACTION[(event, action)]
+    if action != "closed":
         return None
-    if event == "pull_request":
-        if action == "opened":
-            return "pr_opened"
-        if action == "ready_for_review":
-            return "pr_ready_for_review"
-        if action == "closed":
-            pull = payload.get("pull_request")
-            if not isinstance(pull, Mapping):
-                return None
-            # `merged` is authoritative; `merged_at` covers payloads that omit it.
-            merged = pull.get("merged")
-            if merged is None:
-                merged = pull.get("merged_at") is not None
-            return "pr_merged" if merged else "pr_closed_unmerged"
-    return None
+    if event == "issues":
+        issue = payload.get("issue")
+        reason = issue.get("state_reason") if isinstance(issue, Mapping) else None
+        # Servers from before close reasons send none; every close was "completed" then.
+        if reason in (None, "completed"):
+            return "issue_closed_completed"
+        # Closing as a duplicate is a kind of "not planned" (GitHub's UI groups them).
+        if reason in ("not_planned", "duplicate"):
+            return "issue_closed_not_planned"
+        return None
+    pull = payload.get("pull_request") if event == "pull_request" else None
+    if not isinstance(pull, Mapping):
+        return None
+    # `merged` is authoritative; `merged_at` covers payloads that omit it.
+    merged = pull.get("merged")
+    if merged is None:
+        merged = pull.get("merged_at") is not None
+    return "pr_merged" if merged else "pr_closed_unmerged"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ghapp.repo_config import CONFIG_PATH
+from ghapp import CONFIG_PATH
 from ghapp.skills.label_sync.options import DeclaredLabel
 from ghapp.skills.label_sync.plan import LabelPlan
 

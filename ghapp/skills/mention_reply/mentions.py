@@ -24,6 +24,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from ghapp import UsageError
 from ghapp.skills.mention_reply.prose import TextRun, normalize, text_runs
 
 __all__ = [
@@ -69,8 +70,9 @@ class BrokenCommandLine:
     message: str  # for the commenter
 
 
-class CommandSyntaxError(ValueError):
-    """A command line that cannot be parsed; the message is meant for the commenter."""
+class CommandSyntaxError(UsageError):
+    """A command line that cannot be parsed; the message is meant for the commenter, who
+    gets it with the command's usage when a command raises it, as for any UsageError."""
 
     def __init__(self, message: str, *, line_no: int | None = None) -> None:
         super().__init__(message)

@@ -21,7 +21,9 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from ghapp import SkillOptions
 
 EventName = Literal[
     "issue_comment",
@@ -73,10 +75,8 @@ def check_responder(value: str) -> str:
     return value
 
 
-class MentionReplyOptions(BaseModel):
+class MentionReplyOptions(SkillOptions):
     """What a repository may tune about how the App answers `@slug`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     responder: str | None = None
     """Who answers free text: an entry point name in `ghapp.responders`, or a URL that

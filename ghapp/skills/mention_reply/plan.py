@@ -93,21 +93,27 @@ def read_comment(markdown: str, slug: str) -> tuple[list[Line], str | None]:
 
 @dataclass(frozen=True)
 class RunCommand:
+    """Run a known command with the line's arguments (after its permission check)."""
+
     line: CommandLine
 
 
 @dataclass(frozen=True)
 class Unknown:
+    """Say the command is unknown (and what was maybe meant), with the help once."""
+
     name: str
 
 
 @dataclass(frozen=True)
 class BadSyntax:
-    line: BadLine
+    line: BadLine  # a known command whose line did not parse: answer with its usage
 
 
 @dataclass(frozen=True)
 class AskResponder:
+    """Hand the questions and free text, in one request, to the responder."""
+
     text: str
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from githubkit.response import Response
 
-from ghapp.context import Context
+from ghapp import Context
 from ghapp.skills.mention_reply.plan import Trigger
 
 THREAD_LENGTH = 10  # comments handed to a responder
@@ -46,7 +46,7 @@ def _since(trigger: Trigger) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def _issue_comments(ctx: Context, number: int, count: int) -> list[dict[str, Any]]:
+async def _issue_comments(ctx: Context[Any], number: int, count: int) -> list[dict[str, Any]]:
     """The last THREAD_LENGTH comments: the last page, and the one before when it is short."""
     repo = ctx.require_repo()
     last_page = max(1, -(-count // THREAD_LENGTH))
@@ -61,7 +61,7 @@ async def _issue_comments(ctx: Context, number: int, count: int) -> list[dict[st
     return comments[-THREAD_LENGTH:]
 
 
-async def _review_thread(ctx: Context, trigger: Trigger) -> list[dict[str, Any]]:
+async def _review_thread(ctx: Context[Any], trigger: Trigger) -> list[dict[str, Any]]:
     repo = ctx.require_repo()
     comment = ctx.comment or {}
     number = ctx.issue_number
@@ -83,7 +83,7 @@ async def _review_thread(ctx: Context, trigger: Trigger) -> list[dict[str, Any]]
     return found[-THREAD_LENGTH:]
 
 
-async def _discussion_comments(ctx: Context) -> list[dict[str, Any]]:
+async def _discussion_comments(ctx: Context[Any]) -> list[dict[str, Any]]:
     """The discussion's recent comments, each followed by its replies."""
     if ctx.dry_run:
         return []  # a GraphQL query is a POST, which a dry run does not send
@@ -97,7 +97,7 @@ async def _discussion_comments(ctx: Context) -> list[dict[str, Any]]:
     return found
 
 
-async def thread_excerpt(ctx: Context, trigger: Trigger, text: str) -> dict[str, Any]:
+async def thread_excerpt(ctx: Context[Any], trigger: Trigger, text: str) -> dict[str, Any]:
     """What a responder receives (see responders.py)."""
     repo = ctx.require_repo()
     subject = ctx.issue or ctx.payload.get("discussion") or {}
@@ -127,7 +127,7 @@ async def thread_excerpt(ctx: Context, trigger: Trigger, text: str) -> dict[str,
     }
 
 
-async def find_reply(ctx: Context, trigger: Trigger) -> bool:
+async def find_reply(ctx: Context[Any], trigger: Trigger) -> bool:
     """Whether our reply to `trigger` is already on GitHub: its marker, by the App's bot."""
     repo = ctx.require_repo()
     bots = {ctx.app.slug.lower(), f"{ctx.app.slug}[bot]".lower()}  # GraphQL drops "[bot]"

@@ -8,17 +8,13 @@ are rejected so that a typo is reported to its author instead of silently ignore
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field
-
-CommandPermission = Literal["triage", "write", "maintain", "admin"]
+from ghapp import CommandPermission, SkillOptions
 
 
-class MilestoneOptions(BaseModel):
+class MilestoneOptions(SkillOptions):
     """What a repository may tune about the milestone progress block."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     close_when_complete: bool = False
     """Close the milestone at 100% and reopen it (only if the App closed it) on a reopen."""

@@ -16,7 +16,7 @@ from githubkit import GitHub
 from githubkit.exception import RequestFailed
 from githubkit.response import Response
 
-from ghapp.context import RepoRef
+from ghapp import RepoRef
 from ghapp.skills.release_publish.artifacts import AssetFile
 from ghapp.skills.release_publish.notes import CommitAuthor, CommitInfo, MergedPull
 from ghapp.skills.release_publish.releases import ReleaseInfo, parse_time

@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ghapp import code_span
 from ghapp.skills.label_sync.swaps import apply_exclusive
 
 __all__ = [
@@ -83,16 +84,8 @@ def labels_after_removing(current: Sequence[str], removed: Sequence[str]) -> lis
     return [label for label in current if label.casefold() not in gone]
 
 
-def _code(name: str) -> str:
-    fence = "`"
-    while fence in name:
-        fence += "`"
-    padding = " " if name.startswith("`") or name.endswith("`") else ""
-    return f"{fence}{padding}{name}{padding}{fence}"
-
-
 def _names(names: Iterable[str]) -> str:
-    return ", ".join(_code(name) for name in names)
+    return ", ".join(code_span(name) for name in names)
 
 
 def render_label_reply(
@@ -125,9 +118,9 @@ def render_label_reply(
         if absent:
             lines.append(NOT_ON.format(thing=thing, names=_names(absent)))
     for word, close in asked.unknown:
-        line = UNKNOWN_LABEL.format(name=_code(word))
+        line = UNKNOWN_LABEL.format(name=code_span(word))
         if close:
-            line += DID_YOU_MEAN.format(choices=" or ".join(_code(c) for c in close))
+            line += DID_YOU_MEAN.format(choices=" or ".join(code_span(c) for c in close))
         lines.append(line)
     if list(before) == list(after) and not asked.unknown and not lines:
         lines.append(NOTHING_CHANGED)

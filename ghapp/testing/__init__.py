@@ -31,11 +31,9 @@ written", assert why: `outcomes(delivery) == {"my-skill": "skipped: switched off
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import itertools
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,13 +48,16 @@ from githubkit.cache import MemCacheStrategy
 from githubkit.webhooks import sign
 
 from ghapp.config import Settings, load_settings
+from ghapp.context import Context, RepoRef
 from ghapp.github import JournalEntry, RetryPolicy, is_token_request
-from ghapp.payloads import new_delivery
-from ghapp.queue import Processor
+from ghapp.ingress import new_delivery
+from ghapp.options import ResolvedOptions
+from ghapp.payloads import installation_id_of, repository_of
 from ghapp.queue.inline import InlineQueue
 from ghapp.runtime import Runtime, RuntimeOptions
-from ghapp.skill import Skill
-from ghapp.store import Delivery, StoredTask
+from ghapp.skill import NoOptions, Skill
+from ghapp.store import Delivery
+from ghapp.testing.failures import ExpectedFailure, Failure, TaskErrors, WatchedProcessor
 
 ASGIApp = Callable[
     [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
@@ -180,79 +181,6 @@ def outcomes(delivery: Delivery) -> dict[str, str]:
     return {r.skill: f"{r.outcome}: {r.detail}" if r.detail else r.outcome for r in delivery.runs}
 
 
-@dataclass(frozen=True)
-class Failure:
-    """A delivery or deferred task that did not succeed, as the test app saw it."""
-
-    kind: str  # "delivery" or "task"
-    ident: str  # the delivery id or the task key
-    skill: str | None
-    detail: str
-
-    def line(self) -> str:
-        return f"{self.kind} {self.ident}: {self.skill or '(no skill)'}: {self.detail}"
-
-
-@dataclass
-class ExpectedFailure:
-    skill: str | None
-    match: str | None
-    matched: int = 0
-
-    def covers(self, failure: Failure) -> bool:
-        if self.skill is not None and failure.skill != self.skill:
-            return False
-        return self.match is None or re.search(self.match, failure.detail) is not None
-
-
-# The task a worker is running (and whose test app watches it), so that errors logged
-# meanwhile are laid at its door.
-_running_task: contextvars.ContextVar[tuple[_TaskErrors, StoredTask] | None] = (
-    contextvars.ContextVar("ghapp_testing_running_task", default=None)
-)
-
-
-class _TaskErrors(logging.Handler):
-    """Collects what ghapp logs at ERROR while running a task: the bus logs a task's failure
-    (or its missing handler) and carries on, so the log is where the failure shows."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.failures: list[Failure] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        watched, task = _running_task.get() or (None, None)
-        if watched is not self or task is None:
-            return
-        detail = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            detail += f": {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
-        self.failures.append(Failure("task", task.key, task.skill, detail))
-
-
-class _WatchedProcessor:
-    """The runtime's processor, with each task run marked for `_TaskErrors`."""
-
-    def __init__(self, inner: Processor, errors: _TaskErrors) -> None:
-        self.inner = inner
-        self.errors = errors
-
-    async def process_delivery(self, delivery_id: str) -> float | None:
-        return await self.inner.process_delivery(delivery_id)
-
-    async def run_task(self, task: StoredTask) -> float | None:
-        token = _running_task.set((self.errors, task))
-        try:
-            return await self.inner.run_task(task)
-        except Exception as exc:
-            self.errors.failures.append(
-                Failure("task", task.key, task.skill, f"{type(exc).__name__}: {exc}")
-            )
-            raise
-        finally:
-            _running_task.reset(token)
-
-
 class SkillTestApp:
     """A whole ghapp runtime on a temporary SQLite database, talking to `github_app`."""
 
@@ -279,8 +207,8 @@ class SkillTestApp:
                 scheduler_tick=0,  # tests tick by hand: runtime.scheduler.tick(now)
             ),
         )
-        self._task_errors = _TaskErrors()
-        self.runtime.processor = _WatchedProcessor(self.runtime.processor, self._task_errors)  # type: ignore[assignment]
+        self._task_errors = TaskErrors()
+        self.runtime.processor = WatchedProcessor(self.runtime.processor, self._task_errors)  # type: ignore[assignment]
         self._expected: list[ExpectedFailure] = []
         self._seen: set[Failure] = set()
 
@@ -376,6 +304,28 @@ class SkillTestApp:
         stored = await self.runtime.deliveries.get(delivery.id)
         assert stored is not None
         return stored
+
+    async def context(
+        self, event: str, payload: dict[str, Any], *, skill: str = "test", delivery_id: str = "test"
+    ) -> Context[Any]:
+        """The Context a handler of `skill` would get for this payload (the skill's options
+        left at NoOptions): to run `ctx.available_commands()` as mention-reply does."""
+        action = payload.get("action") if isinstance(payload.get("action"), str) else None
+        installation_id = installation_id_of(payload) or 1
+        repository = repository_of(payload)
+        runtime = self.runtime
+        return runtime.bus.context(
+            skill,
+            event,
+            action,
+            delivery_id,
+            payload,
+            await runtime.clients.installation(installation_id),
+            await runtime.clients.app_info(),
+            installation_id,
+            RepoRef.parse(repository) if repository else None,
+            ResolvedOptions(NoOptions(), False),
+        )
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until every queued delivery and deferred task has run; then fail on any

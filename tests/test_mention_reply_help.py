@@ -1,8 +1,8 @@
-"""Table tests for ghapp.commands_text: how help and "unknown command" replies read."""
+"""Table tests for mention-reply's help: the table, who may use what, unknown commands."""
 
 from __future__ import annotations
 
-from ghapp.commands_text import HelpEntry, format_help, format_unknown
+from ghapp.skills.mention_reply.commands import HelpEntry, format_help, format_unknown
 
 HELP = [
     HelpEntry(

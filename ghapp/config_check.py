@@ -1,0 +1,68 @@
+"""The config check: a push that changes `.github/ghapp.yml` gets a check run saying
+whether every skill's section validates, on the commit that introduced the change.
+
+An invalid file is reported where its author will see it, and nothing destructive
+happens (each skill falls back to the last valid file; see `ghapp.options`). A valid
+one becomes that last valid file. This is a built-in behaviour, not a skill people
+switch: the bus runs it before the skills, always; a failure of it fails the delivery,
+but it has no outcome among the skills'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ghapp.context import Context
+from ghapp.options import OptionsResolver
+from ghapp.repo_config import CONFIG_PATH
+from ghapp.skill import Skill
+
+NAME = "config-check"
+CHECK_NAME = f"ghapp: {CONFIG_PATH}"
+VALID_SUMMARY = "Every skill's section validates."
+
+
+def touches_config(payload: dict[str, Any]) -> bool:
+    """A push to the default branch that adds or changes `.github/ghapp.yml`."""
+    default_branch = (payload.get("repository") or {}).get("default_branch")
+    if payload.get("ref") != f"refs/heads/{default_branch}" or payload.get("deleted"):
+        return False
+    return any(
+        CONFIG_PATH in (commit.get("added") or []) + (commit.get("modified") or [])
+        for commit in payload.get("commits") or []
+    )
+
+
+class ConfigCheck:
+    """Reports on a config change; `skill` is what the bus runs."""
+
+    def __init__(self, resolver: OptionsResolver) -> None:
+        self.resolver = resolver
+        self.skill = Skill(
+            NAME,
+            f"Reports on each commit that changes {CONFIG_PATH} whether it validates.",
+            permissions={"checks": "write", "contents": "read"},
+        )
+        self.skill.on("push")(self.report)
+
+    async def report(self, ctx: Context[Any]) -> None:
+        if ctx.repo is None or not touches_config(ctx.payload):
+            return
+        config, problems = await self.resolver.checked(ctx.github, ctx.repo)
+        if config is not None and not problems:
+            await self.resolver.remember_valid(ctx.repo, config)
+        head = ctx.payload.get("after")
+        if not head:
+            return
+        await ctx.github.rest.checks.async_create(
+            ctx.repo.owner,
+            ctx.repo.name,
+            name=CHECK_NAME,
+            head_sha=head,
+            status="completed",
+            conclusion="failure" if problems else "success",
+            output={
+                "title": "Invalid configuration" if problems else "Configuration is valid",
+                "summary": "\n".join(f"- {p}" for p in problems) or VALID_SUMMARY,
+            },
+        )

@@ -1,0 +1,156 @@
+"""What applies to a skill in a repository: is it switched on, and with which options.
+
+Switches come from the settings page (per installation, per-repository overrides;
+`SwitchStore`). Options come from the skill's section of `.github/ghapp.yml` (read by
+`repo_config`, `_extends` followed), validated against the skill's options model with
+`-` and `_` alike in keys; defaults fill the rest. When the file is broken, the last
+valid one seen on the default branch stands in, and a section that never validated
+makes the skill do nothing rather than act on defaults nobody chose.
+
+Every question of that kind is answered here, for the bus, the contexts it lends
+skills, the config check and the settings page alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from githubkit import GitHub
+from pydantic import BaseModel, ValidationError
+
+from ghapp.context import RepoRef
+from ghapp.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, RepoConfigLoader
+from ghapp.skill import Skill
+from ghapp.store import RepoConfigStore, SwitchStore
+
+log = logging.getLogger("ghapp.options")
+
+
+def normalize_keys(value: Any) -> Any:
+    """`exclude-labels` → `exclude_labels` in mapping keys at every depth; values untouched."""
+    if isinstance(value, dict):
+        return {
+            (k.replace("-", "_") if isinstance(k, str) else k): normalize_keys(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [normalize_keys(v) for v in value]
+    return value
+
+
+def describe_validation_error(skill: str, exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in (skill, *error["loc"]))
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def validate_options(
+    skill: str, model: type[BaseModel], section: dict[str, Any] | None
+) -> BaseModel:
+    """The section as `model`, or RepoConfigError naming every wrong key for the author."""
+    try:
+        return model.model_validate(normalize_keys(section or {}))
+    except ValidationError as exc:
+        raise RepoConfigError(describe_validation_error(skill, exc)) from None
+
+
+class ResolvedOptions(NamedTuple):
+    options: BaseModel
+    configured: bool  # the file has a section for the skill (else: defaults only)
+
+
+@dataclass
+class OptionsResolver:
+    skills: Mapping[str, Skill]  # the switchable ones: what the file's sections may name
+    switches: SwitchStore
+    repo_configs: RepoConfigStore  # the last valid file of each repository
+    loader: RepoConfigLoader
+
+    async def enabled(self, installation_id: int, repo: str | None) -> dict[str, bool]:
+        """Each skill's switch for the repository (or the installation, without one)."""
+        defaults = {name: skill.default_enabled for name, skill in self.skills.items()}
+        return await self.switches.enabled_map(installation_id, repo, defaults)
+
+    async def load_config(self, gh: GitHub[Any], repo: RepoRef) -> RepoConfig:
+        """The repository's configuration, or its last valid one when the file is broken."""
+        try:
+            return await self.loader.load(gh, repo.owner, repo.name)
+        except RepoConfigError as exc:
+            log.warning("invalid %s: %s", CONFIG_PATH, exc, extra={"repo": repo.full_name})
+            last = await self.repo_configs.last_good(repo.full_name)
+            return RepoConfig(sections=last or {}, found=last is not None)
+
+    async def options_for(
+        self, skill: Skill, config: RepoConfig, repo: RepoRef | None
+    ) -> ResolvedOptions | None:
+        """The skill's options from `config` — None when its section is invalid and no
+        valid one was seen before: then the skill does nothing rather than act on defaults."""
+        section = config.section(skill.name)
+        try:
+            return ResolvedOptions(
+                validate_options(skill.name, skill.options, section), section is not None
+            )
+        except RepoConfigError as exc:
+            log.warning("%s", exc, extra={"skill": skill.name})
+        if repo is not None:
+            last = await self.repo_configs.last_good(repo.full_name) or {}
+            if skill.name in last:
+                try:
+                    options = validate_options(skill.name, skill.options, last[skill.name])
+                    return ResolvedOptions(options, True)
+                except RepoConfigError:
+                    pass
+        return None
+
+    async def for_repo(
+        self, gh: GitHub[Any], installation_id: int, repo: RepoRef, skill: Skill
+    ) -> ResolvedOptions | None:
+        """The skill's options in `repo`; None when it is switched off there or its
+        section is invalid."""
+        enabled = await self.enabled(installation_id, repo.full_name)
+        if not enabled.get(skill.name):
+            return None
+        return await self.options_for(skill, await self.load_config(gh, repo), repo)
+
+    async def checked(
+        self, gh: GitHub[Any], repo: RepoRef, ref: str | None = None
+    ) -> tuple[RepoConfig | None, list[str]]:
+        """The file at `ref` (the default branch without one) and everything wrong with
+        it, for its author: (None, [why]) when it cannot be read at all."""
+        try:
+            config = await self.loader.load(gh, repo.owner, repo.name, ref=ref)
+        except RepoConfigError as exc:
+            return None, [str(exc)]
+        problems = []
+        known = ", ".join(sorted(self.skills))
+        for name in config.sections:
+            if name not in self.skills:
+                problems.append(f"{name}: no such skill (known: {known})")
+                continue
+            try:
+                validate_options(name, self.skills[name].options, config.section(name))
+            except RepoConfigError as exc:
+                problems.append(str(exc))
+        return config, problems
+
+    async def options_at(
+        self, gh: GitHub[Any], repo: RepoRef, skill: Skill, ref: str
+    ) -> tuple[BaseModel | None, list[str]]:
+        """The skill's options as the file reads at `ref`, or (None, problems) when any
+        part of the file is invalid: a change is judged whole, as its author wrote it."""
+        config, problems = await self.checked(gh, repo, ref)
+        if config is None or problems:
+            return None, problems
+        # A second, conditional read (GitHub answers 304): this refactoring keeps every
+        # request as tests/cassettes recorded it; reusing `config` would save this one.
+        config = await self.loader.load(gh, repo.owner, repo.name, ref=ref)
+        return validate_options(skill.name, skill.options, config.section(skill.name)), []
+
+    async def remember_valid(self, repo: RepoRef, config: RepoConfig) -> None:
+        """Keep `config` as the repository's last valid file (the fallback above)."""
+        await self.repo_configs.remember(repo.full_name, config.sections)
