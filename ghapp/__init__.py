@@ -26,6 +26,7 @@ from ghapp.repo_config import CONFIG_PATH
 from ghapp.skill import (
     Command,
     CommandPermission,
+    Feature,
     NoOptions,
     Role,
     Skill,
@@ -41,6 +42,7 @@ __all__ = [
     "Command",
     "CommandPermission",
     "Context",
+    "Feature",
     "NoOptions",
     "RepoRef",
     "Role",

@@ -85,6 +85,7 @@ class ContextServices(Protocol):
         self, ctx: Context[Any], ref: str
     ) -> tuple[BaseModel | None, list[str]]: ...
     def lock(self, name: str) -> AbstractAsyncContextManager[Any]: ...
+    async def feature_on(self, ctx: Context[Any], feature: str) -> bool: ...
 
 
 @dataclass
@@ -216,6 +217,11 @@ class Context(Generic[OptionsT]):
         head, say), and every problem of that file; (None, problems) when invalid."""
         options, problems = await self.services.options_at(self, ref)
         return cast("OptionsT | None", options), problems
+
+    async def feature_on(self, feature: str) -> bool:
+        """Whether one of this skill's declared features (`skill.feature(...)`) is switched
+        on for this repository: its override, else the installation's, else its default."""
+        return await self.services.feature_on(self, feature)
 
     def lock(self, name: str) -> AbstractAsyncContextManager[Any]:
         """A lock shared by every worker (Redis in scale-out), scoped to this repository:

@@ -72,8 +72,11 @@ class OptionsResolver:
     loader: RepoConfigLoader
 
     async def enabled(self, installation_id: int, repo: str | None) -> dict[str, bool]:
-        """Each skill's switch for the repository (or the installation, without one)."""
-        defaults = {name: skill.default_enabled for name, skill in self.skills.items()}
+        """Each skill's switch, and each of its features' (`skill/feature`), for the
+        repository (or the installation, without one)."""
+        defaults: dict[str, bool] = {}
+        for skill in self.skills.values():
+            defaults.update(skill.switch_defaults())
         return await self.switches.enabled_map(installation_id, repo, defaults)
 
     async def load_config(self, gh: GitHub[Any], repo: RepoRef) -> RepoConfig:

@@ -21,7 +21,7 @@ from ghapp.context import AvailableCommand, Context, EffectState, RepoRef
 from ghapp.github import LockFactory
 from ghapp.options import OptionsResolver
 from ghapp.repo_config import RepoConfig
-from ghapp.skill import Command, Skill
+from ghapp.skill import Command, Skill, switch_name
 from ghapp.store import EffectStore, StoredTask
 from ghapp.store.database import utcnow
 
@@ -117,6 +117,18 @@ class HandlerServices:
 
     def lock(self, name: str) -> AbstractAsyncContextManager[Any]:
         return self.locks(f"lock:{name}")
+
+    async def feature_on(self, ctx: Context[Any], feature: str) -> bool:
+        skill = self.skills[ctx.skill]
+        if feature not in skill.features:
+            raise KeyError(f"{skill.name} declares no feature {feature!r}")
+        repo_name = ctx.repo.full_name if ctx.repo else None
+        seen = self.seen
+        if seen is not None and seen.repo == repo_name:
+            enabled = seen.enabled  # read moments ago, for this delivery
+        else:
+            enabled = await self.resolver.enabled(ctx.installation_id, repo_name)
+        return enabled.get(switch_name(skill.name, feature), skill.features[feature].default)
 
 
 def _invoker(

@@ -15,6 +15,10 @@
     @skill.periodic("repair", every=timedelta(hours=1), per="repository")
     async def repair(ctx: Context[LabelSyncOptions]) -> None: ...
 
+    AGENT = skill.feature("agent", "Answer free text with the AI agent")
+    ...
+    if await ctx.feature_on(AGENT): ...   # switched like the skill, on the settings page
+
 A command answers with the markdown of its reply; one that was called wrongly raises
 `UsageError` and the commenter gets the message with the command's usage. Skills are
 found through the `ghapp.skills` entry-point group (see `ghapp.bus.load_skills`).
@@ -79,6 +83,21 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Feature:
+    """A part of a skill that installation owners switch on and off by itself (the settings
+    page shows it under its skill; a repository may override it like the skill)."""
+
+    name: str
+    description: str
+    default: bool = True
+
+
+def switch_name(skill: str, feature: str | None = None) -> str:
+    """The switch that turns a skill, or one feature of it, on and off: `skill/feature`."""
+    return skill if feature is None else f"{skill}/{feature}"
+
+
+@dataclass(frozen=True)
 class Periodic:
     name: str
     every: timedelta
@@ -99,6 +118,7 @@ class Skill:
     commands: dict[str, Command] = field(default_factory=dict)
     tasks: dict[str, Handler] = field(default_factory=dict)
     periodics: dict[str, Periodic] = field(default_factory=dict)
+    features: dict[str, Feature] = field(default_factory=dict)
 
     def on(self, *events: str) -> Callable[[Handler], Handler]:
         """Register a handler for `event` (all actions) or `event.action`."""
@@ -145,6 +165,23 @@ class Skill:
             return handler
 
         return register
+
+    def feature(self, name: str, description: str, *, default: bool = True) -> str:
+        """Declare a feature with its own switch; returns its name for `ctx.feature_on`."""
+        if "/" in name:
+            raise ValueError(f"a feature name cannot contain '/': {name!r}")
+        self.features[name] = Feature(name, description, default)
+        return name
+
+    def feature_switches(self) -> list[tuple[str, Feature]]:
+        """(switch name, feature) of each declared feature, in declaration order."""
+        return [(switch_name(self.name, f.name), f) for f in self.features.values()]
+
+    def switch_defaults(self) -> dict[str, bool]:
+        """This skill's switches (its own and its features') and their defaults."""
+        defaults = {self.name: self.default_enabled}
+        defaults.update({name: f.default for name, f in self.feature_switches()})
+        return defaults
 
     def handlers_for(self, event: str, action: str | None) -> list[Handler]:
         found = list(self.handlers.get(event, []))

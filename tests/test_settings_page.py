@@ -607,3 +607,41 @@ def test_before_setup_the_settings_page_points_to_setup(tmp_path: Path) -> None:
         assert "not registered yet" in page.text
         refused = client.post("/settings/installations/1/switches", data={"skill": "x"})
         assert refused.status_code == 503
+
+
+def test_a_feature_has_its_own_switch_under_its_skill(tmp_path: Path) -> None:
+    from ghapp import Skill
+
+    skill = Skill("featured", "has a feature")
+    skill.feature("extra", "Does a little more")
+    fake = make_fake()
+    with run_fake_github(fake) as github_url:
+        options = RuntimeOptions(
+            extra_skills=[skill],
+            cache_strategy=MemCacheStrategy(),
+            retry=RetryPolicy(backoff=0.01, max_inline_wait=timedelta(seconds=1)),
+            github_timeout=5.0,
+        )
+        app = create_app(settings_for(tmp_path, github_url), options, run_workers=False)
+        with TestClient(app) as client:
+            site = Site(fake, github_url, client, tmp_path / "ghapp-test.db")
+            site.sign_in("owner")
+            page = site.client.get("/settings/installations/1?repo=octo-org/hello")
+            assert 'id="skill-featured/extra"' in page.text
+            assert "Does a little more" in page.text
+            assert "disabled" not in _switch_form(page.text, "featured/extra", "")
+            assert site.switch(ORG_INSTALLATION, "featured/extra", "off").status_code == 303
+            over = site.switch(
+                ORG_INSTALLATION, "featured/extra", "on", repository="octo-org/hello"
+            )
+            assert over.status_code == 303
+            assert site.switch(ORG_INSTALLATION, "featured/nope", "off").status_code == 400
+            assert site.stored_switches() == [
+                (1, "", "featured/extra", False),
+                (1, "octo-org/hello", "featured/extra", True),
+            ]
+            enabled = site.client.portal.call(
+                site.runtime.options_resolver.enabled, 1, "octo-org/hello"
+            )
+            assert enabled["featured/extra"] is True
+            assert enabled["featured"] is True

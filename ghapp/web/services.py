@@ -10,7 +10,7 @@ The sessions store is the one store they use whole: it exists only for them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -45,6 +45,8 @@ class SkillListing(Protocol):
     def permissions(self) -> Mapping[str, str]: ...
     @property
     def default_enabled(self) -> bool: ...
+    def feature_switches(self) -> Sequence[tuple[str, Any]]: ...  # (switch, Feature)
+    def switch_defaults(self) -> Mapping[str, bool]: ...  # its own switch and its features'
 
 
 class Switches(Protocol):

@@ -82,7 +82,8 @@ async def set_switch(request: Request) -> Response:
     skill = str(form.get("skill", ""))
     value = str(form.get("value", ""))
     repository = str(form.get("repository", ""))
-    if skill not in services.skills or value not in SWITCH_VALUES:
+    switches = {name for listing in services.skills.values() for name in listing.switch_defaults()}
+    if skill not in switches or value not in SWITCH_VALUES:
         return problem(request, 400, "Bad request", "Unknown skill or value.")
     if repository == INSTALLATION_WIDE and value == "inherit":
         return problem(request, 400, "Bad request", "Choose on or off.")

@@ -52,6 +52,7 @@ class SkillRow:
     effective_repo: bool | None = None
     options_text: str | None = None
     options_source: str | None = None
+    feature_of: str | None = None  # a feature's switch: the skill it belongs to
 
 
 def find_repository(repos: list[RepositoryView], name: str | None) -> RepositoryView | None:
@@ -166,24 +167,40 @@ def _skill_rows(
     stored: dict[tuple[str, str], bool],
     chosen: RepositoryView | None,
 ) -> list[SkillRow]:
+    """One row per skill, each followed by a row per feature it declares."""
     rows: list[SkillRow] = []
     for name in sorted(services.skills):
         skill = services.skills[name]
-        value = stored.get((INSTALLATION_WIDE, name))
-        effective = skill.default_enabled if value is None else value
-        row = SkillRow(
-            name=name,
-            description=skill.description,
-            permissions=sorted((str(k), str(v)) for k, v in skill.permissions.items()),
-            default=skill.default_enabled,
-            installation_value=value,
-            effective_installation=effective,
-        )
-        if chosen is not None:
-            row.repo_override = stored.get((chosen.full_name, name))
-            row.effective_repo = effective if row.repo_override is None else row.repo_override
-        rows.append(row)
+        permissions = sorted((str(k), str(v)) for k, v in skill.permissions.items())
+        rows.append(_row(stored, chosen, name, skill.description, skill.default_enabled))
+        rows[-1].permissions = permissions
+        for switch, feature in skill.feature_switches():
+            rows.append(_row(stored, chosen, switch, feature.description, feature.default))
+            rows[-1].feature_of = name
     return rows
+
+
+def _row(
+    stored: dict[tuple[str, str], bool],
+    chosen: RepositoryView | None,
+    switch: str,
+    description: str,
+    default: bool,
+) -> SkillRow:
+    value = stored.get((INSTALLATION_WIDE, switch))
+    effective = default if value is None else value
+    row = SkillRow(
+        name=switch,
+        description=description,
+        permissions=[],
+        default=default,
+        installation_value=value,
+        effective_installation=effective,
+    )
+    if chosen is not None:
+        row.repo_override = stored.get((chosen.full_name, switch))
+        row.effective_repo = effective if row.repo_override is None else row.repo_override
+    return row
 
 
 async def _fill_options(
@@ -201,6 +218,8 @@ async def _fill_options(
         log.warning("options unavailable on the settings page: %s", type(exc).__name__)
         return "The repository's .github/ghapp.yml could not be read just now."
     for row in rows:
+        if row.feature_of is not None:
+            continue  # a feature has no options of its own: its skill's apply
         found = resolved.get(row.name)
         if found is None:
             row.options_source = "its section in .github/ghapp.yml is invalid"
