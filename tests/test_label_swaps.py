@@ -96,6 +96,9 @@ def test_status_swap(
         ("issues", "closed", {"issue": {"state_reason": "completed"}}, "issue_closed_completed"),
         ("issues", "closed", {"issue": {"state_reason": None}}, "issue_closed_completed"),
         ("issues", "closed", {"issue": {}}, "issue_closed_completed"),
+        # A payload without its issue object reads as a close without a reason.
+        ("issues", "closed", {}, "issue_closed_completed"),
+        ("issues", "closed", {"issue": None}, "issue_closed_completed"),
         (
             "issues",
             "closed",
@@ -117,6 +120,8 @@ def test_status_swap(
         ),
         ("pull_request", "closed", {"pull_request": {"merged_at": None}}, "pr_closed_unmerged"),
         ("pull_request", "closed", {}, None),
+        # Only a pull_request event closes a pull request, whatever else its payload holds.
+        ("milestone", "closed", {"pull_request": {"merged": True}}, None),
         ("pull_request", "synchronize", {}, None),
         ("issue_comment", "created", {}, None),
     ],
