@@ -36,6 +36,7 @@ REPO = "octo-org/hello"
 RELEASES = f"/repos/{REPO}/releases"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 RUN_ID = 4242  # fixed, so the recorded artifact listing matches on replay
+BOT = "ghapp-test[bot]"  # the test App's bot user, the actor of its dispatches
 
 ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 
@@ -423,10 +424,15 @@ def finished_run(fake: FakeGitHub, artifacts: dict[str, bytes]) -> None:
         repo.artifacts[artifact_id].run_id = RUN_ID
 
 
-def run_event(correlation: str, conclusion: str) -> dict[str, Any]:
+def run_event(correlation: str, conclusion: str, *, run_id: int = RUN_ID) -> dict[str, Any]:
+    """The `workflow_run.completed` of the run the dispatch started: in this repository,
+    by the App's bot, titled with the correlation id."""
     payload = on_main(
         workflow_run_event(
-            conclusion=conclusion, run_id=RUN_ID, triggering_event="repository_dispatch"
+            conclusion=conclusion,
+            run_id=run_id,
+            triggering_event="repository_dispatch",
+            actor=BOT,
         )
     )
     payload["workflow_run"]["display_title"] = f"Build v1.0.0 {correlation}"
@@ -591,6 +597,102 @@ async def test_builds_that_never_report_back_time_out(
     assert body.startswith("> [!WARNING]\n> **Not published: the build timed out.**")
     assert "within 30 minutes of dispatching `build-release`" in body
     assert '"state":"timed_out"' in body
+
+
+# -- which run counts as the build (issue 15, item 1) ---------------------------------------
+
+ATTACK_RUN_ID = RUN_ID + 100
+FORK = {"id": 66600666, "full_name": "mallory/hello", "name": "hello"}
+
+
+def _by(user: str) -> dict[str, Any]:
+    return {"login": user, "id": 66600001, "type": "User"}
+
+
+def _fork_pull_request(run: dict[str, Any]) -> None:
+    run.update(event="pull_request", head_repository=FORK, actor=_by("mallory"))
+    run["triggering_actor"] = _by("mallory")
+
+
+def _fork_head(run: dict[str, Any]) -> None:
+    run["head_repository"] = FORK  # claims repository_dispatch and the bot, but ran a fork
+
+
+def _person_dispatched(run: dict[str, Any]) -> None:
+    run["actor"] = run["triggering_actor"] = _by("mallory")
+
+
+def _person_reran(run: dict[str, Any]) -> None:
+    run["triggering_actor"] = _by("mallory")
+
+
+def _pull_request_in_repo(run: dict[str, Any]) -> None:
+    run["event"] = "pull_request"
+
+
+def _other_repository(run: dict[str, Any]) -> None:
+    run["repository"] = run["head_repository"] = FORK
+
+
+def _no_actor(run: dict[str, Any]) -> None:
+    del run["actor"], run["triggering_actor"]
+
+
+ATTACKS = {
+    "fork-pull-request": _fork_pull_request,
+    "fork-head": _fork_head,
+    "person-dispatched": _person_dispatched,
+    "person-reran": _person_reran,
+    "pull-request-in-repo": _pull_request_in_repo,
+    "other-repository": _other_repository,
+    "no-actor": _no_actor,
+}
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("conclusion", ["success", "failure"])
+@pytest.mark.parametrize("attack", list(ATTACKS))
+async def test_only_the_run_the_dispatch_started_counts_as_the_build(
+    tmp_path: Path,
+    fake_github: FakeGitHub,
+    frozen_clock: list[datetime],
+    caplog: pytest.LogCaptureFixture,
+    attack: str,
+    conclusion: str,
+) -> None:
+    """An outsider's run titled with the (public) correlation id completes first: it is
+    ignored whether it succeeded (its artifacts would be published) or failed (the build
+    would be marked failed); the genuine run then publishes the release."""
+    caplog.set_level(logging.WARNING, logger="ghapp")
+    configure(fake_github, BUILD_SECTION)
+    finished_run(fake_github, {"dist": zip_of({"app.tar.gz": b"genuine"})})
+    evil = fake_github.add_workflow_run(REPO, {"dist": zip_of({"app.tar.gz": b"evil"})})
+    run = fake_github.repo(REPO).workflow_runs.pop(evil)
+    run.id = ATTACK_RUN_ID
+    fake_github.repo(REPO).workflow_runs[ATTACK_RUN_ID] = run
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release 1.0.0")
+        correlation = dispatched(app)["client_payload"]["correlation_id"]
+        before = len(app.requests)
+        payload = run_event(correlation, conclusion, run_id=ATTACK_RUN_ID)
+        ATTACKS[attack](payload["workflow_run"])
+        ignored = await app.dispatch("workflow_run", payload, delivery_id="attack")
+        assert outcomes(ignored) == {"release-publish": "ok"}
+        # Refused on the payload alone: not even the releases were read.
+        assert not [r for r in app.requests[before:] if "/releases" in r.path]
+        [warning] = [m for m in caplog.messages if "is ignored" in m]
+        assert f"workflow run {ATTACK_RUN_ID} names build {correlation}" in warning
+        genuine = await app.dispatch(
+            "workflow_run", run_event(correlation, "success"), delivery_id="genuine"
+        )
+        assert genuine.status == "done", genuine.runs
+    assert not [r for r in app.requests if str(ATTACK_RUN_ID) in r.path]
+    assert [r.path for r in app.requests if "/actions/runs/" in r.path] == [
+        f"/repos/{REPO}/actions/runs/{RUN_ID}/artifacts"
+    ]
+    [published] = patches(app)
+    assert published.body["draft"] is False
+    assert "Not published" not in published.body["body"]
 
 
 # -- announcements --------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from ghapp.skills.release_publish.releases import (
     timed_out,
     with_marker,
 )
+from ghapp.skills.release_publish.run_trust import untrusted_reason
 from ghapp.skills.release_publish.versions import previous_release
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -242,3 +243,51 @@ def test_unusable_artifacts_are_refused_with_a_reason() -> None:
 def test_a_graphql_query_is_a_read(method: str, path: str, body: Any, write: bool) -> None:
     # release-publish reads commit authors through GraphQL: DRY_RUN must still send it.
     assert JournalEntry(method, path, "", body).is_write is write
+
+
+# -- which workflow run counts as the build ------------------------------------------------
+
+HERE = {"id": 10, "full_name": "octo-org/hello"}
+BOT_USER = {"login": "ghapp[bot]", "type": "Bot"}
+
+
+def dispatch_run(**changes: Any) -> dict[str, Any]:
+    run: dict[str, Any] = {
+        "event": "repository_dispatch",
+        "repository": dict(HERE),
+        "head_repository": dict(HERE),
+        "actor": BOT_USER,
+        "triggering_actor": BOT_USER,
+    }
+    run.update(changes)
+    return {k: v for k, v in run.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("run", "reason"),
+    [
+        (dispatch_run(), None),
+        (dispatch_run(actor={"login": "GHAPP[bot]"}, triggering_actor=None), None),
+        (dispatch_run(head_repository={"full_name": "Octo-Org/Hello"}), None),
+        (dispatch_run(event="pull_request"), "started by 'pull_request'"),
+        (dispatch_run(event=None), "started by None"),
+        (dispatch_run(head_repository={"id": 11, "full_name": "mallory/hello"}), "head_repository"),
+        (dispatch_run(head_repository={"id": 11, "full_name": "octo-org/hello"}), "head_reposit"),
+        (dispatch_run(repository={"id": 10, "full_name": "mallory/hello"}), "its repository"),
+        (dispatch_run(head_repository={"name": "hello"}), "head_repository is missing"),
+        (dispatch_run(head_repository=None), "head_repository is missing"),
+        (dispatch_run(actor={"login": "mallory"}), "actor is 'mallory'"),
+        (dispatch_run(triggering_actor={"login": "ghapp"}), "triggering_actor is 'ghapp'"),
+        (dispatch_run(actor={"login": "evil-ghapp[bot]"}), "actor is 'evil-ghapp[bot]'"),
+        (dispatch_run(actor={"id": 1}), "actor is None"),
+        (dispatch_run(actor=None, triggering_actor=None), "names no actor"),
+    ],
+)
+def test_only_a_run_the_dispatch_started_is_trusted(
+    run: dict[str, Any], reason: str | None
+) -> None:
+    found = untrusted_reason(run, HERE, "ghapp")
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None and reason in found

@@ -433,8 +433,11 @@ def workflow_run_event(
     login: str = DEFAULT_LOGIN,
     installation_id: int = 1,
     repo: str = DEFAULT_REPO,
+    actor: str | None = None,
 ) -> Payload:
-    """`workflow_run.<action>`; `conclusion` is only meaningful for `completed`."""
+    """`workflow_run.<action>`; `conclusion` is only meaningful for `completed`. `actor`
+    (e.g. an App's `slug[bot]`) becomes the run's `actor` and `triggering_actor`, which
+    newer payloads carry and the example lacks."""
     payload = _common(
         base_example("workflow_run", action),
         repo=repo,
@@ -453,6 +456,11 @@ def workflow_run_event(
         payload["workflow"]["name"] = workflow_name
     _set_repo(run, repo, key="repository")
     _set_repo(run, repo, key="head_repository")
+    # The example's run ran elsewhere; GitHub's run of this repository has its id.
+    run["repository"]["id"] = run["head_repository"]["id"] = payload["repository"]["id"]
+    if actor is not None:
+        user = {**payload["sender"], "login": actor, "type": "Bot" if "[bot]" in actor else "User"}
+        run["actor"] = run["triggering_actor"] = user
     return payload
 
 

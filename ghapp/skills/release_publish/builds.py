@@ -2,10 +2,10 @@
 
 End to end (see `releases.py` for the correlation rule): `release` (or a tag push) with
 `dispatch_event` → draft with a build marker → `repository_dispatch {version, tag,
-release_id, correlation_id}` → the workflow's `workflow_run.completed` names the
-correlation id in its title → success: artifacts attached, draft published,
-announcements; failure: the reason on top of the draft. An hourly tick marks builds
-that never reported back; nothing polls a run.
+release_id, correlation_id}` → the workflow's `workflow_run.completed`, counted only when
+the dispatch itself started it (`run_trust`) and its title names the correlation id →
+success: artifacts attached, draft published, announcements; failure: the reason on top
+of the draft. An hourly tick marks builds that never reported back; nothing polls a run.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ghapp.skills.release_publish.releases import (
     split_marker,
     timed_out,
 )
+from ghapp.skills.release_publish.run_trust import untrusted_reason
 
 BUILD_FAILED_NOTICE = (
     "**Not published: the build failed.** Workflow run [{name}]({url}) ended with "
@@ -47,6 +48,16 @@ async def build_completed(ctx: Context[ReleaseOptions]) -> None:
     run = ctx.payload.get("workflow_run") or {}
     correlation = correlation_in(run.get("display_title"))
     if ctx.options.dispatch_event is None or correlation is None:
+        return
+    # The id in a title is public: only a run the dispatch itself started counts.
+    untrusted = untrusted_reason(run, ctx.payload.get("repository") or {}, ctx.app.slug)
+    if untrusted is not None:
+        ctx.log.warning(
+            "workflow run %s names build %s but is ignored: %s",
+            run.get("id"),
+            correlation,
+            untrusted,
+        )
         return
 
     async def finish(retrying: bool) -> None:

@@ -11,8 +11,10 @@ means every worker sees it, a hand-deleted draft takes its pending build with it
 hourly timeout check needs nothing but the release list. The comment is removed when the
 release is published.
 
-**Correlation rule.** A build is matched to its draft by the correlation id alone. The
-dispatch carries it in `client_payload.correlation_id`; the workflow names its run with it
+**Correlation rule.** A build is matched to its draft by the correlation id, once
+`run_trust` has established that the run is one the dispatch started (the id alone is
+public, so it is never proof). The dispatch carries it in
+`client_payload.correlation_id`; the workflow names its run with it
 (`run-name: Build ${{ github.event.client_payload.tag }} ${{
 github.event.client_payload.correlation_id }}`), and `workflow_run.display_title` brings it
 back. Head SHAs or workflow names are not used: a dispatch runs on the default branch's
