@@ -14,6 +14,7 @@ import logging
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import pytest
 
 from ghapp.github import JournalEntry
 from ghapp.skills.release_publish import publishing, skill
+from ghapp.store import StoredTask
 from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import (
@@ -41,13 +43,45 @@ BOT = "ghapp-test[bot]"  # the test App's bot user, the actor of its dispatches
 ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 
 
+class HeldDeadlines:
+    """Tasks due now go to the real queue; tasks deferred to later (a build's deadline)
+    are held for the test to run when it has moved the clock past them."""
+
+    def __init__(self, queue: Any) -> None:
+        self.queue = queue
+        self.held: list[tuple[StoredTask, float]] = []
+
+    async def enqueue_task(self, task: StoredTask, delay: float) -> bool:
+        if delay <= 0:
+            return await self.queue.enqueue_task(task, delay)
+        self.held.append((task, delay))
+        return True
+
+    async def run(self, app: SkillTestApp) -> list[StoredTask]:
+        """Run every held task now (the clock is the test's); returns them."""
+        ran = [task for task, _delay in self.held]
+        self.held.clear()
+        for task in ran:
+            assert await app.runtime.queue.enqueue_task(task, 0.0)
+        await app.idle()
+        return ran
+
+
 @asynccontextmanager
 async def release_app(
     tmp_path: Path, fake: FakeGitHub, env: dict[str, str] | None = None
 ) -> AsyncIterator[SkillTestApp]:
     app = SkillTestApp(tmp_path, github_app=fake.app, skills=[skill], env=env)
     async with app:
+        bus = app.runtime.bus
+        bus.services = replace(bus.services, tasks=HeldDeadlines(app.runtime.queue))
         yield app
+
+
+def deadlines(app: SkillTestApp) -> HeldDeadlines:
+    held = app.runtime.bus.services.tasks
+    assert isinstance(held, HeldDeadlines)
+    return held
 
 
 def configure(fake: FakeGitHub, section: str) -> None:
