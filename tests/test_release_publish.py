@@ -633,6 +633,148 @@ async def test_builds_that_never_report_back_time_out(
     assert '"state":"timed_out"' in body
 
 
+# -- build slots and deadlines --------------------------------------------------------------
+
+
+def started(app: SkillTestApp) -> list[str]:
+    """The tags whose builds were dispatched, in order."""
+    return [r.body["client_payload"]["tag"] for r in posts(app, f"/repos/{REPO}/dispatches")]
+
+
+@pytest.mark.vcr
+async def test_a_third_build_waits_for_a_slot_and_starts_in_order(
+    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime]
+) -> None:
+    configure(fake_github, BUILD_SECTION)  # max-concurrent-builds: 2 by default
+    finished_run(fake_github, {"dist": zip_of({"app": b"x"})})
+    async with release_app(tmp_path, fake_github) as app:
+        replies = [
+            await run_command(app, f"release {version}", comment_id=7100 + n)
+            for n, version in enumerate(["1.0.0", "1.1.0", "1.2.0", "1.3.0"])
+        ]
+        for reply, tag in zip(replies, ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"], strict=True):
+            assert reply.startswith(f"Drafted [{tag}](")
+        assert all("dispatched `build-release` to build it;" in r for r in replies[:2])
+        assert all("it is waiting for a build slot" in r for r in replies[2:])
+        assert started(app) == ["v1.0.0", "v1.1.0"]
+        created = {r.body["tag_name"]: r for r in posts(app, RELEASES)}
+        for tag in ("v1.2.0", "v1.3.0"):
+            body = created[tag].body["body"]
+            assert body.startswith("> [!WARNING]\n> **Waiting for a build slot.** 2 build(s)")
+            assert '"state":"waiting"' in body
+        assert '"state":"pending"' in created["v1.0.0"].body["body"]
+        # Asked again while it waits: still waiting, nothing sent.
+        writes = len(app.writes())
+        again = await run_command(app, "release 1.2.0", comment_id=7102)
+        assert "waiting for a build slot" in again and len(app.writes()) == writes
+        correlations = {
+            r.body["client_payload"]["tag"]: r.body["client_payload"]["correlation_id"]
+            for r in posts(app, f"/repos/{REPO}/dispatches")
+        }
+        # v1.0.0 succeeds: published, and the first waiting build (v1.2.0) starts.
+        await app.dispatch(
+            "workflow_run", run_event(correlations["v1.0.0"], "success"), delivery_id="run-1"
+        )
+        assert started(app) == ["v1.0.0", "v1.1.0", "v1.2.0"]
+        # v1.1.0 fails: its slot frees too, and v1.3.0 starts.
+        await app.dispatch(
+            "workflow_run", run_event(correlations["v1.1.0"], "failure"), delivery_id="run-2"
+        )
+        assert started(app) == ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"]
+        held = deadlines(app).held
+        assert [task.args["correlation_id"] for task, _ in held] == [
+            correlations["v1.0.0"],
+            correlations["v1.1.0"],
+            *[
+                r.body["client_payload"]["correlation_id"]
+                for r in posts(app, f"/repos/{REPO}/dispatches")[2:]
+            ],
+        ]
+    # A started build's draft loses the notice and is pending from its dispatch.
+    restarted = [r for r in patches(app) if '"state":"pending"' in str(r.body.get("body"))]
+    assert len(restarted) == 2
+    for entry in restarted:
+        assert not entry.body["body"].startswith("> [!WARNING]")
+
+
+def run_requested(correlation: str, run_id: int = RUN_ID) -> dict[str, Any]:
+    """`workflow_run.requested` of the run the dispatch started."""
+    payload = on_main(
+        workflow_run_event(
+            "requested", run_id=run_id, triggering_event="repository_dispatch", actor=BOT
+        )
+    )
+    run = payload["workflow_run"]
+    run["display_title"] = f"Build v1.0.0 {correlation}"
+    run["html_url"] = f"https://github.com/{REPO}/actions/runs/{run_id}"
+    return payload
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("seen", [True, False], ids=["run-seen", "no-run"])
+async def test_a_build_times_out_at_its_deadline_and_frees_its_slot(
+    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime], seen: bool
+) -> None:
+    configure(
+        fake_github, BUILD_SECTION + "  build-timeout-minutes: 30\n  max-concurrent-builds: 1\n"
+    )
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release 1.0.0", comment_id=7201)
+        waiting = await run_command(app, "release 1.1.0", comment_id=7202)
+        assert "waiting for a build slot" in waiting
+        [first] = [r.body["client_payload"] for r in posts(app, f"/repos/{REPO}/dispatches")]
+        [(deadline, delay)] = deadlines(app).held
+        # Deferred to the deadline (plus a second), not left to the hourly sweep.
+        assert deadline.name == "build-deadline" and delay == 30 * 60 + 1
+        assert deadline.args["correlation_id"] == first["correlation_id"]
+        if seen:  # the run was seen starting: its link is noted, once
+            requested = run_requested(first["correlation_id"])
+            await app.dispatch("workflow_run", requested, delivery_id="requested")
+            await app.dispatch("workflow_run", requested, delivery_id="requested-again")
+            [noted] = patches(app)
+            assert f'"run_url":"https://github.com/{REPO}/actions/runs/{RUN_ID}"' in str(
+                noted.body["body"]
+            )
+        before = len(patches(app))
+        frozen_clock[0] = T0 + timedelta(minutes=30, seconds=1)
+        await deadlines(app).run(app)
+        [expired, restarted] = patches(app)[before:]
+        assert started(app) == ["v1.0.0", "v1.1.0"]  # the slot went to the next in line
+        # The next build's deadline is counted from its own dispatch.
+        [(second, second_delay)] = deadlines(app).held
+        assert second.args["correlation_id"] != first["correlation_id"]
+        assert second_delay == 30 * 60 + 1
+    body = expired.body["body"]
+    assert body.startswith("> [!WARNING]\n> **Not published: the build timed out.**")
+    assert '"state":"timed_out"' in body
+    link = f"](https://github.com/{REPO}/actions/runs/{RUN_ID}) did not complete within 30"
+    assert (link in body) is seen
+    assert ("No workflow run named" in body) is not seen
+    assert "Waiting for a build slot" not in restarted.body["body"]
+    assert '"state":"pending"' in restarted.body["body"]
+    assert "2026-11-20T09:30:01+00:00" in restarted.body["body"]
+
+
+@pytest.mark.vcr
+async def test_a_deadline_task_leaves_a_build_that_reported_back(
+    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime]
+) -> None:
+    configure(fake_github, BUILD_SECTION + "  build-timeout-minutes: 30\n")
+    finished_run(fake_github, {"dist": zip_of({"app": b"x"})})
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release 1.0.0")
+        correlation = dispatched(app)["client_payload"]["correlation_id"]
+        await app.dispatch("workflow_run", run_event(correlation, "success"), delivery_id="run")
+        [published] = patches(app)
+        frozen_clock[0] = T0 + timedelta(minutes=31)
+        before = len(app.requests)
+        [ran] = await deadlines(app).run(app)
+        assert ran.name == "build-deadline"
+        # It ran (it read the releases) and found nothing to time out.
+        assert ("GET", RELEASES) in [(r.method, r.path) for r in app.requests[before:]]
+    assert patches(app) == [published] and published.body["draft"] is False
+
+
 # -- which run counts as the build (issue 15, item 1) ---------------------------------------
 
 ATTACK_RUN_ID = RUN_ID + 100

@@ -22,11 +22,14 @@ from ghapp.skills.release_publish.releases import (
     ReleaseInfo,
     announced_numbers,
     build_ended,
+    builds_running,
+    builds_to_start,
     closing_references,
     correlation_id,
     correlation_in,
     draft_to_reuse,
     maintained_draft,
+    must_wait,
     published_body,
     release_version,
     split_marker,
@@ -158,6 +161,39 @@ def test_a_failed_build_puts_the_reason_on_top_and_keeps_the_marker() -> None:
 def test_build_timeout(state: str, minutes_later: int, expected: bool) -> None:
     marker = BuildMarker("ghapp-build-0123456789ab", T0, state)  # type: ignore[arg-type]
     assert timed_out(marker, T0 + timedelta(minutes=minutes_later), 60) is expected
+
+
+def test_a_seen_run_and_a_wait_round_trip_in_the_marker() -> None:
+    seen = replace(MARKER, state="waiting", run_url="https://github.com/o/r/actions/runs/9")
+    assert split_marker(with_marker("notes", seen))[1] == seen
+    # Without a run the marker is written as before (recorded bodies stay the same).
+    assert "run_url" not in with_marker("notes", MARKER)
+    assert (
+        split_marker(
+            'x <!-- ghapp-release {"correlation_id":"c","dispatched_at":'
+            '"2026-11-01T12:00:00+00:00","state":"lost"} -->'
+        )[1]
+        is None
+    )
+
+
+def building(id: int, state: str, minutes: int) -> ReleaseInfo:
+    marker = BuildMarker(f"ghapp-build-{id:012x}", T0 + timedelta(minutes=minutes), state)  # type: ignore[arg-type]
+    return release(id, f"v{id}.0.0", draft=True, body=with_marker("notes", marker))
+
+
+def test_waiting_builds_start_in_the_order_asked_as_slots_free() -> None:
+    running = [building(1, "pending", 0), building(2, "pending", 1)]
+    waiting = [building(5, "waiting", 3), building(3, "waiting", 2), building(4, "waiting", 2)]
+    ended = [building(6, "failed", 0), building(7, "timed_out", 0)]
+    everything = [*running, *waiting, *ended, release(8, "v0.1.0")]
+    assert builds_running(everything) == 2
+    assert must_wait(everything, 2) and must_wait(everything, 3)  # others wait: in line
+    assert not must_wait([*running, *ended], 3) and must_wait([*running, *ended], 2)
+    assert builds_to_start(everything, 2) == []
+    order = [r.id for r, _m in builds_to_start(everything, 4)]
+    assert order == [3, 4]  # asked at the same time: the older release first
+    assert [r.id for r, _m in builds_to_start(everything[1:], 9)] == [3, 4, 5]
 
 
 def test_correlation_ids_are_stable_per_request_and_found_in_run_titles() -> None:
