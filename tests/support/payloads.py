@@ -464,6 +464,41 @@ def workflow_run_event(
     return payload
 
 
+def check_suite_event(
+    action: str = "completed",
+    *,
+    conclusion: str | None = "success",
+    head_sha: str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+    pull_numbers: Sequence[int] = (2,),
+    installation_id: int = 1,
+    repo: str = DEFAULT_REPO,
+) -> Payload:
+    """`check_suite.<action>` on commit `head_sha`, the head of pull requests `pull_numbers`
+    of `repo` (GitHub lists none for a pull request from a fork)."""
+    payload = _common(
+        base_example("check_suite", action),
+        repo=repo,
+        login=DEFAULT_LOGIN,
+        user_type="User",
+        installation_id=installation_id,
+    )
+    suite = payload["check_suite"]
+    suite["head_sha"] = suite["after"] = head_sha
+    suite["conclusion"] = conclusion
+    template = suite["pull_requests"][0]
+    repo_id = payload["repository"]["id"]
+    pulls = []
+    for number in pull_numbers:
+        pull = copy.deepcopy(template)
+        pull["number"] = number
+        pull["url"] = f"https://api.github.com/repos/{repo}/pulls/{number}"
+        pull["head"]["sha"] = head_sha
+        pull["head"]["repo"]["id"] = pull["base"]["repo"]["id"] = repo_id
+        pulls.append(pull)
+    suite["pull_requests"] = pulls
+    return payload
+
+
 def discussion_comment_created(
     body: str,
     *,
