@@ -485,7 +485,7 @@ def check_suite_event(
     suite = payload["check_suite"]
     suite["head_sha"] = suite["after"] = head_sha
     suite["conclusion"] = conclusion
-    template = suite["pull_requests"][0]
+    template = base_example("check_suite", "completed")["check_suite"]["pull_requests"][0]
     repo_id = payload["repository"]["id"]
     pulls = []
     for number in pull_numbers:
