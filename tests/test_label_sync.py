@@ -401,8 +401,12 @@ async def test_status_labels_follow_merges_and_closes(
     before = len(app.requests)
     assert outcomes(await app.dispatch("issues", done)) == {"label-sync": "ok"}
 
+    # Undeclared and missing, the two status labels are created before GitHub would
+    # create them grey: in their state's color (purple for merged, lavender for won't do).
     assert label_writes(app) == [
+        ("POST", f"{R}/labels", {"name": "status: done", "color": "6f42c1"}),
         ("PUT", f"{R}/issues/{pull.number}/labels", {"labels": ["perf", "status: done"]}),
+        ("POST", f"{R}/labels", {"name": "status: wontfix", "color": "d4c5f9"}),
         ("PUT", f"{R}/issues/{issue.number}/labels", {"labels": ["status: wontfix"]}),
     ]
     assert requests_since(app, before) == []

@@ -39,6 +39,7 @@ def test_ghapps_own_defaults() -> None:
     assert options.effective_name_template == "v$RESOLVED_VERSION"
     assert options.draft_next and not options.exclude_bots and not options.comment_on_released
     assert options.dispatch_event is None and options.build_timeout_minutes == 60
+    assert options.max_concurrent_builds == 2
     assert options.command_permission == "maintain"
     assert options.ignored_keys == ()
 
@@ -193,6 +194,7 @@ def test_every_release_drafter_v7_key_is_accepted() -> None:
         ({"prerelease-identifier": "not valid!"}, "prerelease_identifier"),
         ({"command-permission": "read"}, "command_permission"),
         ({"build-timeout-minutes": 0}, "build_timeout_minutes"),
+        ({"max-concurrent-builds": 0}, "max_concurrent_builds"),
         ({"ignored_keys": ["x"]}, "reported by ghapp"),
     ],
 )

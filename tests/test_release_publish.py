@@ -14,6 +14,7 @@ import logging
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import pytest
 
 from ghapp.github import JournalEntry
 from ghapp.skills.release_publish import publishing, skill
+from ghapp.store import StoredTask
 from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import (
@@ -36,8 +38,33 @@ REPO = "octo-org/hello"
 RELEASES = f"/repos/{REPO}/releases"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 RUN_ID = 4242  # fixed, so the recorded artifact listing matches on replay
+BOT = "ghapp-test[bot]"  # the test App's bot user, the actor of its dispatches
 
 ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
+
+
+class HeldDeadlines:
+    """Tasks due now go to the real queue; tasks deferred to later (a build's deadline)
+    are held for the test to run when it has moved the clock past them."""
+
+    def __init__(self, queue: Any) -> None:
+        self.queue = queue
+        self.held: list[tuple[StoredTask, float]] = []
+
+    async def enqueue_task(self, task: StoredTask, delay: float) -> bool:
+        if delay <= 0:
+            return await self.queue.enqueue_task(task, delay)
+        self.held.append((task, delay))
+        return True
+
+    async def run(self, app: SkillTestApp) -> list[StoredTask]:
+        """Run every held task now (the clock is the test's); returns them."""
+        ran = [task for task, _delay in self.held]
+        self.held.clear()
+        for task in ran:
+            assert await app.runtime.queue.enqueue_task(task, 0.0)
+        await app.idle()
+        return ran
 
 
 @asynccontextmanager
@@ -46,7 +73,15 @@ async def release_app(
 ) -> AsyncIterator[SkillTestApp]:
     app = SkillTestApp(tmp_path, github_app=fake.app, skills=[skill], env=env)
     async with app:
+        bus = app.runtime.bus
+        bus.services = replace(bus.services, tasks=HeldDeadlines(app.runtime.queue))
         yield app
+
+
+def deadlines(app: SkillTestApp) -> HeldDeadlines:
+    held = app.runtime.bus.services.tasks
+    assert isinstance(held, HeldDeadlines)
+    return held
 
 
 def configure(fake: FakeGitHub, section: str) -> None:
@@ -423,10 +458,15 @@ def finished_run(fake: FakeGitHub, artifacts: dict[str, bytes]) -> None:
         repo.artifacts[artifact_id].run_id = RUN_ID
 
 
-def run_event(correlation: str, conclusion: str) -> dict[str, Any]:
+def run_event(correlation: str, conclusion: str, *, run_id: int = RUN_ID) -> dict[str, Any]:
+    """The `workflow_run.completed` of the run the dispatch started: in this repository,
+    by the App's bot, titled with the correlation id."""
     payload = on_main(
         workflow_run_event(
-            conclusion=conclusion, run_id=RUN_ID, triggering_event="repository_dispatch"
+            conclusion=conclusion,
+            run_id=run_id,
+            triggering_event="repository_dispatch",
+            actor=BOT,
         )
     )
     payload["workflow_run"]["display_title"] = f"Build v1.0.0 {correlation}"
@@ -591,6 +631,244 @@ async def test_builds_that_never_report_back_time_out(
     assert body.startswith("> [!WARNING]\n> **Not published: the build timed out.**")
     assert "within 30 minutes of dispatching `build-release`" in body
     assert '"state":"timed_out"' in body
+
+
+# -- build slots and deadlines --------------------------------------------------------------
+
+
+def started(app: SkillTestApp) -> list[str]:
+    """The tags whose builds were dispatched, in order."""
+    return [r.body["client_payload"]["tag"] for r in posts(app, f"/repos/{REPO}/dispatches")]
+
+
+@pytest.mark.vcr
+async def test_a_third_build_waits_for_a_slot_and_starts_in_order(
+    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime]
+) -> None:
+    configure(fake_github, BUILD_SECTION)  # max-concurrent-builds: 2 by default
+    finished_run(fake_github, {"dist": zip_of({"app": b"x"})})
+    async with release_app(tmp_path, fake_github) as app:
+        replies = [
+            await run_command(app, f"release {version}", comment_id=7100 + n)
+            for n, version in enumerate(["1.0.0", "1.1.0", "1.2.0", "1.3.0"])
+        ]
+        for reply, tag in zip(replies, ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"], strict=True):
+            assert reply.startswith(f"Drafted [{tag}](")
+        assert all("dispatched `build-release` to build it;" in r for r in replies[:2])
+        assert all("it is waiting for a build slot" in r for r in replies[2:])
+        assert started(app) == ["v1.0.0", "v1.1.0"]
+        created = {r.body["tag_name"]: r for r in posts(app, RELEASES)}
+        for tag in ("v1.2.0", "v1.3.0"):
+            body = created[tag].body["body"]
+            assert body.startswith("> [!WARNING]\n> **Waiting for a build slot.** 2 build(s)")
+            assert '"state":"waiting"' in body
+        assert '"state":"pending"' in created["v1.0.0"].body["body"]
+        # Asked again while it waits: still waiting, nothing sent.
+        writes = len(app.writes())
+        again = await run_command(app, "release 1.2.0", comment_id=7102)
+        assert "waiting for a build slot" in again and len(app.writes()) == writes
+        correlations = {
+            r.body["client_payload"]["tag"]: r.body["client_payload"]["correlation_id"]
+            for r in posts(app, f"/repos/{REPO}/dispatches")
+        }
+        # v1.0.0 succeeds: published, and the first waiting build (v1.2.0) starts.
+        await app.dispatch(
+            "workflow_run", run_event(correlations["v1.0.0"], "success"), delivery_id="run-1"
+        )
+        assert started(app) == ["v1.0.0", "v1.1.0", "v1.2.0"]
+        # v1.1.0 fails: its slot frees too, and v1.3.0 starts.
+        await app.dispatch(
+            "workflow_run", run_event(correlations["v1.1.0"], "failure"), delivery_id="run-2"
+        )
+        assert started(app) == ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"]
+        held = deadlines(app).held
+        assert [task.args["correlation_id"] for task, _ in held] == [
+            correlations["v1.0.0"],
+            correlations["v1.1.0"],
+            *[
+                r.body["client_payload"]["correlation_id"]
+                for r in posts(app, f"/repos/{REPO}/dispatches")[2:]
+            ],
+        ]
+    # A started build's draft loses the notice and is pending from its dispatch.
+    restarted = [r for r in patches(app) if '"state":"pending"' in str(r.body.get("body"))]
+    assert len(restarted) == 2
+    for entry in restarted:
+        assert not entry.body["body"].startswith("> [!WARNING]")
+
+
+def run_requested(correlation: str, run_id: int = RUN_ID) -> dict[str, Any]:
+    """`workflow_run.requested` of the run the dispatch started."""
+    payload = on_main(
+        workflow_run_event(
+            "requested", run_id=run_id, triggering_event="repository_dispatch", actor=BOT
+        )
+    )
+    run = payload["workflow_run"]
+    run["display_title"] = f"Build v1.0.0 {correlation}"
+    run["html_url"] = f"https://github.com/{REPO}/actions/runs/{run_id}"
+    return payload
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("seen", [True, False], ids=["run-seen", "no-run"])
+async def test_a_build_times_out_at_its_deadline_and_frees_its_slot(
+    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime], seen: bool
+) -> None:
+    configure(
+        fake_github, BUILD_SECTION + "  build-timeout-minutes: 30\n  max-concurrent-builds: 1\n"
+    )
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release 1.0.0", comment_id=7201)
+        waiting = await run_command(app, "release 1.1.0", comment_id=7202)
+        assert "waiting for a build slot" in waiting
+        [first] = [r.body["client_payload"] for r in posts(app, f"/repos/{REPO}/dispatches")]
+        [(deadline, delay)] = deadlines(app).held
+        # Deferred to the deadline (plus a second), not left to the hourly sweep.
+        assert deadline.name == "build-deadline" and delay == 30 * 60 + 1
+        assert deadline.args["correlation_id"] == first["correlation_id"]
+        if seen:  # the run was seen starting: its link is noted, once
+            requested = run_requested(first["correlation_id"])
+            await app.dispatch("workflow_run", requested, delivery_id="requested")
+            await app.dispatch("workflow_run", requested, delivery_id="requested-again")
+            [noted] = patches(app)
+            assert f'"run_url":"https://github.com/{REPO}/actions/runs/{RUN_ID}"' in str(
+                noted.body["body"]
+            )
+        before = len(patches(app))
+        frozen_clock[0] = T0 + timedelta(minutes=30, seconds=1)
+        await deadlines(app).run(app)
+        [expired, restarted] = patches(app)[before:]
+        assert started(app) == ["v1.0.0", "v1.1.0"]  # the slot went to the next in line
+        # The next build's deadline is counted from its own dispatch.
+        [(second, second_delay)] = deadlines(app).held
+        assert second.args["correlation_id"] != first["correlation_id"]
+        assert second_delay == 30 * 60 + 1
+    body = expired.body["body"]
+    assert body.startswith("> [!WARNING]\n> **Not published: the build timed out.**")
+    assert '"state":"timed_out"' in body
+    link = f"](https://github.com/{REPO}/actions/runs/{RUN_ID}) did not complete within 30"
+    assert (link in body) is seen
+    assert ("No workflow run named" in body) is not seen
+    assert "Waiting for a build slot" not in restarted.body["body"]
+    assert '"state":"pending"' in restarted.body["body"]
+    assert "2026-11-20T09:30:01+00:00" in restarted.body["body"]
+
+
+@pytest.mark.vcr
+async def test_a_deadline_task_leaves_a_build_that_reported_back(
+    tmp_path: Path, fake_github: FakeGitHub, frozen_clock: list[datetime]
+) -> None:
+    configure(fake_github, BUILD_SECTION + "  build-timeout-minutes: 30\n")
+    finished_run(fake_github, {"dist": zip_of({"app": b"x"})})
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release 1.0.0")
+        correlation = dispatched(app)["client_payload"]["correlation_id"]
+        await app.dispatch("workflow_run", run_event(correlation, "success"), delivery_id="run")
+        [published] = patches(app)
+        frozen_clock[0] = T0 + timedelta(minutes=31)
+        before = len(app.requests)
+        [ran] = await deadlines(app).run(app)
+        assert ran.name == "build-deadline"
+        # It ran (it read the releases) and found nothing to time out.
+        assert ("GET", RELEASES) in [(r.method, r.path) for r in app.requests[before:]]
+    assert patches(app) == [published] and published.body["draft"] is False
+
+
+# -- which run counts as the build (issue 15, item 1) ---------------------------------------
+
+ATTACK_RUN_ID = RUN_ID + 100
+FORK = {"id": 66600666, "full_name": "mallory/hello", "name": "hello"}
+
+
+def _by(user: str) -> dict[str, Any]:
+    return {"login": user, "id": 66600001, "type": "User"}
+
+
+def _fork_pull_request(run: dict[str, Any]) -> None:
+    run.update(event="pull_request", head_repository=FORK, actor=_by("mallory"))
+    run["triggering_actor"] = _by("mallory")
+
+
+def _fork_head(run: dict[str, Any]) -> None:
+    run["head_repository"] = FORK  # claims repository_dispatch and the bot, but ran a fork
+
+
+def _person_dispatched(run: dict[str, Any]) -> None:
+    run["actor"] = run["triggering_actor"] = _by("mallory")
+
+
+def _person_reran(run: dict[str, Any]) -> None:
+    run["triggering_actor"] = _by("mallory")
+
+
+def _pull_request_in_repo(run: dict[str, Any]) -> None:
+    run["event"] = "pull_request"
+
+
+def _other_repository(run: dict[str, Any]) -> None:
+    run["repository"] = run["head_repository"] = FORK
+
+
+def _no_actor(run: dict[str, Any]) -> None:
+    del run["actor"], run["triggering_actor"]
+
+
+ATTACKS = {
+    "fork-pull-request": _fork_pull_request,
+    "fork-head": _fork_head,
+    "person-dispatched": _person_dispatched,
+    "person-reran": _person_reran,
+    "pull-request-in-repo": _pull_request_in_repo,
+    "other-repository": _other_repository,
+    "no-actor": _no_actor,
+}
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("conclusion", ["success", "failure"])
+@pytest.mark.parametrize("attack", list(ATTACKS))
+async def test_only_the_run_the_dispatch_started_counts_as_the_build(
+    tmp_path: Path,
+    fake_github: FakeGitHub,
+    frozen_clock: list[datetime],
+    caplog: pytest.LogCaptureFixture,
+    attack: str,
+    conclusion: str,
+) -> None:
+    """An outsider's run titled with the (public) correlation id completes first: it is
+    ignored whether it succeeded (its artifacts would be published) or failed (the build
+    would be marked failed); the genuine run then publishes the release."""
+    caplog.set_level(logging.WARNING, logger="ghapp")
+    configure(fake_github, BUILD_SECTION)
+    finished_run(fake_github, {"dist": zip_of({"app.tar.gz": b"genuine"})})
+    evil = fake_github.add_workflow_run(REPO, {"dist": zip_of({"app.tar.gz": b"evil"})})
+    run = fake_github.repo(REPO).workflow_runs.pop(evil)
+    run.id = ATTACK_RUN_ID
+    fake_github.repo(REPO).workflow_runs[ATTACK_RUN_ID] = run
+    async with release_app(tmp_path, fake_github) as app:
+        await run_command(app, "release 1.0.0")
+        correlation = dispatched(app)["client_payload"]["correlation_id"]
+        before = len(app.requests)
+        payload = run_event(correlation, conclusion, run_id=ATTACK_RUN_ID)
+        ATTACKS[attack](payload["workflow_run"])
+        ignored = await app.dispatch("workflow_run", payload, delivery_id="attack")
+        assert outcomes(ignored) == {"release-publish": "ok"}
+        # Refused on the payload alone: not even the releases were read.
+        assert not [r for r in app.requests[before:] if "/releases" in r.path]
+        [warning] = [m for m in caplog.messages if "is ignored" in m]
+        assert f"workflow run {ATTACK_RUN_ID} names build {correlation}" in warning
+        genuine = await app.dispatch(
+            "workflow_run", run_event(correlation, "success"), delivery_id="genuine"
+        )
+        assert genuine.status == "done", genuine.runs
+    assert not [r for r in app.requests if str(ATTACK_RUN_ID) in r.path]
+    assert [r.path for r in app.requests if "/actions/runs/" in r.path] == [
+        f"/repos/{REPO}/actions/runs/{RUN_ID}/artifacts"
+    ]
+    [published] = patches(app)
+    assert published.body["draft"] is False
+    assert "Not published" not in published.body["body"]
 
 
 # -- announcements --------------------------------------------------------------------------

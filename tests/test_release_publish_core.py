@@ -22,17 +22,21 @@ from ghapp.skills.release_publish.releases import (
     ReleaseInfo,
     announced_numbers,
     build_ended,
+    builds_running,
+    builds_to_start,
     closing_references,
     correlation_id,
     correlation_in,
     draft_to_reuse,
     maintained_draft,
+    must_wait,
     published_body,
     release_version,
     split_marker,
     timed_out,
     with_marker,
 )
+from ghapp.skills.release_publish.run_trust import untrusted_reason
 from ghapp.skills.release_publish.versions import previous_release
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -159,6 +163,39 @@ def test_build_timeout(state: str, minutes_later: int, expected: bool) -> None:
     assert timed_out(marker, T0 + timedelta(minutes=minutes_later), 60) is expected
 
 
+def test_a_seen_run_and_a_wait_round_trip_in_the_marker() -> None:
+    seen = replace(MARKER, state="waiting", run_url="https://github.com/o/r/actions/runs/9")
+    assert split_marker(with_marker("notes", seen))[1] == seen
+    # Without a run the marker is written as before (recorded bodies stay the same).
+    assert "run_url" not in with_marker("notes", MARKER)
+    assert (
+        split_marker(
+            'x <!-- ghapp-release {"correlation_id":"c","dispatched_at":'
+            '"2026-11-01T12:00:00+00:00","state":"lost"} -->'
+        )[1]
+        is None
+    )
+
+
+def building(id: int, state: str, minutes: int) -> ReleaseInfo:
+    marker = BuildMarker(f"ghapp-build-{id:012x}", T0 + timedelta(minutes=minutes), state)  # type: ignore[arg-type]
+    return release(id, f"v{id}.0.0", draft=True, body=with_marker("notes", marker))
+
+
+def test_waiting_builds_start_in_the_order_asked_as_slots_free() -> None:
+    running = [building(1, "pending", 0), building(2, "pending", 1)]
+    waiting = [building(5, "waiting", 3), building(3, "waiting", 2), building(4, "waiting", 2)]
+    ended = [building(6, "failed", 0), building(7, "timed_out", 0)]
+    everything = [*running, *waiting, *ended, release(8, "v0.1.0")]
+    assert builds_running(everything) == 2
+    assert must_wait(everything, 2) and must_wait(everything, 3)  # others wait: in line
+    assert not must_wait([*running, *ended], 3) and must_wait([*running, *ended], 2)
+    assert builds_to_start(everything, 2) == []
+    order = [r.id for r, _m in builds_to_start(everything, 4)]
+    assert order == [3, 4]  # asked at the same time: the older release first
+    assert [r.id for r, _m in builds_to_start(everything[1:], 9)] == [3, 4, 5]
+
+
 def test_correlation_ids_are_stable_per_request_and_found_in_run_titles() -> None:
     first = correlation_id("o/r", "v1.0.0", "comment:5")
     assert first == correlation_id("o/r", "v1.0.0", "comment:5")
@@ -242,3 +279,51 @@ def test_unusable_artifacts_are_refused_with_a_reason() -> None:
 def test_a_graphql_query_is_a_read(method: str, path: str, body: Any, write: bool) -> None:
     # release-publish reads commit authors through GraphQL: DRY_RUN must still send it.
     assert JournalEntry(method, path, "", body).is_write is write
+
+
+# -- which workflow run counts as the build ------------------------------------------------
+
+HERE = {"id": 10, "full_name": "octo-org/hello"}
+BOT_USER = {"login": "ghapp[bot]", "type": "Bot"}
+
+
+def dispatch_run(**changes: Any) -> dict[str, Any]:
+    run: dict[str, Any] = {
+        "event": "repository_dispatch",
+        "repository": dict(HERE),
+        "head_repository": dict(HERE),
+        "actor": BOT_USER,
+        "triggering_actor": BOT_USER,
+    }
+    run.update(changes)
+    return {k: v for k, v in run.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("run", "reason"),
+    [
+        (dispatch_run(), None),
+        (dispatch_run(actor={"login": "GHAPP[bot]"}, triggering_actor=None), None),
+        (dispatch_run(head_repository={"full_name": "Octo-Org/Hello"}), None),
+        (dispatch_run(event="pull_request"), "started by 'pull_request'"),
+        (dispatch_run(event=None), "started by None"),
+        (dispatch_run(head_repository={"id": 11, "full_name": "mallory/hello"}), "head_repository"),
+        (dispatch_run(head_repository={"id": 11, "full_name": "octo-org/hello"}), "head_reposit"),
+        (dispatch_run(repository={"id": 10, "full_name": "mallory/hello"}), "its repository"),
+        (dispatch_run(head_repository={"name": "hello"}), "head_repository is missing"),
+        (dispatch_run(head_repository=None), "head_repository is missing"),
+        (dispatch_run(actor={"login": "mallory"}), "actor is 'mallory'"),
+        (dispatch_run(triggering_actor={"login": "ghapp"}), "triggering_actor is 'ghapp'"),
+        (dispatch_run(actor={"login": "evil-ghapp[bot]"}), "actor is 'evil-ghapp[bot]'"),
+        (dispatch_run(actor={"id": 1}), "actor is None"),
+        (dispatch_run(actor=None, triggering_actor=None), "names no actor"),
+    ],
+)
+def test_only_a_run_the_dispatch_started_is_trusted(
+    run: dict[str, Any], reason: str | None
+) -> None:
+    found = untrusted_reason(run, HERE, "ghapp")
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None and reason in found

@@ -433,8 +433,11 @@ def workflow_run_event(
     login: str = DEFAULT_LOGIN,
     installation_id: int = 1,
     repo: str = DEFAULT_REPO,
+    actor: str | None = None,
 ) -> Payload:
-    """`workflow_run.<action>`; `conclusion` is only meaningful for `completed`."""
+    """`workflow_run.<action>`; `conclusion` is only meaningful for `completed`. `actor`
+    (e.g. an App's `slug[bot]`) becomes the run's `actor` and `triggering_actor`, which
+    newer payloads carry and the example lacks."""
     payload = _common(
         base_example("workflow_run", action),
         repo=repo,
@@ -453,6 +456,46 @@ def workflow_run_event(
         payload["workflow"]["name"] = workflow_name
     _set_repo(run, repo, key="repository")
     _set_repo(run, repo, key="head_repository")
+    # The example's run ran elsewhere; GitHub's run of this repository has its id.
+    run["repository"]["id"] = run["head_repository"]["id"] = payload["repository"]["id"]
+    if actor is not None:
+        user = {**payload["sender"], "login": actor, "type": "Bot" if "[bot]" in actor else "User"}
+        run["actor"] = run["triggering_actor"] = user
+    return payload
+
+
+def check_suite_event(
+    action: str = "completed",
+    *,
+    conclusion: str | None = "success",
+    head_sha: str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+    pull_numbers: Sequence[int] = (2,),
+    installation_id: int = 1,
+    repo: str = DEFAULT_REPO,
+) -> Payload:
+    """`check_suite.<action>` on commit `head_sha`, the head of pull requests `pull_numbers`
+    of `repo` (GitHub lists none for a pull request from a fork)."""
+    payload = _common(
+        base_example("check_suite", action),
+        repo=repo,
+        login=DEFAULT_LOGIN,
+        user_type="User",
+        installation_id=installation_id,
+    )
+    suite = payload["check_suite"]
+    suite["head_sha"] = suite["after"] = head_sha
+    suite["conclusion"] = conclusion
+    template = base_example("check_suite", "completed")["check_suite"]["pull_requests"][0]
+    repo_id = payload["repository"]["id"]
+    pulls = []
+    for number in pull_numbers:
+        pull = copy.deepcopy(template)
+        pull["number"] = number
+        pull["url"] = f"https://api.github.com/repos/{repo}/pulls/{number}"
+        pull["head"]["sha"] = head_sha
+        pull["head"]["repo"]["id"] = pull["base"]["repo"]["id"] = repo_id
+        pulls.append(pull)
+    suite["pull_requests"] = pulls
     return payload
 
 

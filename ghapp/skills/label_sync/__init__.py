@@ -8,20 +8,23 @@ The story, in the order the handlers are registered below:
   `strict: true`, when a person edits or deletes a declared label (the App's own edits
   arrive as events too and are ignored, so a restore never loops).
 - **Swaps** keep one label per exclusive scope and set status labels on lifecycle
-  events, each in one request computed from the issue's labels as GitHub has them now.
+  events, each in one request computed from the issue's labels as GitHub has them now;
+  a pull request's status follows CI too (a failing check suite or workflow run on its
+  head commit sets `pr_checks_failed`, all checks passing sets it back).
 - **Preview**: a pull request changing the file gets a check run with the plan.
 - **Commands**: `label add|remove NAME…` and `labels sync [--dry-run]`.
 
 Where it is written: `options` (the section's model), the pure decisions `plan` (what a
 sync changes), `swaps` (exclusive scopes, status labels), `triggers` (when to act, how a
-preview reads) and `issue_labels` (what `label add|remove` names and leaves); `apply`
-does the requests and `handlers` the I/O around the decisions.
+preview reads), `issue_labels` (what `label add|remove` names and leaves) and
+`ci_checks` (what a finished CI run says); `apply` does the requests, `status_labels`
+sets status labels (and follows CI), and `handlers` the I/O around the decisions.
 """
 
 from __future__ import annotations
 
 from ghapp import Skill
-from ghapp.skills.label_sync import handlers
+from ghapp.skills.label_sync import handlers, status_labels
 from ghapp.skills.label_sync.options import LabelSyncOptions
 
 __all__ = ["skill"]
@@ -29,7 +32,13 @@ __all__ = ["skill"]
 skill = Skill(
     "label-sync",
     "Keeps labels as declared in .github/ghapp.yml; exclusive scopes and status labels.",
-    permissions={"issues": "write", "pull_requests": "write", "checks": "write"},
+    # checks: the plan preview, and reading a head commit's checks; actions: workflow runs.
+    permissions={
+        "issues": "write",
+        "pull_requests": "write",
+        "checks": "write",
+        "actions": "read",
+    },
     options=LabelSyncOptions,
 )
 
@@ -48,6 +57,7 @@ skill.on(
     "pull_request.ready_for_review",
     "pull_request.closed",
 )(handlers.set_status_label)
+skill.on("check_suite.completed", "workflow_run.completed")(status_labels.follow_checks)
 
 # -- preview
 skill.on("pull_request.opened", "pull_request.synchronize", "pull_request.reopened")(

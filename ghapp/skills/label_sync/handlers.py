@@ -19,11 +19,11 @@ from ghapp.skills.label_sync.issue_labels import (
     resolve_label_names,
 )
 from ghapp.skills.label_sync.options import LabelSyncOptions
+from ghapp.skills.label_sync.status_labels import set_status
 from ghapp.skills.label_sync.swaps import (
     exclusive_swap_for_label_event,
     is_exclusive,
     lifecycle_event,
-    status_swap,
 )
 from ghapp.skills.label_sync.triggers import (
     PREVIEW_CHECK_NAME,
@@ -146,18 +146,9 @@ async def set_status_label(ctx: Context[LabelSyncOptions]) -> None:
     event = lifecycle_event(ctx.event, ctx.action or "", ctx.payload)
     status = options.status_labels.label_for(event) if event else None
     number = ctx.issue_number
-    if status is None or number is None:
+    if event is None or status is None or number is None:
         return
-    current = await read_issue_labels(ctx, number)
-    labels = status_swap(
-        current,
-        status,
-        options.status_labels.all_labels(),
-        options.exclusive_scopes,
-        options.scope_separator,
-    )
-    if labels is not None:
-        await set_issue_labels(ctx, number, labels)
+    await set_status(ctx, number, event, status)
 
 
 # -- preview ------------------------------------------------------------------------------

@@ -165,6 +165,11 @@ class StatusLabels(BaseModel):
     pr_ready_for_review: str | None = None
     pr_merged: str | None = None
     pr_closed_unmerged: str | None = None
+    # CI on the pull request's head commit: a failing check suite or workflow run sets
+    # `pr_checks_failed`; once every check passes, `pr_checks_passed` (by default the
+    # in-progress label: `pr_ready_for_review` for a ready pull request, else `pr_opened`).
+    pr_checks_failed: str | None = None
+    pr_checks_passed: str | None = None
 
     @field_validator("*", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 __all__ = [
+    "STATUS_COLORS",
     "LifecycleEvent",
     "apply_exclusive",
     "exclusive_swap_for_label_event",
@@ -34,7 +35,24 @@ LifecycleEvent = Literal[
     "pr_ready_for_review",
     "pr_merged",
     "pr_closed_unmerged",
+    "pr_checks_failed",
+    "pr_checks_passed",
 ]
+
+# The color a status label gets when ghapp is the one creating it and `labels:` does not
+# declare it (GitHub would make it grey): what each state usually looks like.
+STATUS_COLORS: dict[str, str] = {
+    "issue_opened": "c5def5",  # light blue: new
+    "issue_assigned": "fbca04",  # yellow: in progress
+    "issue_closed_completed": "0e8a16",  # green: done
+    "issue_closed_not_planned": "d4c5f9",  # lavender: won't do
+    "pr_opened": "fbca04",  # yellow: in progress
+    "pr_ready_for_review": "0075ca",  # blue: in review
+    "pr_merged": "6f42c1",  # purple, as GitHub shows a merge
+    "pr_closed_unmerged": "e99695",  # faded red: closed
+    "pr_checks_failed": "d73a4a",  # red: failing
+    "pr_checks_passed": "fbca04",  # yellow: back in progress
+}
 
 
 def scope_of(label: str, separator: str) -> str | None:

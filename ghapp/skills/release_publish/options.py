@@ -15,7 +15,8 @@ migrating user is told what has no effect. Any other unknown key is an error: it
 likely a typo (release-drafter drops such keys silently).
 
 ghapp's own options (`tag_pattern`, `dispatch_event`, `comment_on_released`,
-`build_timeout_minutes`, …) sit beside them; see docs/coming-from-release-drafter.md.
+`build_timeout_minutes`, `max_concurrent_builds`, …) sit beside them; see
+docs/coming-from-release-drafter.md and docs/releases.md.
 """
 
 from __future__ import annotations
@@ -137,6 +138,8 @@ class ReleaseOptions(BaseModel):
     dispatch_event: str | None = Field(default=None, min_length=1)
     unpack_artifacts: bool = False
     build_timeout_minutes: int = Field(default=60, ge=1)
+    # Builds dispatched at once per repository; more wait for a slot, in order.
+    max_concurrent_builds: int = Field(default=2, ge=1)
     comment_on_released: bool = False
     released_comment_template: str = "🎉 Released in [$TAG]($URL)"
     command_permission: Literal["triage", "write", "maintain", "admin"] = "maintain"

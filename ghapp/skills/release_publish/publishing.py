@@ -16,6 +16,11 @@ from typing import Any, Literal
 from semver import Version
 
 from ghapp import Context
+from ghapp.skills.release_publish.build_slots import (
+    dispatch_build,
+    start_waiting_builds,
+    waiting_notice,
+)
 from ghapp.skills.release_publish.categories import needs_changed_files
 from ghapp.skills.release_publish.github_data import ReleaseData
 from ghapp.skills.release_publish.notes import MergedPull, included
@@ -30,11 +35,14 @@ from ghapp.skills.release_publish.releases import (
     BuildMarker,
     ReleaseInfo,
     announced_numbers,
+    build_unfinished,
     correlation_id,
     draft_to_reuse,
+    must_wait,
     published_with_tag,
     split_marker,
     with_marker,
+    with_notice,
 )
 from ghapp.skills.release_publish.versions import previous_release
 
@@ -42,6 +50,10 @@ LOCK = "release"
 
 EXISTS_REPLY = "Release [{tag}]({url}) already exists; nothing to do."
 BUILDING_ALREADY_REPLY = "[{tag}]({url}) is already waiting for its build."
+WAITING_REPLY = (
+    "Drafted [{tag}]({url}); it is waiting for a build slot, and `{event}` is dispatched "
+    "to build it when a running build finishes."
+)
 BUILDING_REPLY = (
     "Drafted [{tag}]({url}) and dispatched `{event}` to build it; the release is published "
     "with the build's artifacts when the build succeeds."
@@ -67,7 +79,9 @@ class ReleaseRequest:
     overrides: Overrides = field(default_factory=Overrides)
 
 
-Outcome = Literal["exists", "already_building", "building", "drafted", "published", "dry_run"]
+Outcome = Literal[
+    "exists", "already_building", "building", "waiting", "drafted", "published", "dry_run"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +95,7 @@ class ReleaseOutcome:
             "exists": EXISTS_REPLY,
             "already_building": BUILDING_ALREADY_REPLY,
             "building": BUILDING_REPLY,
+            "waiting": WAITING_REPLY,
             "drafted": DRAFTED_REPLY,
             "published": PUBLISHED_REPLY,
             "dry_run": DRY_RUN_REPLY,
@@ -108,9 +123,19 @@ async def create_release(
         marker = split_marker(draft.body)[1]
         if marker is None or marker.correlation_id != correlation or not options.dispatch_event:
             return ReleaseOutcome("already_building", tag, draft.html_url)
+        if marker.state == "waiting":
+            return ReleaseOutcome("waiting", tag, draft.html_url)
         # This very request again (a retry after a failure): its dispatch may never have
         # gone out. A second build is harmless, since only the first completion counts.
-        await dispatch_build(ctx, data, request, draft.id, correlation)
+        await dispatch_build(
+            ctx,
+            data,
+            version=str(request.version),
+            tag=tag,
+            release_id=draft.id,
+            marker=marker,
+            now=utcnow(),
+        )
         return ReleaseOutcome("building", tag, draft.html_url)
 
     # The release this one follows; for a hotfix below the newest line, that line's own.
@@ -121,17 +146,23 @@ async def create_release(
     plan = await release_plan(ctx, data, previous, pulls, request.target, request.overrides)
     building = options.dispatch_event is not None and not request.draft
     marker = None
+    body = plan.body
     if building:
+        others = [r for r in releases if draft is None or r.id != draft.id]
+        waits = must_wait(others, options.max_concurrent_builds)
         marker = BuildMarker(
             correlation_id=correlation,
             dispatched_at=utcnow(),
+            state="waiting" if waits else "pending",
             announce=announced_numbers((p.number, bodies.get(p.number)) for p in pulls),
         )
+        if waits:
+            body = with_notice(body, waiting_notice(others, options.max_concurrent_builds))
     fields: dict[str, Any] = {
         "tag_name": tag,
         "target_commitish": request.target,
         "name": plan.name,
-        "body": with_marker(plan.body, marker),
+        "body": with_marker(body, marker),
         "draft": request.draft or building,
         "prerelease": request.prerelease,
         **latest_field(plan.make_latest, request.prerelease),
@@ -143,8 +174,22 @@ async def create_release(
     if ctx.dry_run:
         return ReleaseOutcome("dry_run", tag)
     release = ReleaseInfo.from_json(saved)
+    if marker is not None and marker.state == "waiting":
+        ctx.log.info("every build slot is taken: %s waits for one", tag)
+        # Slots may be free while older builds wait (a start that failed): fill them in
+        # order, so this one never jumps the line.
+        await start_waiting_builds(ctx, data, [*others_of(releases, release), release], utcnow())
+        return ReleaseOutcome("waiting", tag, release.html_url)
     if marker is not None:
-        await dispatch_build(ctx, data, request, release.id, correlation)
+        await dispatch_build(
+            ctx,
+            data,
+            version=str(request.version),
+            tag=tag,
+            release_id=release.id,
+            marker=marker,
+            now=marker.dispatched_at,
+        )
         return ReleaseOutcome("building", tag, release.html_url)
     if request.draft:
         return ReleaseOutcome("drafted", tag, release.html_url)
@@ -153,20 +198,8 @@ async def create_release(
     return ReleaseOutcome("published", tag, release.html_url)
 
 
-async def dispatch_build(
-    ctx: Context[ReleaseOptions],
-    data: ReleaseData,
-    request: ReleaseRequest,
-    release_id: int,
-    correlation: str,
-) -> None:
-    payload = {
-        "version": str(request.version),
-        "tag": request.tag,
-        "release_id": release_id,
-        "correlation_id": correlation,
-    }
-    await data.dispatch(str(ctx.options.dispatch_event), payload)
+def others_of(releases: list[ReleaseInfo], release: ReleaseInfo) -> list[ReleaseInfo]:
+    return [r for r in releases if r.id != release.id]
 
 
 async def merged_since(
@@ -246,8 +279,8 @@ async def after_publish(
 
 
 def build_pending(release: ReleaseInfo) -> bool:
-    marker = split_marker(release.body)[1]
-    return release.draft and marker is not None and marker.state == "pending"
+    """A draft whose build waits for a slot or runs."""
+    return build_unfinished(release)
 
 
 async def release_branch(ctx: Context[ReleaseOptions], data: ReleaseData) -> str:

@@ -11,8 +11,10 @@ means every worker sees it, a hand-deleted draft takes its pending build with it
 hourly timeout check needs nothing but the release list. The comment is removed when the
 release is published.
 
-**Correlation rule.** A build is matched to its draft by the correlation id alone. The
-dispatch carries it in `client_payload.correlation_id`; the workflow names its run with it
+**Correlation rule.** A build is matched to its draft by the correlation id, once
+`run_trust` has established that the run is one the dispatch started (the id alone is
+public, so it is never proof). The dispatch carries it in
+`client_payload.correlation_id`; the workflow names its run with it
 (`run-name: Build ${{ github.event.client_payload.tag }} ${{
 github.event.client_payload.correlation_id }}`), and `workflow_run.display_title` brings it
 back. Head SHAs or workflow names are not used: a dispatch runs on the default branch's
@@ -33,7 +35,8 @@ from semver import Version
 
 from ghapp.skills.release_publish.versions import version_of
 
-BuildState = Literal["pending", "failed", "timed_out"]
+# waiting: in line for a build slot, not dispatched yet; pending: dispatched, running.
+BuildState = Literal["waiting", "pending", "failed", "timed_out"]
 
 CORRELATION_PREFIX = "ghapp-build-"
 _CORRELATION_RE = re.compile(r"\bghapp-build-[0-9a-f]{12}\b")
@@ -89,20 +92,27 @@ class ReleaseInfo:
 
 @dataclass(frozen=True, slots=True)
 class BuildMarker:
-    """A draft's pending (or failed) build, kept at the end of the draft's body."""
+    """A draft's build (waiting, running or ended), kept at the end of the draft's body.
+
+    `dispatched_at` is when the build was dispatched; for a build still waiting for a
+    slot, when it was asked for (its place in line). `run_url` is the build's workflow
+    run once one was seen starting."""
 
     correlation_id: str
     dispatched_at: datetime
     state: BuildState = "pending"
     announce: tuple[int, ...] = ()
+    run_url: str | None = None
 
     def render(self) -> str:
-        data = {
+        data: dict[str, Any] = {
             "correlation_id": self.correlation_id,
             "dispatched_at": self.dispatched_at.isoformat(),
             "state": self.state,
             "announce": list(self.announce),
         }
+        if self.run_url:
+            data["run_url"] = self.run_url
         return f"<!-- ghapp-release {json.dumps(data, separators=(',', ':'))} -->"
 
 
@@ -166,7 +176,10 @@ def split_marker(body: str) -> tuple[str, BuildMarker | None]:
             dispatched_at=parse_time(str(data["dispatched_at"])),
             state=data.get("state", "pending"),
             announce=tuple(int(n) for n in data.get("announce") or ()),
+            run_url=str(data["run_url"]) if data.get("run_url") else None,
         )
+        if marker.state not in ("waiting", "pending", "failed", "timed_out"):
+            raise ValueError(marker.state)
     except (ValueError, KeyError, TypeError):
         return body, None
     return body[: match.start()], marker
@@ -206,6 +219,51 @@ def timed_out(marker: BuildMarker, now: datetime, timeout_minutes: int) -> bool:
     return marker.state == "pending" and now - marker.dispatched_at > timedelta(
         minutes=timeout_minutes
     )
+
+
+def build_deadline(marker: BuildMarker, timeout_minutes: int) -> datetime:
+    """When a running build is timed out: `timeout_minutes` after its dispatch."""
+    return marker.dispatched_at + timedelta(minutes=timeout_minutes)
+
+
+def build_unfinished(release: ReleaseInfo) -> bool:
+    """A draft whose build waits for a slot or runs: not to be touched by draft upkeep."""
+    marker = split_marker(release.body)[1]
+    return release.draft and marker is not None and marker.state in ("waiting", "pending")
+
+
+def builds(releases: Iterable[ReleaseInfo]) -> list[tuple[ReleaseInfo, BuildMarker]]:
+    """Every draft with its build marker."""
+    found: list[tuple[ReleaseInfo, BuildMarker]] = []
+    for release in releases:
+        marker = split_marker(release.body)[1] if release.draft else None
+        if marker is not None:
+            found.append((release, marker))
+    return found
+
+
+def builds_running(releases: Iterable[ReleaseInfo]) -> int:
+    """How many builds hold a slot: dispatched and not yet ended."""
+    return sum(1 for _release, marker in builds(releases) if marker.state == "pending")
+
+
+def builds_waiting(releases: Iterable[ReleaseInfo]) -> list[tuple[ReleaseInfo, BuildMarker]]:
+    """The builds waiting for a slot, first asked first."""
+    waiting = [(r, m) for r, m in builds(releases) if m.state == "waiting"]
+    return sorted(waiting, key=lambda found: (found[1].dispatched_at, found[0].id))
+
+
+def builds_to_start(
+    releases: Sequence[ReleaseInfo], max_concurrent: int
+) -> list[tuple[ReleaseInfo, BuildMarker]]:
+    """The waiting builds that free slots let start now, in the order they were asked."""
+    free = max(max_concurrent - builds_running(releases), 0)
+    return builds_waiting(releases)[:free]
+
+
+def must_wait(releases: Sequence[ReleaseInfo], max_concurrent: int) -> bool:
+    """Whether a new build waits: every slot taken, or others already wait (in order)."""
+    return builds_running(releases) >= max_concurrent or bool(builds_waiting(releases))
 
 
 # -- what to announce ----------------------------------------------------------------------

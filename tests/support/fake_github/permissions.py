@@ -76,6 +76,7 @@ REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
     "reactions/create-for-pull-request-review-comment": (("pull_requests", WRITE),),
     # Checks, Actions
     "checks/create": (("checks", WRITE),),
+    "checks/list-for-ref": (("checks", READ),),
     "checks/update": (("checks", WRITE),),
     "actions/list-workflow-run-artifacts": (("actions", READ),),
     "actions/download-artifact": (("actions", READ),),

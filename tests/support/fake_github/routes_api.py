@@ -1051,6 +1051,23 @@ async def update_check_run(fake: FakeGitHub, ctx: Ctx) -> Response:
     return json_response(_check_json(fake, ctx, check))
 
 
+@api("GET", R + "/commits/{ref}/check-runs")
+async def list_check_runs_for_ref(fake: FakeGitHub, ctx: Ctx) -> Response:
+    """The check runs on a commit (by sha; `filter=latest`, GitHub's default, keeps the
+    newest run of each name)."""
+    repo = ctx.repo_or_404
+    ref = ctx.params["ref"]
+    checks = sorted((c for c in repo.check_runs.values() if c.head_sha == ref), key=lambda c: c.id)
+    if ctx.query.get("filter", "latest") == "latest":
+        newest = {(c.app_id, c.name): c for c in checks}
+        checks = sorted(newest.values(), key=lambda c: c.id)
+    page, headers = paginate(ctx, checks)
+    return json_response(
+        {"total_count": len(checks), "check_runs": [_check_json(fake, ctx, c) for c in page]},
+        headers=headers,
+    )
+
+
 @api("POST", R + "/commits/{sha}/comments")
 async def create_commit_comment(fake: FakeGitHub, ctx: Ctx) -> Response:
     repo = ctx.repo_or_404
