@@ -53,12 +53,15 @@ def _configured() -> Settings:
 def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ghapp.web.app import create_app
+    from ghapp.web.app import create_app, setup_url
 
     settings = _settings()
     app = create_app(settings)
     mode = "configured" if settings.configured else "setup mode"
     print(f"ghapp listening on http://{settings.host}:{settings.port} ({mode})", file=sys.stderr)
+    if not settings.configured:
+        # Printed, never logged: the token is what makes setup mode the operator's alone.
+        print(f"setup URL: {setup_url(app, settings.host, settings.port)}", file=sys.stderr)
     uvicorn.run(
         app,
         host=settings.host,

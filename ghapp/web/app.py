@@ -108,6 +108,13 @@ def _setup_services(app: Starlette, settings: Settings, options: RuntimeOptions)
     return SetupServices(manifest=manifest, activate=start)
 
 
+def setup_url(app: Starlette, host: str, port: int) -> str:
+    """The URL that opens setup mode in a browser, with this start's setup token
+    (PRODUCT.md §7); printed once by `ghapp run`, never logged."""
+    token = app.state.setup_services.token
+    return f"http://{host}:{port}/setup?token={token}"
+
+
 def create_app(
     settings: Settings,
     options: RuntimeOptions | None = None,
