@@ -236,3 +236,25 @@ def test_ghapp_run_prints_a_fresh_setup_url_once(tmp_path: Path, github_root: st
         assert process.logs().count(token) == 1  # printed once, never logged
         tokens.append(token)
     assert tokens[0] != tokens[1]
+
+
+def test_a_webhook_secret_with_a_comma_from_github_is_not_saved_split(
+    operator: TestClient, fake: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WEBHOOK_SECRET reads a comma as a separator: a secret GitHub returned with one is
+    refused with advice, not written to `.env` to come back as two weaker secrets."""
+    from tests.support.fake_github import server
+
+    original = server.make_app_from_manifest
+
+    def with_comma(*args, **kwargs):  # type: ignore[no-untyped-def]
+        identity, pem = original(*args, **kwargs)
+        identity.webhook_secret = "first-half,second-half"
+        return identity, pem
+
+    monkeypatch.setattr(server, "make_app_from_manifest", with_comma)
+    page = post_form(operator, csrf=csrf_of(operator), origin=PUBLIC).text
+    response = operator.get(approve(page))
+    assert response.status_code == 502
+    assert "comma" in response.text and "first-half" not in response.text
+    assert not (tmp_path / ".env").exists()
