@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ghapp.config import ConfigError, Settings, load_settings
-from ghapp.logs import configure_logging
+from ghapp.logs import configure_logging, remember_secrets
 
 MANIFEST_PATH = Path("manifest/app.yml")
 
@@ -60,8 +60,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     mode = "configured" if settings.configured else "setup mode"
     print(f"ghapp listening on http://{settings.host}:{settings.port} ({mode})", file=sys.stderr)
     if not settings.configured:
-        # Printed, never logged: the token is what makes setup mode the operator's alone.
-        print(f"setup URL: {setup_url(app, settings.host, settings.port)}", file=sys.stderr)
+        # Printed, never logged: the token is what makes setup mode the operator's alone
+        # (the log scrubber learns it, should a log line ever carry it).
+        url = setup_url(app, settings.host, settings.port)
+        remember_secrets([url.rpartition("token=")[2]])
+        print(f"setup URL: {url}", file=sys.stderr)
     uvicorn.run(
         app,
         host=settings.host,
