@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ghapp.config import ConfigError, Settings, load_settings
-from ghapp.logs import configure_logging
+from ghapp.logs import configure_logging, remember_secrets
 
 MANIFEST_PATH = Path("manifest/app.yml")
 
@@ -53,12 +53,18 @@ def _configured() -> Settings:
 def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ghapp.web.app import create_app
+    from ghapp.web.app import create_app, setup_url
 
     settings = _settings()
     app = create_app(settings)
     mode = "configured" if settings.configured else "setup mode"
     print(f"ghapp listening on http://{settings.host}:{settings.port} ({mode})", file=sys.stderr)
+    if not settings.configured:
+        # Printed, never logged: the token is what makes setup mode the operator's alone
+        # (the log scrubber learns it, should a log line ever carry it).
+        url = setup_url(app, settings.host, settings.port)
+        remember_secrets([url.rpartition("token=")[2]])
+        print(f"setup URL: {url}", file=sys.stderr)
     uvicorn.run(
         app,
         host=settings.host,

@@ -46,6 +46,8 @@ WEB_URL_VARIABLES = {
     "github_url": "GITHUB_URL",
     "base_url": "BASE_URL",
 }
+# Shorter parts of WEBHOOK_SECRET are refused: most likely a secret split at its comma.
+MIN_WEBHOOK_SECRET = 6
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical", "trace", "fatal")
 
 
@@ -201,8 +203,16 @@ class Settings(BaseSettings):
     @property
     def secret_values(self) -> tuple[str, ...]:
         """Every secret this process knows, for redaction in logs and pages."""
-        found = [*self.webhook_secrets, self.private_key, self.client_secret, self.session_secret]
-        values = (secret.get_secret_value() for secret in found if secret is not None)
+        # Every SecretStr field, present and future (API keys, responder secrets), so a
+        # secret added to Settings is scrubbed without anyone remembering to list it here.
+        found: list[SecretStr] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                found.append(value)
+            elif isinstance(value, tuple):
+                found += [item for item in value if isinstance(item, SecretStr)]
+        values = (secret.get_secret_value() for secret in found)
         return tuple(v for v in values if len(v) >= 6)
 
     # -- validation: each message names what is wrong, never the secret itself ----------
@@ -234,9 +244,22 @@ class Settings(BaseSettings):
     @field_validator("webhook_secrets", mode="before")
     @classmethod
     def _webhook_secrets(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(s.strip() for s in value.split(",") if s.strip())
-        return value
+        # A comma always separates two secrets (PRODUCT.md §2: rotation), so no secret can
+        # contain one. What a comma inside a secret would leave behind — an empty part, or
+        # a part too short to be a secret — stops start-up instead of silently verifying
+        # deliveries with a weaker secret.
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",")]
+        for number, part in enumerate(parts, 1):
+            where = f"secret {number} of {len(parts)}" if len(parts) > 1 else "the secret"
+            if len(part) < MIN_WEBHOOK_SECRET:
+                raise ConfigError(
+                    "WEBHOOK_SECRET",
+                    f"{where} is {'empty' if not part else 'shorter than 6 characters'}; "
+                    "a comma separates secrets (rotation), so a secret cannot contain one",
+                )
+        return tuple(parts)
 
     @field_validator("github_api_url", "github_url", "base_url", mode="before")
     @classmethod

@@ -266,6 +266,9 @@ def _next_step(settings: Settings, results: list[CheckResult]) -> CheckResult:
         return CheckResult("next", True, f"all set: start {command}, then install the App")
     if not settings.configured:
         return CheckResult(
-            "next", False, "finish setup first", f"open {_local_url(settings)}/ after `ghapp run`"
+            "next",
+            False,
+            "finish setup first",
+            "open the setup URL `ghapp run` prints (setup URL: http://HOST:PORT/setup?token=…)",
         )
     return CheckResult("next", False, f"fix: {', '.join(failed)}", "then run `ghapp doctor` again")

@@ -1,8 +1,14 @@
 """Structured logging: one JSON object per line (or a readable line on a terminal).
 
 Fields travel as `extra=` (event, action, delivery, installation, repo, skill,
-duration_ms). A filter scrubs every configured secret and anything shaped like a GitHub
+duration_ms). A filter scrubs every configured secret, every secret ghapp learns while
+running (`remember_secrets`: the generated session secret, credentials setup receives,
+tokens of an unfamiliar shape) and anything shaped like a GitHub token, a sealed user
 token or a PEM key from messages and fields, so a careless log call cannot leak them.
+
+Libraries that log what they send or store (database drivers print statement parameters,
+httpx full URLs) are held at WARNING whatever LOG_LEVEL says, and the access log never
+prints a query string: callbacks carry one-time codes, `state` and the setup token there.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import logging
 import re
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,7 +41,27 @@ TOKEN_PATTERN = re.compile(
     r"(gh[pousr]_[A-Za-z0-9_]{8,})"
     r"|(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$))"
     r"|((?:Bearer|token)\s+[A-Za-z0-9._\-]{20,})"
+    # A Fernet token: a person's GitHub token as the settings page seals it.
+    r"|(gAAAAA[A-Za-z0-9_\-]{40,}={0,2})"
 )
+# Loggers of libraries that print statement parameters, results or full URLs at DEBUG or
+# INFO: never below WARNING, whatever LOG_LEVEL says (ghapp logs what matters itself).
+QUIET_LIBRARIES = (
+    "aiosqlite",
+    "sqlalchemy",
+    "asyncpg",
+    "alembic.runtime.migration",
+    "httpx",
+    "httpcore",
+    "hishel",
+    "multipart",
+    "python_multipart",
+    "redis",
+    "urllib3",
+    "asyncio",
+)
+# Secrets learnt at run time that no pattern recognises; the oldest are forgotten first.
+MAX_REMEMBERED = 1000
 
 
 class SecretScrubber(logging.Filter):
@@ -43,9 +70,24 @@ class SecretScrubber(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self.learnt: OrderedDict[str, None] = OrderedDict()
+
+    def remember(self, secrets: Iterable[str]) -> None:
+        """Scrub these too from now on (values a pattern already catches are skipped)."""
+        for secret in secrets:
+            if len(secret) < 6 or secret in self.learnt or secret in self.secrets:
+                continue
+            if TOKEN_PATTERN.fullmatch(secret):
+                continue
+            self.learnt[secret] = None
+            if len(self.learnt) > MAX_REMEMBERED:
+                self.learnt.popitem(last=False)
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, "[secret]")
+        for secret in sorted(self.learnt, key=len, reverse=True):
             if secret in text:
                 text = text.replace(secret, "[secret]")
         return TOKEN_PATTERN.sub("[secret]", text)
@@ -61,6 +103,28 @@ class SecretScrubber(logging.Filter):
             if isinstance(value, str):
                 record.__dict__[name] = self.scrub(value)
         return True
+
+
+class AccessLogWithoutQueries(logging.Filter):
+    """uvicorn's access log with the path only: query strings of callbacks carry one-time
+    codes and `state`, the setup URL its token (any query string is dropped)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.split("?", 1)[0] if index == 2 and isinstance(arg, str) else arg
+                for index, arg in enumerate(record.args)
+            )
+        return True
+
+
+def remember_secrets(secrets: Iterable[str]) -> None:
+    """Teach the scrubbers installed by `configure_logging` secrets learnt while running."""
+    values = [s for s in secrets if s]
+    for handler in logging.getLogger().handlers:
+        for found in handler.filters:
+            if isinstance(found, SecretScrubber):
+                found.remember(values)
 
 
 class JsonFormatter(logging.Formatter):
@@ -114,6 +178,7 @@ def configure_logging(level: str, fmt: str | None, secrets: Iterable[str] = ()) 
     chosen = fmt or ("pretty" if sys.stderr.isatty() else "json")
     handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if chosen == "json" else PrettyFormatter())
+    handler.addFilter(AccessLogWithoutQueries())
     handler.addFilter(SecretScrubber(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -124,6 +189,8 @@ def configure_logging(level: str, fmt: str | None, secrets: Iterable[str] = ()) 
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
-    # httpx logs every request at INFO; ghapp logs GitHub requests itself.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+        logger.setLevel(logging.NOTSET)  # LOG_LEVEL decides, not a level uvicorn set
+    # httpx logs every request (URL and query) at INFO, database drivers statement
+    # parameters at DEBUG: ghapp logs GitHub requests and what it stores itself.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -21,7 +21,15 @@ from ghapp.bus import Bus, load_skills
 from ghapp.config import Settings
 from ghapp.config_check import ConfigCheck
 from ghapp.context import RepoRef
-from ghapp.github import GitHubClients, NoPacing, RetryPolicy, WritePacer, local_locks
+from ghapp.github import (
+    GitHubClients,
+    LocalRateLimitHolds,
+    NoPacing,
+    RateLimitHolds,
+    RetryPolicy,
+    WritePacer,
+    local_locks,
+)
 from ghapp.metrics import Metrics
 from ghapp.options import OptionsResolver
 from ghapp.queue import Queue
@@ -93,6 +101,7 @@ class Runtime:
         cache_strategy = options.cache_strategy or MemCacheStrategy()
         pacer: Any = WritePacer() if settings.pacing else NoPacing()
         locks = local_locks()
+        rate_limits: RateLimitHolds = LocalRateLimitHolds()
         config_cache: Any = MemoryConfigCache()
         self.queue: Queue
         if scaleout is None and settings.redis_url:
@@ -102,6 +111,7 @@ class Runtime:
             cache_strategy = options.cache_strategy or scaleout.cache_strategy
             pacer = scaleout.pacer if settings.pacing else NoPacing()
             locks = scaleout.locks
+            rate_limits = scaleout.rate_limits
             config_cache = scaleout.config_cache
             self.queue = scaleout.queue(self.deliveries, self.tasks, options.concurrency)
         else:
@@ -119,6 +129,7 @@ class Runtime:
             inner_transport=options.inner_transport,
             timeout=options.github_timeout,
             retry=options.retry or RetryPolicy(),
+            rate_limits=rate_limits,
             client_id=settings.client_id,
             client_secret=(
                 settings.client_secret.get_secret_value() if settings.client_secret else None

@@ -7,6 +7,7 @@ through Redis.
 - locks (single-flight token minting, `ctx.lock`): redis-py locks that free themselves
   soon after a holder dies;
 - write pacing per installation across all workers (`RedisWritePacer`);
+- GitHub's rate limits held per installation across all workers (`RedisRateLimitHolds`);
 - the `.github/ghapp.yml` ETag cache (`RedisConfigCache`).
 
 Every key lives under `ghapp:<APP_ID>:` (saq's under `saq:ghapp:<APP_ID>`), so two Apps,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -72,6 +74,26 @@ class RedisWritePacer:
                 await self.redis.set(last_key, repr(await self._now()), ex=60)
 
 
+class RedisRateLimitHolds:
+    """`LocalRateLimitHolds` across workers: until when (Unix time) GitHub asked for no
+    requests for an installation, one key each, gone once that time has passed."""
+
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self.redis = redis
+        self.prefix = f"{namespace}:ratelimit-hold:"
+
+    async def held_until(self, installation_id: int) -> float | None:
+        raw = await self.redis.get(f"{self.prefix}{installation_id}")
+        return None if raw is None else float(raw)
+
+    async def hold(self, installation_id: int, until: float) -> None:
+        key = f"{self.prefix}{installation_id}"
+        current = await self.redis.get(key)
+        if current is not None and float(current) >= until:
+            return  # a longer hold already stands
+        await self.redis.set(key, repr(until), exat=math.ceil(until) + 1)
+
+
 class RedisConfigCache:
     """ETag and text of `.github/ghapp.yml` files, shared by all workers (ConfigCache)."""
 
@@ -109,6 +131,7 @@ class ScaleOutParts:
     namespace: str
     cache_strategy: BaseCacheStrategy
     pacer: RedisWritePacer
+    rate_limits: RedisRateLimitHolds
     locks: LockFactory
     config_cache: RedisConfigCache
 
@@ -138,6 +161,7 @@ def build(settings: Settings) -> ScaleOutParts:
         namespace=namespace,
         cache_strategy=AsyncRedisCacheStrategy(redis, prefix=f"{namespace}:cache"),
         pacer=RedisWritePacer(redis, namespace),
+        rate_limits=RedisRateLimitHolds(redis, namespace),
         locks=redis_locks(redis, namespace),
         config_cache=RedisConfigCache(redis, namespace),
     )

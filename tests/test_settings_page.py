@@ -574,13 +574,15 @@ def _switch_form(html: str, skill: str, repository: str) -> str:
 # -- the session secret and setup mode ---------------------------------------------------
 
 
-def test_the_session_secret_is_generated_once_and_kept(site: Site) -> None:
+def test_the_session_secret_is_generated_once_and_kept_out_of_the_database(site: Site) -> None:
     site.sign_in("owner")
-    with sqlite3.connect(site.db_path) as conn:
-        stored = conn.execute("SELECT value FROM app_values WHERE name = 'session_secret'")
-        (secret,) = stored.fetchone()
+    secret = site.client.app.state.settings_session_keys.secret  # type: ignore[attr-defined]
     assert len(secret) >= 32
     assert secret not in site.client.get("/settings").text
+    # Kept beside .env, never in the database (tests/test_trust_session_secret.py).
+    with sqlite3.connect(site.db_path) as conn:
+        rows = conn.execute("SELECT count(*) FROM app_values WHERE name = 'session_secret'")
+        assert rows.fetchone() == (0,)
 
 
 def test_session_secret_from_the_environment_is_used(tmp_path: Path) -> None:

@@ -61,14 +61,38 @@ def setup_settings(tmp_path: Path, github_root: str, **extra: str) -> Settings:
     return load_settings(values, env_file=tmp_path / ".env", workdir=tmp_path)
 
 
+PUBLIC = "https://bot.example.org"
+
+
+def open_setup(client: TestClient) -> TestClient:
+    """What the operator does first: open the setup URL `ghapp run` printed."""
+    token = client.app.state.setup_services.token  # type: ignore[attr-defined]
+    opened = client.get(f"/setup?token={token}", follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == "/setup"
+    return client
+
+
 @pytest.fixture
 def client(tmp_path: Path, github_root: str) -> Iterator[TestClient]:
+    """A browser at the public URL that opened the setup URL (it has the cookie)."""
     app = create_app(
         setup_settings(tmp_path, github_root),
         RuntimeOptions(cache_strategy=MemCacheStrategy(), scheduler_tick=3600),
     )
-    with TestClient(app) as test_client:
-        yield test_client
+    with TestClient(app, base_url=PUBLIC) as test_client:
+        yield open_setup(test_client)
+
+
+def form_post(client: TestClient, data: dict[str, str]) -> httpx.Response:
+    """Post the registration form as the browser does: its CSRF token, its own Origin."""
+    page = client.get("/setup").text
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return client.post(
+        "/setup/register",
+        data={"csrf_token": found.group(1), **data},
+        headers={"origin": str(client.base_url).rstrip("/")},
+    )
 
 
 def github_form(page: str) -> tuple[str, dict[str, Any]]:
@@ -80,8 +104,8 @@ def github_form(page: str) -> tuple[str, dict[str, Any]]:
 
 
 def register(client: TestClient, **fields: str) -> tuple[str, dict[str, Any]]:
-    data = {"base_url": "https://bot.example.org", "target": "account", **fields}
-    response = client.post("/setup/register", data=data)
+    data = {"base_url": PUBLIC, "target": "account", **fields}
+    response = form_post(client, data)
     assert response.status_code == 200, response.text
     return github_form(response.text)
 
@@ -124,7 +148,7 @@ def test_index_explains_and_offers_both_registrations(client: TestClient) -> Non
     assert "Register for an organization" in page
     assert 'name="organization"' in page
     # No BASE_URL: the request's own base is the default public URL.
-    assert 'name="base_url" value="http://testserver"' in page
+    assert f'name="base_url" value="{PUBLIC}"' in page
     # What the App will ask for is shown before anyone goes to GitHub.
     assert "<td>metadata</td><td>read</td>" in page
     assert response.headers["cache-control"] == "no-store"
@@ -133,7 +157,7 @@ def test_index_explains_and_offers_both_registrations(client: TestClient) -> Non
 def test_index_defaults_to_base_url(tmp_path: Path, github_root: str) -> None:
     settings = setup_settings(tmp_path, github_root, BASE_URL="https://public.example.net/")
     with TestClient(create_app(settings)) as test_client:
-        page = test_client.get("/").text
+        page = open_setup(test_client).get("/").text
     assert 'name="base_url" value="https://public.example.net"' in page
 
 
@@ -176,8 +200,8 @@ def test_register_for_organization_posts_to_its_url(client: TestClient, github_r
 def test_register_refuses_bad_input(
     client: TestClient, fields: dict[str, str], problem: str
 ) -> None:
-    data = {"base_url": "https://bot.example.org", "target": "account", **fields}
-    response = client.post("/setup/register", data=data)
+    data = {"base_url": PUBLIC, "target": "account", **fields}
+    response = form_post(client, data)
     assert response.status_code == 400
     assert problem in response.text
     assert "to-github" not in response.text
@@ -287,9 +311,7 @@ def test_existing_app_is_replaced_only_when_confirmed(
     env.write_text("# mine\nAPP_ID=99\nLOG_LEVEL=debug\n")
     page = client.get("/").text
     assert "already names App 99" in page
-    refused = client.post(
-        "/setup/register", data={"base_url": "https://bot.example.org", "target": "account"}
-    )
+    refused = form_post(client, {"base_url": PUBLIC, "target": "account"})
     assert refused.status_code == 409
     assert "to-github" not in refused.text
 

@@ -13,11 +13,14 @@ import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from githubkit.cache import MemCacheStrategy
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from ghapp.config import load_settings
 from ghapp.runtime import RuntimeOptions
@@ -42,8 +45,9 @@ def fake() -> FakeGitHub:
 
 
 @pytest.fixture
-def servers(tmp_path: Path, fake: FakeGitHub) -> Iterator[tuple[str, str]]:
-    """(ghapp URL, fake GitHub URL), ghapp in setup mode writing `tmp_path/.env`."""
+def servers(tmp_path: Path, fake: FakeGitHub) -> Iterator[tuple[str, str, str]]:
+    """(ghapp URL, fake GitHub URL, setup URL), ghapp in setup mode writing `tmp_path/.env`;
+    the setup URL is the one `ghapp run` prints, with this start's token."""
     with run_fake_github(fake) as github:
         settings = load_settings(
             {
@@ -58,7 +62,7 @@ def servers(tmp_path: Path, fake: FakeGitHub) -> Iterator[tuple[str, str]]:
         )
         app = create_app(settings, RuntimeOptions(cache_strategy=MemCacheStrategy()))
         with browser.serve_app(app) as ghapp:
-            yield ghapp, github
+            yield ghapp, github, f"{ghapp}/setup?token={app.state.setup_services.token}"
 
 
 def post_webhook(base: str, secret: str) -> int:
@@ -77,12 +81,13 @@ def post_webhook(base: str, secret: str) -> int:
 
 
 def test_register_in_browser_then_webhooks_use_new_secret(
-    chromium_browser: Browser, servers: tuple[str, str], fake: FakeGitHub, tmp_path: Path
+    chromium_browser: Browser, servers: tuple[str, str, str], fake: FakeGitHub, tmp_path: Path
 ) -> None:
-    ghapp, github = servers
+    ghapp, github, setup_url = servers
     assert post_webhook(ghapp, "not-configured-yet") == 503
     page = chromium_browser.new_page()
-    page.goto(ghapp + "/")
+    page.goto(setup_url)
+    assert page.url == ghapp + "/setup"  # the token left the address bar
     assert page.locator("h1").inner_text() == "Register ghapp as a GitHub App"
     # The request's own base is offered as the public URL: GitHub must call back here.
     assert page.locator("#base_url").input_value() == ghapp
@@ -126,12 +131,12 @@ def test_register_in_browser_then_webhooks_use_new_secret(
 
 
 def test_organization_registration_without_javascript(
-    chromium_browser: Browser, servers: tuple[str, str], fake: FakeGitHub
+    chromium_browser: Browser, servers: tuple[str, str, str], fake: FakeGitHub
 ) -> None:
-    ghapp, github = servers
+    _ghapp, github, setup_url = servers
     context = chromium_browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(ghapp + "/")
+    page.goto(setup_url)
     page.fill("#organization", "octo-org")
     page.click("text=Register for an organization")
     # Without JavaScript the hand-over page waits for a click.
@@ -150,11 +155,44 @@ def test_organization_registration_without_javascript(
 
 
 def test_forged_state_is_refused_in_browser(
-    chromium_browser: Browser, servers: tuple[str, str], tmp_path: Path
+    chromium_browser: Browser, servers: tuple[str, str, str], tmp_path: Path
 ) -> None:
-    ghapp, _github = servers
+    ghapp, _github, setup_url = servers
     page = chromium_browser.new_page()
+    # Without the setup URL's cookie: locked.
+    response = page.goto(ghapp + "/setup/callback?code=abc123&state=forged")
+    assert response is not None and response.status == 403
+    assert "locked" in page.locator("h1").inner_text()
+    # With it, a state this browser never started is still refused.
+    page.goto(setup_url)
     response = page.goto(ghapp + "/setup/callback?code=abc123&state=forged")
     assert response is not None and response.status == 400
     assert "not valid" in page.locator("h1").inner_text()
     assert not (tmp_path / ".env").exists()
+
+
+def test_a_page_on_another_site_cannot_register_through_the_operators_browser(
+    chromium_browser: Browser, servers: tuple[str, str, str], fake: FakeGitHub, tmp_path: Path
+) -> None:
+    """Setup CSRF (issue 15, item 3): the operator opened the setup URL; a malicious page
+    on another origin auto-posts the registration form with its own public URL."""
+    ghapp, _github, setup_url = servers
+    context = chromium_browser.new_context()
+    page = context.new_page()
+    page.goto(setup_url)
+    # Another origin (another port: same site, so the Lax cookie does go along).
+    form = f"""<form id="f" method="post" action="{ghapp}/setup/register">
+      <input name="base_url" value="https://evil.example">
+      <input name="target" value="account"></form>
+      <script>document.getElementById("f").submit()</script>"""
+
+    async def evil_page(_request: Any) -> HTMLResponse:
+        return HTMLResponse(form)
+
+    with browser.serve_app(Starlette(routes=[Route("/", evil_page)])) as evil_url:
+        with page.expect_navigation(url=f"{ghapp}/setup/register"):
+            page.goto(evil_url)
+        assert "locked" in page.locator("h1").inner_text()
+    assert not fake.manifests and not (tmp_path / ".env").exists()
+    assert len(page.context.cookies()) == 1  # the operator's cookie was there all along
+    context.close()

@@ -10,6 +10,8 @@ concern per module:
 - `retry`: a retry policy that never repeats a write that may have happened and never
   sleeps long inside a job (`RetryLater` hands the wait back to the queue);
 - `pacing`: writes paced per installation through githubkit's throttler hook;
+- `rate_limits`: after GitHub's rate limit, nothing sent for that installation until
+  its reset or `retry-after`, on any worker;
 - `tokens`: single-flight token minting per installation (githubkit has none);
 - `locks`: the named locks minting (and `ctx.lock`) hold;
 - `clients`: the clients themselves, built once and kept;
@@ -21,6 +23,7 @@ The names below are the package's interface; import them from `ghapp.github`.
 from ghapp.github.clients import AppInfo, GitHubClients
 from ghapp.github.locks import LockFactory, local_locks
 from ghapp.github.pacing import InstallationThrottler, NoPacing, WritePacer
+from ghapp.github.rate_limits import LocalRateLimitHolds, RateLimitHolds
 from ghapp.github.request_kinds import READ_METHODS, creates_content, is_token_request, is_write
 from ghapp.github.retry import (
     MAX_INLINE_WAIT,
@@ -50,8 +53,10 @@ __all__ = [
     "InstallationTokens",
     "InstallationTransport",
     "JournalEntry",
+    "LocalRateLimitHolds",
     "LockFactory",
     "NoPacing",
+    "RateLimitHolds",
     "RetryLater",
     "RetryPolicy",
     "WritePacer",

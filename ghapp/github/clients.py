@@ -20,6 +20,7 @@ from githubkit.throttling import BaseThrottler
 
 from ghapp.github.locks import LockFactory, local_locks
 from ghapp.github.pacing import InstallationThrottler, NoPacing
+from ghapp.github.rate_limits import LocalRateLimitHolds, RateLimitHolds
 from ghapp.github.retry import RetryPolicy
 from ghapp.github.tokens import InstallationTokens
 from ghapp.github.transport import GitHubTransport, InstallationTransport
@@ -53,6 +54,8 @@ class GitHubClients:
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     max_cached_clients: int = 20_000
+    # GitHub's rate limits held per installation (Redis-backed across workers).
+    rate_limits: RateLimitHolds = field(default_factory=LocalRateLimitHolds)
 
     def __post_init__(self) -> None:
         self.transport = GitHubTransport(
@@ -104,7 +107,9 @@ class GitHubClients:
             client = self._github(
                 self._strategy(installation_id),
                 InstallationThrottler(self.pacer, installation_id),
-                InstallationTransport(self.transport, installation_id, self.tokens.forget),
+                InstallationTransport(
+                    self.transport, installation_id, self.tokens.forget, self.rate_limits
+                ),
             )
             self._installations[installation_id] = client
             if len(self._installations) > self.max_cached_clients:

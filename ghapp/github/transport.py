@@ -20,6 +20,12 @@ from typing import Any
 
 import httpx
 
+from ghapp.github.rate_limits import (
+    LocalRateLimitHolds,
+    RateLimitHolds,
+    held_response,
+    hold_from,
+)
 from ghapp.github.request_kinds import READ_METHODS, is_token_request
 from ghapp.metrics import Metrics
 
@@ -134,22 +140,39 @@ class GitHubTransport(httpx.AsyncBaseTransport):
 
 
 class InstallationTransport(httpx.AsyncBaseTransport):
-    """The shared transport seen by one installation's client: when GitHub refuses its
-    token (revoked or expired early), the cached token is forgotten, so the one retry the
-    RetryPolicy allows mints a fresh one."""
+    """The shared transport seen by one installation's client: it holds every request
+    while GitHub's rate limit for the installation says so (`rate_limits`), and when
+    GitHub refuses its token (revoked or expired early), the cached token is forgotten,
+    so the one retry the RetryPolicy allows mints a fresh one."""
 
     def __init__(
         self,
         shared: GitHubTransport,
         installation_id: int,
         forget: Callable[[int], Awaitable[None]],
+        holds: RateLimitHolds | None = None,
     ) -> None:
         self.shared = shared
         self.installation_id = installation_id
         self.forget = forget
+        self.holds = holds or LocalRateLimitHolds()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        until = await self.holds.held_until(self.installation_id)
+        if until is not None and until > time.time():
+            return held_response(request, self.installation_id, until)
+        sent_at = time.time()
         response = await self.shared.handle_async_request(request)
+        until = await hold_from(response, sent_at)
+        if until is not None:
+            await self.holds.hold(self.installation_id, until)
+            log.warning(
+                "GitHub rate limit: requests for this installation held",
+                extra={
+                    "installation": self.installation_id,
+                    "duration_ms": round(max(until - sent_at, 0) * 1000),
+                },
+            )
         if response.status_code == 401 and request.headers.get("authorization", "").startswith(
             "token "
         ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ghapp.store.database import Database, utcnow
 from ghapp.store.tables import app_values, repo_configs
@@ -49,3 +49,12 @@ class AppValues:
             )
             value = await conn.scalar(select(app_values.c.value).where(app_values.c.name == name))
         return str(value)
+
+    async def get(self, name: str) -> str | None:
+        async with self.db.connect() as conn:
+            value = await conn.scalar(select(app_values.c.value).where(app_values.c.name == name))
+        return None if value is None else str(value)
+
+    async def delete(self, name: str) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(delete(app_values).where(app_values.c.name == name))

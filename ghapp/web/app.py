@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ghapp.bus import load_skills
-from ghapp.config import Settings, new_secret
+from ghapp.config import Settings
 from ghapp.ingress import receive_webhook
 from ghapp.manifest import build_manifest
 from ghapp.metrics import CONTENT_TYPE
@@ -30,6 +30,7 @@ from ghapp.skill import Skill
 from ghapp.store import AppValues
 from ghapp.store.sessions import SessionStore
 from ghapp.web.services import SettingsServices, SetupServices
+from ghapp.web.session_secret import load_session_secret
 from ghapp.web.settings.routes import routes as settings_routes
 from ghapp.web.setup.routes import routes as setup_routes
 
@@ -63,10 +64,7 @@ def settings_services_of(runtime: Runtime) -> SettingsServices:
     values = AppValues(runtime.db)
 
     async def session_secret() -> str:
-        configured = runtime.settings.session_secret
-        if configured:
-            return configured.get_secret_value()
-        return await values.get_or_create("session_secret", new_secret)
+        return await load_session_secret(runtime.settings, values)
 
     return SettingsServices(
         github=runtime.clients,
@@ -108,6 +106,13 @@ def _setup_services(app: Starlette, settings: Settings, options: RuntimeOptions)
         await activate(app, new_settings)
 
     return SetupServices(manifest=manifest, activate=start)
+
+
+def setup_url(app: Starlette, host: str, port: int) -> str:
+    """The URL that opens setup mode in a browser, with this start's setup token
+    (PRODUCT.md §7); printed once by `ghapp run`, never logged."""
+    token = app.state.setup_services.token
+    return f"http://{host}:{port}/setup?token={token}"
 
 
 def create_app(

@@ -23,6 +23,7 @@ from ghapp.github import AppInfo
 from ghapp.store.deliveries import Delivery
 from ghapp.store.sessions import SessionStore
 from ghapp.store.switches import SwitchChange
+from ghapp.web.setup.access import new_setup_token
 from ghapp.web.setup.registrations import PendingRegistrations
 
 
@@ -106,6 +107,8 @@ class SetupServices:
     # Start serving the App these settings configure, in this process, with no restart.
     activate: Callable[[Settings], Awaitable[None]]
     pending: PendingRegistrations = field(default_factory=PendingRegistrations)
+    # The setup token `ghapp run` prints (fresh each start): setup belongs to its holder.
+    token: str = field(default_factory=new_setup_token, repr=False)
     # One callback finishes at a time: a second one must see the App the first saved.
     finishing: asyncio.Lock = field(default_factory=asyncio.Lock)
 

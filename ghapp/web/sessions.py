@@ -7,8 +7,9 @@
   is stored, so the database alone does not hand out people's tokens.
 - While the OAuth round trip is under way, a second short-lived signed cookie carries the
   `state` and the local page to return to; it holds nothing secret.
-- The session secret is SESSION_SECRET, else one generated on first run and kept in the
-  database, so every process and restart agrees on it (`SettingsServices.session_secret`).
+- The session secret is SESSION_SECRET, else one generated on first run and kept in a
+  0600 file beside `.env`, never in the database (`ghapp.web.session_secret`), so every
+  restart agrees on it and the database alone does not unseal the tokens.
 """
 
 from __future__ import annotations

@@ -92,6 +92,16 @@ async def convert_manifest_code(
             "settings on GitHub and put it in WEBHOOK_SECRET, with the App's id and key.",
             502,
         )
+    if "," in data.webhook_secret:
+        # A comma separates WEBHOOK_SECRET's secrets (rotation): saved, it would split.
+        raise SetupFailed(
+            "GitHub returned a webhook secret ghapp cannot store",
+            f"The App {data.slug} was created with a webhook secret containing a comma, "
+            "which WEBHOOK_SECRET reads as two secrets. Set a new secret without commas in "
+            "the App's settings on GitHub and put it in WEBHOOK_SECRET, with the App's id "
+            "and key.",
+            502,
+        )
     return AppCredentials(
         app_id=data.id,
         slug=str(data.slug or data.name),

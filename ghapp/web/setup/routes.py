@@ -1,8 +1,9 @@
 """Setup mode's pages: the registration form, the hand-off to GitHub, the callback.
 
 Each handler reads the app's `SetupServices` (`ghapp.web.services`): the pending
-registrations, the manifest to send, and how to start serving the App once its
-credentials are saved. Every route answers 404 once an App is configured.
+registrations, the manifest to send, the setup token, and how to start serving the App
+once its credentials are saved. Every route answers 404 once an App is configured, and
+403, writing nothing, to a browser without the setup token or its cookie (`access.py`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,23 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from ghapp.config import ConfigError, Settings
 from ghapp.env_file import env_file_value, update_env_file
 from ghapp.web.services import settings_services, setup_services
+from ghapp.web.setup.access import (
+    CSRF_FIELD,
+    browser_of,
+    csrf_matches,
+    csrf_token,
+    give_cookie,
+    same_host,
+    same_origin,
+    token_matches,
+)
 from ghapp.web.setup.credentials import (
     SetupFailed,
     configured_settings,
@@ -59,6 +70,22 @@ def _not_found() -> Response:
     return Response("Not Found", status_code=404, media_type="text/plain")
 
 
+def _locked(request: Request) -> Response:
+    return _error(
+        request,
+        "This setup page is locked",
+        "Setup mode belongs to whoever started this server. Open the setup URL that "
+        "`ghapp run` printed when it started (setup URL: http://HOST:PORT/setup?token=…); "
+        "it is new at every start. Nothing was changed.",
+        403,
+    )
+
+
+def _browser(request: Request) -> str | None:
+    """The setup cookie's browser id, when this browser opened the setup URL."""
+    return browser_of(request, setup_services(request).token)
+
+
 def _clean_base_url(text: str) -> str | None:
     text = text.strip().rstrip("/")
     try:
@@ -71,7 +98,13 @@ def _clean_base_url(text: str) -> str | None:
 
 
 def _form_page(
-    request: Request, *, status: int = 200, problem: str | None = None, **values: str
+    request: Request,
+    browser: str,
+    *,
+    status: int = 200,
+    problem: str | None = None,
+    continue_at: str | None = None,
+    **values: str,
 ) -> Response:
     settings: Settings = request.app.state.settings
     default_base = settings.base_url or str(request.base_url).rstrip("/")
@@ -90,20 +123,42 @@ def _form_page(
         manifest=setup_services(request).manifest(base_url, DEFAULT_APP_NAME),
         env_path=str(path),
         existing_app_id=env_file_value(path, "APP_ID"),
+        csrf_field=CSRF_FIELD,
+        csrf_token=csrf_token(setup_services(request).token, browser),
+        continue_at=continue_at,
     )
 
 
 async def index(request: Request) -> Response:
     if not _in_setup_mode(request):
         return _not_found()
-    return _form_page(request)
+    token = setup_services(request).token
+    given = request.query_params.get("token")
+    if given is not None:
+        if not token_matches(given, token):
+            return _locked(request)
+        # The token leaves the address bar (and history) at once; the cookie stays.
+        response = RedirectResponse("/setup", status_code=303)
+        response.headers["cache-control"] = "no-store"
+        give_cookie(request, response, token)
+        return response
+    browser = _browser(request)
+    if browser is None:
+        return _locked(request)
+    return _form_page(request, browser)
 
 
 async def register(request: Request) -> Response:
     if not _in_setup_mode(request):
         return _not_found()
     settings: Settings = request.app.state.settings
+    browser = _browser(request)
+    # Checked before the form is read: a refused post costs no parsing.
+    if browser is None or not same_origin(request, settings.base_url):
+        return _locked(request)
     form = await request.form()
+    if not csrf_matches(form.get(CSRF_FIELD), setup_services(request).token, browser):
+        return _locked(request)
     values = {
         key: str(form.get(key) or "").strip()
         for key in ("base_url", "app_name", "organization", "target")
@@ -113,6 +168,7 @@ async def register(request: Request) -> Response:
     if base_url is None:
         return _form_page(
             request,
+            browser,
             status=400,
             problem="The public URL must be an http:// or https:// address, "
             "such as https://ghapp.example.com.",
@@ -123,6 +179,7 @@ async def register(request: Request) -> Response:
         if not LOGIN.fullmatch(values["organization"]):
             return _form_page(
                 request,
+                browser,
                 status=400,
                 problem="Enter the organization's login (letters, digits and hyphens), "
                 "as in github.com/LOGIN.",
@@ -133,14 +190,36 @@ async def register(request: Request) -> Response:
     if existing and not replace:
         return _form_page(
             request,
+            browser,
             status=409,
             problem=f"{env_path(settings)} already names App {existing}. Tick the box to "
             "replace it, or remove APP_ID from that file.",
             **values,
         )
     services = setup_services(request)
+    if not same_host(base_url, request):
+        # GitHub sends the browser back to the public URL, where this page's cookie is
+        # not sent: the callback could not tell it is the same browser. Continue there.
+        return _form_page(
+            request,
+            browser,
+            status=409,
+            problem=f"You opened this page at {request.url.hostname}, but GitHub will send "
+            f"you back to {base_url}. Continue setup at that address, so that it is this "
+            "browser that finishes the registration:",
+            continue_at=f"{base_url}/setup?{urlencode({'token': services.token})}",
+            **values,
+        )
     manifest = services.manifest(base_url, values["app_name"] or DEFAULT_APP_NAME)
-    state = services.pending.start(base_url, organization, replace)
+    state = services.pending.start(base_url, organization, replace, browser)
+    if state is None:
+        return _form_page(
+            request,
+            browser,
+            status=429,
+            problem="Too many registrations are under way. Finish one, or wait an hour.",
+            **values,
+        )
     where = (
         f"/organizations/{quote(organization, safe='')}/settings/apps/new"
         if organization
@@ -165,16 +244,19 @@ async def callback(request: Request) -> Response:
     if not _in_setup_mode(request):
         return _not_found()
     services = setup_services(request)
+    browser = _browser(request)
+    if browser is None:
+        return _locked(request)
     code = request.query_params.get("code", "")
-    registration = services.pending.take(request.query_params.get("state", ""))
+    registration = services.pending.take(request.query_params.get("state", ""), browser)
     if registration is None:
         log.warning("setup: callback with an unknown or expired state refused")
         return _error(
             request,
             "This registration link is not valid",
-            "Its state is unknown, already used or more than an hour old, so it was not "
-            "started from this server just now. Nothing was changed. Start again from "
-            "the first page.",
+            "Its state is unknown, already used, more than an hour old or started in "
+            "another browser, so it was not started here just now. Nothing was changed. "
+            "Start again from the first page.",
             400,
         )
     if not CODE.fullmatch(code):
