@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -130,6 +131,32 @@ def _key_in_directory(workdir: Path) -> str | None:
     return load_private_key(pems[0].read_text(), source=f"PRIVATE_KEY ({pems[0].name})")
 
 
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")  # a name or an address
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # an entry point's name
+RESPONDER_FIELDS = ("responder", "agent_model", "responder_allowed_hosts")
+
+
+def check_responder_setting(field: str, value: object) -> object:
+    """RESPONDER (none, agent, an entry point, a URL) and its companions, as §2 allows."""
+    text = str(value).strip()
+    if field == "agent_model" and not (0 < len(text) <= 200 and text.isprintable()):
+        raise ConfigError("AGENT_MODEL", "must be a model name, such as gpt-4o-mini")
+    if field == "responder_allowed_hosts":
+        hosts = tuple(h.strip().lower().rstrip(".") for h in text.split(",") if h.strip())
+        wrong = [h for h in hosts if not _HOST.fullmatch(h)]
+        if wrong:
+            raise ConfigError("RESPONDER_ALLOWED_HOSTS", f"not a bare host name: {wrong[0]!r}")
+        return value if isinstance(value, tuple) else hosts
+    if field == "responder" and text.lower() in ("none", "agent"):
+        return text.lower()
+    if field == "responder" and "://" in text:
+        if urlsplit(text).scheme not in ("https", "http") or not urlsplit(text).hostname:
+            raise ConfigError("RESPONDER", "a responder URL must be https://HOST/…")
+    elif field == "responder" and not _NAME.fullmatch(text):
+        raise ConfigError("RESPONDER", "expected none, agent, an entry-point name or a URL")
+    return text
+
+
 def _flag(name: str, value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -176,6 +203,17 @@ class Settings(BaseSettings):
     log_format: Literal["json", "pretty"] | None = Field(None, validation_alias="LOG_FORMAT")
     dry_run: bool = Field(False, validation_alias="DRY_RUN")
     pacing: bool = Field(True, validation_alias="GITHUB_PACING")
+    # Who answers free text (§5.1); the built-in agent's API (None: OpenAI's), key, model.
+    responder: str = Field("none", validation_alias="RESPONDER")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    agent_model: str | None = Field(None, validation_alias="AGENT_MODEL")
+    agent_timeout: float = Field(60.0, gt=0, le=600, validation_alias="AGENT_TIMEOUT")
+    # Hosts a repository's `.github/ghapp.yml` may name as its responder URL; their signature.
+    responder_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias="RESPONDER_ALLOWED_HOSTS"
+    )
+    responder_secret: SecretStr | None = Field(None, validation_alias="RESPONDER_SECRET")
     # The `.env` these settings were read with (set by load_settings, never by a variable);
     # setup mode writes the App's credentials there.
     env_file: Path | None = Field(None, exclude=True)
@@ -202,6 +240,7 @@ class Settings(BaseSettings):
     def secret_values(self) -> tuple[str, ...]:
         """Every secret this process knows, for redaction in logs and pages."""
         found = [*self.webhook_secrets, self.private_key, self.client_secret, self.session_secret]
+        found += [self.openai_api_key, self.responder_secret]
         values = (secret.get_secret_value() for secret in found if secret is not None)
         return tuple(v for v in values if len(v) >= 6)
 
@@ -298,10 +337,25 @@ class Settings(BaseSettings):
             raise ConfigError("GITHUB_PACING", f"expected github or off, got {lowered!r}")
         return lowered == "github"
 
+    @field_validator(*RESPONDER_FIELDS, mode="before")
+    @classmethod
+    def _responder_settings(cls, value: object, info: ValidationInfo) -> object:
+        return check_responder_setting(str(info.field_name), value)
+
+    @field_validator("openai_base_url", mode="before")
+    @classmethod
+    def _openai_base_url(cls, value: object) -> str:
+        return _url("OPENAI_BASE_URL", str(value))
+
     @model_validator(mode="after")
     def _configured_app_can_verify_deliveries(self) -> Settings:
         if self.app_id is not None and not self.webhook_secrets:
             raise ConfigError("WEBHOOK_SECRET", "missing: deliveries cannot be verified without it")
+        if self.responder == "agent" and self.agent_model is None:
+            raise ConfigError("AGENT_MODEL", "missing: RESPONDER=agent needs the model's name")
+        urls = self.responder_allowed_hosts or "://" in self.responder
+        if urls and self.responder_secret is None:
+            raise ConfigError("RESPONDER_SECRET", "missing: URL responders' requests are signed")
         return self
 
 

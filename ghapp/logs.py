@@ -34,6 +34,7 @@ TOKEN_PATTERN = re.compile(
     r"(gh[pousr]_[A-Za-z0-9_]{8,})"
     r"|(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$))"
     r"|((?:Bearer|token)\s+[A-Za-z0-9._\-]{20,})"
+    r"|(sk-[A-Za-z0-9_\-]{16,})"  # OpenAI-style API keys (the agent's OPENAI_API_KEY)
 )
 
 
