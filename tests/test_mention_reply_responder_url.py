@@ -106,10 +106,17 @@ async def responder() -> AsyncIterator[Responder]:
     sock.close()
 
 
+RESPONDER_SECRET = "responder-signing-secret"  # noqa: S105 - a fixed secret for tests only
+# The operator lists the responder's host; a loopback one only because it is listed.
+ALLOWED = {"RESPONDER_ALLOWED_HOSTS": HOST, "RESPONDER_SECRET": RESPONDER_SECRET}
+
+
 @pytest.fixture
 async def app(tmp_path: Path, fake_github: FakeGitHub) -> AsyncIterator[SkillTestApp]:
     skills = [mention_reply.skill, load_skills()["hello"]]
-    async with SkillTestApp(tmp_path, github_app=fake_github.app, skills=skills) as app:
+    async with SkillTestApp(
+        tmp_path, github_app=fake_github.app, skills=skills, env=ALLOWED
+    ) as app:
         yield app
 
 
