@@ -64,9 +64,12 @@ async def answer(
     )
     text: str | None = None
     failure: str | None = None
+    deadline = asyncio.get_running_loop().time() + settings.agent_timeout
     try:
-        async with asyncio.timeout(settings.agent_timeout), open_client(settings) as client:
-            text = await converse(ctx, client, settings.agent_model, chat, toolbox)
+        async with open_client(settings) as client:
+            text = await converse(
+                ctx, client, settings.agent_model, chat, toolbox, deadline=deadline
+            )
     except (TimeoutError, APITimeoutError):
         failure = "timeout"
     except APIError as exc:

@@ -2,12 +2,15 @@
 
 The model sees the prompt and the tools; when it calls tools they run (`tools.Toolbox`)
 and their results go back to it, until it answers in words. The last round offers no
-tools, so it ends with an answer. Every API call is counted (`agent_calls{outcome}`),
-with the tokens the API reports in `usage` (`agent_tokens{kind}`).
+tools, so it ends with an answer. The model calls together must end by `deadline`
+(AGENT_TIMEOUT); a command, once started, is never cut off half-way by it. Every API
+call is counted (`agent_calls{outcome}`), with the tokens the API reports in `usage`
+(`agent_tokens{kind}`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from openai import APITimeoutError, AsyncOpenAI
@@ -35,12 +38,17 @@ async def converse(
     model: str,
     messages: list[dict[str, Any]],
     toolbox: Toolbox,
+    *,
+    deadline: float,
 ) -> str:
-    """The model's final answer; tool calls on the way run through `toolbox`."""
+    """The model's final answer; tool calls on the way run through `toolbox`.
+
+    `deadline` is the event loop's time by which the model calls must be done."""
     tools = toolbox.tools
     for round_no in range(MAX_ROUNDS):
         offer = tools if round_no < MAX_ROUNDS - 1 else []
-        message = await _complete(ctx, client, model, messages, offer)
+        async with asyncio.timeout_at(deadline):
+            message = await _complete(ctx, client, model, messages, offer)
         if getattr(message, "refusal", None):
             raise Refused(str(message.refusal)[:200])
         calls = list(getattr(message, "tool_calls", None) or [])
