@@ -16,6 +16,7 @@ import pytest
 
 from ghapp import Context, Skill, UsageError
 from ghapp.bus import load_skills
+from ghapp.github import GitHubUnavailable
 from ghapp.skills import mention_reply
 from ghapp.skills.mention_reply.agent import APOLOGIES
 from ghapp.testing import WEBHOOK_SECRET, SkillTestApp, outcomes, test_key_pair
@@ -46,6 +47,19 @@ async def ship(ctx: Context[Any], args: tuple[str, ...]) -> str:
 )
 async def echo(ctx: Context[Any], args: tuple[str, ...]) -> str:
     return " ".join(f"[{a}]" for a in args)
+
+
+FLAKY: list[str] = []
+
+
+@toolbox.command(
+    "flaky", usage="flaky", description="GitHub fails once.", example="flaky", permission="read"
+)
+async def flaky(ctx: Context[Any], args: tuple[str, ...]) -> str:
+    FLAKY.append("tried")
+    if len(FLAKY) == 1:
+        raise GitHubUnavailable("GitHub answered 502")
+    return "Worked this time."
 
 
 @pytest.fixture
@@ -153,7 +167,7 @@ async def test_a_question_is_answered_with_the_thread_and_no_secret(
         assert shown in user["content"], shown
     assert user["content"].count("warum schlägt") == 1  # the mention, not twice
     tools = {t["function"]["name"]: t["function"] for t in request.body["tools"]}
-    assert set(tools) == {"ship", "echo", "hello"}
+    assert set(tools) == {"ship", "echo", "flaky", "hello"}
     assert tools["ship"]["parameters"]["required"] == ["arguments"]
     assert "ship VERSION" in tools["ship"]["description"]
     assert "write access or higher" in tools["ship"]["description"]
@@ -332,3 +346,40 @@ async def test_a_repository_may_choose_no_responder(
     await app.dispatch("issue_comment", payload)
     assert replies(app)[0].startswith("I don't know the command `can`.")
     assert fake.requests == []
+
+
+@vcr
+async def test_a_github_outage_during_a_command_retries_the_delivery_not_an_apology(
+    app: SkillTestApp, fake_github: FakeGitHub, model: tuple[FakeOpenAI, str]
+) -> None:
+    fake, _ = model
+    FLAKY.clear()
+    fake.call(("flaky", {"arguments": ""}))  # the first attempt: GitHub fails
+    fake.call(("flaky", {"arguments": ""})).say("It worked.")  # the retry
+    issue = fake_github.add_issue(REPO, "Flaky")
+    payload = mention(fake_github, issue.number, f"@{BOT} try the flaky thing", 7111)
+    delivery = await app.dispatch("issue_comment", payload)
+    await app.idle()
+    assert FLAKY == ["tried", "tried"]
+    assert [answer_of(b) for b in replies(app)] == [
+        f"It worked.\n\n**Commands:**\n\n- Ran `@{BOT} flaky`:\n  Worked this time."
+    ]
+    assert delivery.id and len(fake.requests) == 3
+    assert metric(app, 'ghapp_agent_failures_total{reason="api"}') == 0
+
+
+@vcr
+async def test_a_repository_may_choose_the_agent_when_the_operator_did_not(
+    tmp_path: Path, fake_github: FakeGitHub, model: tuple[FakeOpenAI, str]
+) -> None:
+    fake, url = model
+    fake.say("Chosen by the repository.")
+    fake_github.set_file(REPO, ".github/ghapp.yml", "mention-reply:\n  responder: agent\n")
+    env = agent_env(url, RESPONDER="none")
+    async with SkillTestApp(
+        tmp_path, github_app=fake_github.app, skills=[mention_reply.skill], env=env
+    ) as app:
+        issue = fake_github.add_issue(REPO, "Choice")
+        payload = mention(fake_github, issue.number, f"@{BOT} who answers here?", 7112)
+        await app.dispatch("issue_comment", payload)
+        assert [answer_of(b) for b in replies(app)] == ["Chosen by the repository."]
