@@ -11,6 +11,7 @@ command is not the agent's failure and propagates, so the delivery is tried agai
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from openai import APIError, APITimeoutError
@@ -39,6 +40,7 @@ APOLOGIES = {
     "refusal": "Sorry, I cannot help with that.",
     "malformed": "Sorry, my AI service gave an answer I could not use. Please try again later.",
 }
+_HIDDEN = re.compile(r"<!--.*?-->", re.DOTALL)
 _DONE = {"ran": "Ran", "refused": "Refused", "failed": "Failed", "skipped": "Did not run"}
 
 
@@ -91,9 +93,15 @@ async def answer(
     return compose(text, failure, toolbox.runs, ctx.app.slug)
 
 
+def _shown(text: str) -> str:
+    """The model's words without hidden HTML comments: a model talked into writing
+    another comment's reply marker must not make that comment look answered."""
+    return _HIDDEN.sub("", text).replace("<!--", "&lt;!--").strip() or APOLOGIES["malformed"]
+
+
 def compose(text: str | None, failure: str | None, runs: list[ToolRun], slug: str) -> str:
     """The model's answer (or the apology), then what was run, refused or failed."""
-    body = text if failure is None and text else APOLOGIES[failure or "malformed"]
+    body = _shown(text) if failure is None and text else APOLOGIES[failure or "malformed"]
     if not runs:
         return body
     lines = []
