@@ -14,17 +14,14 @@ written here, which never quote a secret, are shown.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import (
     Field,
     SecretStr,
@@ -40,6 +37,14 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from ghapp.config_values import (
+    ConfigError,
+    check_url,
+    key_from_variables,
+    key_in_directory,
+    normalize_database_url,
+)
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ghapp.db"
 WEB_URL_VARIABLES = {
     "github_api_url": "GITHUB_API_URL",
@@ -51,85 +56,30 @@ MIN_WEBHOOK_SECRET = 6
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical", "trace", "fatal")
 
 
-class ConfigError(ValueError):
-    """A configuration value a person must fix; the message is one line naming the
-    variable and what is wrong, and never quotes a secret.
-
-    A ValueError, so that raised inside validation pydantic carries it out whole."""
-
-    def __init__(self, variable: str, problem: str) -> None:
-        super().__init__(f"{variable}: {problem}".replace("\n", " "))
-        self.variable = variable
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")  # a name or an address
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # an entry point's name
+RESPONDER_FIELDS = ("responder", "agent_model", "responder_allowed_hosts")
 
 
-def _url(name: str, value: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
-    try:
-        parts = urlsplit(value)
-    except ValueError as exc:
-        raise ConfigError(name, f"not a URL ({exc})") from None
-    if parts.scheme not in schemes or not parts.netloc:
-        raise ConfigError(name, f"not a URL: expected {'/'.join(schemes)}://HOST…")
-    return value.rstrip("/")
-
-
-def normalize_database_url(value: str) -> str:
-    """Accept URLs as hosting platforms hand them out and pick the async driver."""
-    try:
-        scheme, rest = value.split("://", 1)
-    except ValueError:
-        raise ConfigError(
-            "DATABASE_URL", "not a URL: expected sqlite:///FILE or postgresql://…"
-        ) from None
-    scheme = scheme.lower()
-    if scheme in ("postgres", "postgresql", "postgresql+asyncpg"):
-        return f"postgresql+asyncpg://{rest}"
-    if scheme in ("sqlite", "sqlite+aiosqlite"):
-        return f"sqlite+aiosqlite://{rest}"
-    raise ConfigError("DATABASE_URL", f"unsupported database {scheme!r}: use sqlite or postgresql")
-
-
-def load_private_key(text: str, *, source: str) -> str:
-    """Return the PEM text of an RSA private key given as PEM, `\\n`-escaped PEM or base64."""
-    candidate = text.strip()
-    if "-----BEGIN" not in candidate and "\\n" not in candidate:
-        try:
-            candidate = base64.b64decode(candidate, validate=True).decode().strip()
-        except (binascii.Error, UnicodeDecodeError, ValueError):  # ValueError: not ASCII
-            raise ConfigError(source, "is not a PEM key (nor base64 of one)") from None
-    candidate = candidate.replace("\\n", "\n")
-    try:
-        key = load_pem_private_key(candidate.encode(), password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(source, "is not a readable PEM private key") from None
-    if not isinstance(key, RSAPrivateKey):
-        raise ConfigError(source, "is not an RSA key (GitHub Apps sign with RSA)")
-    return candidate + "\n"
-
-
-def _key_from_variables(values: dict[str, Any]) -> str | None:
-    """The PEM named by PRIVATE_KEY or PRIVATE_KEY_PATH, or None when neither is set."""
-    if "PRIVATE_KEY" in values:
-        return load_private_key(str(values["PRIVATE_KEY"]), source="PRIVATE_KEY")
-    if "PRIVATE_KEY_PATH" not in values:
-        return None
-    path = Path(str(values["PRIVATE_KEY_PATH"]))
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError("PRIVATE_KEY_PATH", f"cannot read {path}: {exc.strerror}") from None
-    except ValueError:  # a NUL in the path
-        raise ConfigError("PRIVATE_KEY_PATH", "cannot read a path with a NUL in it") from None
-    return load_private_key(text, source="PRIVATE_KEY_PATH")
-
-
-def _key_in_directory(workdir: Path) -> str | None:
-    """The single `*.pem` in `workdir` (Probot finds the App's key there too)."""
-    pems = sorted(workdir.glob("*.pem"))
-    if len(pems) > 1:
-        raise ConfigError("PRIVATE_KEY_PATH", "several *.pem files here; name the App's key")
-    if not pems:
-        return None
-    return load_private_key(pems[0].read_text(), source=f"PRIVATE_KEY ({pems[0].name})")
+def check_responder_setting(field: str, value: object) -> object:
+    """RESPONDER (none, agent, an entry point, a URL) and its companions, as §2 allows."""
+    text = str(value).strip()
+    if field == "agent_model" and not (0 < len(text) <= 200 and text.isprintable()):
+        raise ConfigError("AGENT_MODEL", "must be a model name, such as gpt-4o-mini")
+    if field == "responder_allowed_hosts":
+        hosts = tuple(h.strip().lower().rstrip(".") for h in text.split(",") if h.strip())
+        wrong = [h for h in hosts if not _HOST.fullmatch(h)]
+        if wrong:
+            raise ConfigError("RESPONDER_ALLOWED_HOSTS", f"not a bare host name: {wrong[0]!r}")
+        return value if isinstance(value, tuple) else hosts
+    if field == "responder" and text.lower() in ("none", "agent"):
+        return text.lower()
+    if field == "responder" and "://" in text:
+        if urlsplit(text).scheme not in ("https", "http") or not urlsplit(text).hostname:
+            raise ConfigError("RESPONDER", "a responder URL must be https://HOST/…")
+    elif field == "responder" and not _NAME.fullmatch(text):
+        raise ConfigError("RESPONDER", "expected none, agent, an entry-point name or a URL")
+    return text
 
 
 def _flag(name: str, value: object) -> bool:
@@ -178,6 +128,17 @@ class Settings(BaseSettings):
     log_format: Literal["json", "pretty"] | None = Field(None, validation_alias="LOG_FORMAT")
     dry_run: bool = Field(False, validation_alias="DRY_RUN")
     pacing: bool = Field(True, validation_alias="GITHUB_PACING")
+    # Who answers free text (§5.1); the built-in agent's API (None: OpenAI's), key, model.
+    responder: str = Field("none", validation_alias="RESPONDER")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    agent_model: str | None = Field(None, validation_alias="AGENT_MODEL")
+    agent_timeout: float = Field(60.0, gt=0, le=600, validation_alias="AGENT_TIMEOUT")
+    # Hosts a repository's `.github/ghapp.yml` may name as its responder URL; their signature.
+    responder_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias="RESPONDER_ALLOWED_HOSTS"
+    )
+    responder_secret: SecretStr | None = Field(None, validation_alias="RESPONDER_SECRET")
     # The `.env` these settings were read with (set by load_settings, never by a variable);
     # setup mode writes the App's credentials there.
     env_file: Path | None = Field(None, exclude=True)
@@ -227,7 +188,7 @@ class Settings(BaseSettings):
         app_id = str(values.get("APP_ID", "")).strip()
         key = None
         if app_id.isascii() and app_id.isdigit():
-            key = _key_from_variables(values)
+            key = key_from_variables(values)
         # Without an App (setup mode) nothing reads the key: a stale one is no error.
         values.pop("PRIVATE_KEY_PATH", None)
         values["PRIVATE_KEY"] = key
@@ -264,7 +225,7 @@ class Settings(BaseSettings):
     @field_validator("github_api_url", "github_url", "base_url", mode="before")
     @classmethod
     def _web_url(cls, value: object, info: ValidationInfo) -> str:
-        return _url(WEB_URL_VARIABLES[str(info.field_name)], str(value))
+        return check_url(WEB_URL_VARIABLES[str(info.field_name)], str(value))
 
     @field_validator("port", mode="before")
     @classmethod
@@ -289,7 +250,7 @@ class Settings(BaseSettings):
     @field_validator("redis_url", mode="before")
     @classmethod
     def _redis_url(cls, value: object) -> str:
-        return _url("REDIS_URL", str(value), schemes=("redis", "rediss", "unix"))
+        return check_url("REDIS_URL", str(value), schemes=("redis", "rediss", "unix"))
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -321,10 +282,25 @@ class Settings(BaseSettings):
             raise ConfigError("GITHUB_PACING", f"expected github or off, got {lowered!r}")
         return lowered == "github"
 
+    @field_validator(*RESPONDER_FIELDS, mode="before")
+    @classmethod
+    def _responder_settings(cls, value: object, info: ValidationInfo) -> object:
+        return check_responder_setting(str(info.field_name), value)
+
+    @field_validator("openai_base_url", mode="before")
+    @classmethod
+    def _openai_base_url(cls, value: object) -> str:
+        return check_url("OPENAI_BASE_URL", str(value))
+
     @model_validator(mode="after")
     def _configured_app_can_verify_deliveries(self) -> Settings:
         if self.app_id is not None and not self.webhook_secrets:
             raise ConfigError("WEBHOOK_SECRET", "missing: deliveries cannot be verified without it")
+        if self.responder == "agent" and self.agent_model is None:
+            raise ConfigError("AGENT_MODEL", "missing: RESPONDER=agent needs the model's name")
+        urls = self.responder_allowed_hosts or "://" in self.responder
+        if urls and self.responder_secret is None:
+            raise ConfigError("RESPONDER_SECRET", "missing: URL responders' requests are signed")
         return self
 
 
@@ -357,7 +333,7 @@ def load_settings(
     except ValidationError as exc:
         raise _config_error(exc) from None
     if settings.configured and settings.private_key is None:
-        found = _key_in_directory(workdir or Path.cwd())
+        found = key_in_directory(workdir or Path.cwd())
         if found is None:
             raise ConfigError("PRIVATE_KEY", "missing: set PRIVATE_KEY or PRIVATE_KEY_PATH")
         settings = settings.model_copy(update={"private_key": SecretStr(found)})

@@ -86,6 +86,8 @@ class ContextServices(Protocol):
     ) -> tuple[BaseModel | None, list[str]]: ...
     def lock(self, name: str) -> AbstractAsyncContextManager[Any]: ...
     async def feature_on(self, ctx: Context[Any], feature: str) -> bool: ...
+    def operator_settings(self, skill: str) -> BaseModel | None: ...
+    def count(self, skill: str, name: str, amount: float, labels: dict[str, str]) -> None: ...
 
 
 @dataclass
@@ -222,6 +224,15 @@ class Context(Generic[OptionsT]):
         """Whether one of this skill's declared features (`skill.feature(...)`) is switched
         on for this repository: its override, else the installation's, else its default."""
         return await self.services.feature_on(self, feature)
+
+    @property
+    def operator_settings(self) -> BaseModel | None:
+        """The operator-wide settings this skill declared (`Skill(operator_settings=...)`)."""
+        return self.services.operator_settings(self.skill)
+
+    def count(self, counter: str, amount: float = 1, **labels: str) -> None:
+        """Add `amount` to one of this skill's counters (`skill.counter(...)`)."""
+        self.services.count(self.skill, counter, amount, labels)
 
     def lock(self, name: str) -> AbstractAsyncContextManager[Any]:
         """A lock shared by every worker (Redis in scale-out), scoped to this repository:

@@ -43,6 +43,7 @@ TOKEN_PATTERN = re.compile(
     r"|((?:Bearer|token)\s+[A-Za-z0-9._\-]{20,})"
     # A Fernet token: a person's GitHub token as the settings page seals it.
     r"|(gAAAAA[A-Za-z0-9_\-]{40,}={0,2})"
+    r"|(sk-[A-Za-z0-9_\-]{16,})"  # OpenAI-style API keys (the agent's OPENAI_API_KEY)
 )
 # Loggers of libraries that print statement parameters, results or full URLs at DEBUG or
 # INFO: never below WARNING, whatever LOG_LEVEL says (ghapp logs what matters itself).
@@ -59,6 +60,7 @@ QUIET_LIBRARIES = (
     "redis",
     "urllib3",
     "asyncio",
+    "openai",
 )
 # Secrets learnt at run time that no pattern recognises; the oldest are forgotten first.
 MAX_REMEMBERED = 1000

@@ -43,5 +43,18 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.skill_counters: dict[str, Counter] = {}
+
+    def add_skill_counter(self, name: str, description: str, labels: tuple[str, ...]) -> None:
+        """A skill's own counter (`Skill.counter`), as `ghapp_<name>_total`."""
+        if name not in self.skill_counters:
+            self.skill_counters[name] = Counter(
+                f"ghapp_{name}", description, list(labels), registry=self.registry
+            )
+
+    def count(self, name: str, amount: float, labels: dict[str, str]) -> None:
+        counter = self.skill_counters[name]
+        (counter.labels(**labels) if labels else counter).inc(amount)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

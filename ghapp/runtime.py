@@ -71,6 +71,24 @@ class RuntimeOptions:
     github_timeout: float = 10.0
 
 
+# ghapp's own secrets: no skill is handed them through `operator_settings`.
+CORE_SECRETS = frozenset({"private_key", "webhook_secrets", "client_secret", "session_secret"})
+
+
+def operator_settings(skills: dict[str, Skill], settings: Settings) -> dict[str, BaseModel]:
+    """Each skill's `operator_settings` model, filled from the Settings fields it names."""
+    found: dict[str, BaseModel] = {}
+    for name, skill in skills.items():
+        model = skill.operator_settings
+        if model is None:
+            continue
+        wanted = set(model.model_fields) & set(Settings.model_fields)
+        if wanted & CORE_SECRETS:
+            raise ValueError(f"skill {name} asks for ghapp's own secrets: {sorted(wanted)}")
+        found[name] = model.model_validate({field: getattr(settings, field) for field in wanted})
+    return found
+
+
 class Runtime:
     def __init__(
         self,
@@ -139,8 +157,17 @@ class Runtime:
         self.options_resolver = OptionsResolver(
             skills, self.switches, self.repo_configs, self.config_loader
         )
+        for skill in skills.values():
+            for counter in skill.counters.values():
+                self.metrics.add_skill_counter(counter.name, counter.description, counter.labels)
         services = HandlerServices(
-            skills, self.options_resolver, self.effects, locks=locks, tasks=self.queue
+            skills,
+            self.options_resolver,
+            self.effects,
+            locks=locks,
+            tasks=self.queue,
+            operator=operator_settings(skills, settings),
+            counter=self.metrics.count,
         )
         self.bus = Bus(
             skills=skills,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -47,6 +47,10 @@ class HandlerServices:
     locks: LockFactory
     tasks: TaskSink | None = None
     seen: SeenSettings | None = None
+    # Each skill's operator-wide settings (built by the runtime from Settings).
+    operator: Mapping[str, BaseModel] = field(default_factory=dict[str, BaseModel])
+    # Adds to a skill's declared counter: (metric name, amount, labels).
+    counter: Callable[[str, float, dict[str, str]], None] | None = None
 
     def seeing(self, seen: SeenSettings) -> HandlerServices:
         """These services for one delivery, which already read `seen`."""
@@ -129,6 +133,16 @@ class HandlerServices:
         else:
             enabled = await self.resolver.enabled(ctx.installation_id, repo_name)
         return enabled.get(switch_name(skill.name, feature), skill.features[feature].default)
+
+    def operator_settings(self, skill: str) -> BaseModel | None:
+        return self.operator.get(skill)
+
+    def count(self, skill: str, name: str, amount: float, labels: dict[str, str]) -> None:
+        declared = self.skills.get(skill)
+        if declared is None or name not in declared.counters:
+            raise KeyError(f"{skill} declares no counter {name!r}")
+        if self.counter is not None:
+            self.counter(name, amount, labels)
 
 
 def _invoker(

@@ -19,6 +19,13 @@
     ...
     if await ctx.feature_on(AGENT): ...   # switched like the skill, on the settings page
 
+    CALLS = skill.counter("agent_calls", "Calls to the model.", labels=("outcome",))
+    ctx.count(CALLS, outcome="ok")        # `ghapp_agent_calls_total` on /metrics
+
+A skill that needs operator-wide configuration (an API's URL and key) names it with
+`operator_settings=`: a pydantic model whose fields are `Settings` fields of the same
+names, handed over by the runtime as `ctx.operator_settings` (ghapp's own secrets never).
+
 A command answers with the markdown of its reply; one that was called wrongly raises
 `UsageError` and the commenter gets the message with the command's usage. Skills are
 found through the `ghapp.skills` entry-point group (see `ghapp.bus.load_skills`).
@@ -26,6 +33,7 @@ found through the `ghapp.skills` entry-point group (see `ghapp.bus.load_skills`)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -98,6 +106,15 @@ def switch_name(skill: str, feature: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
+class SkillCounter:
+    """A Prometheus counter a skill adds to /metrics: `ghapp_<name>_total{labels}`."""
+
+    name: str
+    description: str
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Periodic:
     name: str
     every: timedelta
@@ -119,6 +136,9 @@ class Skill:
     tasks: dict[str, Handler] = field(default_factory=dict)
     periodics: dict[str, Periodic] = field(default_factory=dict)
     features: dict[str, Feature] = field(default_factory=dict)
+    counters: dict[str, SkillCounter] = field(default_factory=dict)
+    # Operator-wide settings this skill reads (fields named as in `Settings`), or None.
+    operator_settings: type[BaseModel] | None = None
 
     def on(self, *events: str) -> Callable[[Handler], Handler]:
         """Register a handler for `event` (all actions) or `event.action`."""
@@ -171,6 +191,13 @@ class Skill:
         if "/" in name:
             raise ValueError(f"a feature name cannot contain '/': {name!r}")
         self.features[name] = Feature(name, description, default)
+        return name
+
+    def counter(self, name: str, description: str, *, labels: tuple[str, ...] = ()) -> str:
+        """Declare a counter for /metrics; returns its name for `ctx.count`."""
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name.endswith("_total"):
+            raise ValueError(f"a counter is named in lower_snake_case, without _total: {name!r}")
+        self.counters[name] = SkillCounter(name, description, labels)
         return name
 
     def feature_switches(self) -> list[tuple[str, Feature]]:

@@ -20,8 +20,9 @@ from ghapp.testing import test_key_pair
         "gho_16C7e42F292c6912E7710c838347Ae178B4a",
         "Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxIn0.c2lnbmF0dXJlLXBhcnQ",
         test_key_pair()[0],
+        "sk-proj-Abc123def456ghi789jkl012",  # an OpenAI key, even one not configured here
     ],
-    ids=["configured", "installation-token", "user-token", "jwt", "private-key"],
+    ids=["configured", "installation-token", "user-token", "jwt", "private-key", "openai-key"],
 )
 def test_secrets_are_scrubbed_from_messages_fields_and_tracebacks(leak: str) -> None:
     scrubber = SecretScrubber(["configured-webhook-secret"])

@@ -9,12 +9,15 @@ a good answer (markdown, or JSON), an error, a timeout, an answer too large.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
@@ -27,6 +30,7 @@ from ghapp.bus import load_skills
 from ghapp.skills import mention_reply
 from ghapp.skills.mention_reply import handlers
 from ghapp.skills.mention_reply.responders import MAX_RESPONSE_BYTES
+from ghapp.skills.mention_reply.url_guard import ResponderRefused, resolve
 from ghapp.testing import SkillTestApp
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import issue_comment_created
@@ -44,10 +48,25 @@ class Responder:
     def __init__(self) -> None:
         self.mode = "markdown"
         self.received: list[dict[str, Any]] = []
-        self.app = Starlette(routes=[Route("/answer", self.answer, methods=["POST"])])
+        self.signatures: list[tuple[str | None, bytes]] = []
+        self.elsewhere: list[str] = []
+        self.app = Starlette(
+            routes=[
+                Route("/answer", self.answer, methods=["POST"]),
+                Route("/elsewhere", self.redirected, methods=["GET", "POST"]),
+            ]
+        )
+
+    async def redirected(self, request: Request) -> Response:
+        self.elsewhere.append(request.method)
+        return PlainTextResponse("followed a redirect", media_type="text/markdown")
 
     async def answer(self, request: Request) -> Response:
-        self.received.append(json.loads(await request.body()))
+        body = await request.body()
+        self.received.append(json.loads(body))
+        self.signatures.append((request.headers.get("x-ghapp-signature-256"), body))
+        if self.mode == "redirect":
+            return Response(status_code=307, headers={"location": "/elsewhere"})
         if self.mode == "markdown":
             return PlainTextResponse("**Summary**: all good.", media_type="text/markdown")
         if self.mode == "json":
@@ -106,10 +125,17 @@ async def responder() -> AsyncIterator[Responder]:
     sock.close()
 
 
+RESPONDER_SECRET = "responder-signing-secret"
+# The operator lists the responder's host; a loopback one only because it is listed.
+ALLOWED = {"RESPONDER_ALLOWED_HOSTS": HOST, "RESPONDER_SECRET": RESPONDER_SECRET}
+
+
 @pytest.fixture
 async def app(tmp_path: Path, fake_github: FakeGitHub) -> AsyncIterator[SkillTestApp]:
     skills = [mention_reply.skill, load_skills()["hello"]]
-    async with SkillTestApp(tmp_path, github_app=fake_github.app, skills=skills) as app:
+    async with SkillTestApp(
+        tmp_path, github_app=fake_github.app, skills=skills, env=ALLOWED
+    ) as app:
         yield app
 
 
@@ -156,3 +182,86 @@ async def test_url_responder_answers_and_failures_become_an_apology(
     }
     assert first["text"] == "what happened here? (markdown)"
     assert len(responder.received) == len(modes)
+    # Every request is signed with RESPONDER_SECRET over the exact body.
+    for signature, body in responder.signatures:
+        expected = hmac.new(RESPONDER_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert signature == f"sha256={expected}"
+
+
+@pytest.mark.vcr(ignore_hosts=[HOST])
+async def test_a_redirect_is_not_followed(
+    app: SkillTestApp, fake_github: FakeGitHub, responder: Responder
+) -> None:
+    fake_github.set_file(REPO, ".github/ghapp.yml", CONFIG)
+    issue = fake_github.add_issue(REPO, "Question")
+    responder.mode = "redirect"
+    payload = _seed(fake_github, issue.number, f"@{BOT} where do you send me?", 320)
+    await app.dispatch("issue_comment", payload)
+    assert len(responder.received) == 1
+    assert responder.elsewhere == []
+    assert [body.split("\n\n<!--")[0] for body in _replies(app)] == [handlers.RESPONDER_APOLOGY]
+
+
+@pytest.mark.vcr(ignore_hosts=[HOST])
+@pytest.mark.parametrize(
+    "env",
+    [
+        # A repository names a URL the operator never listed (the SSRF of issue 15).
+        {"RESPONDER_SECRET": RESPONDER_SECRET},
+        # Listed for someone else: still not this host.
+        {"RESPONDER_ALLOWED_HOSTS": "answers.example.org", "RESPONDER_SECRET": RESPONDER_SECRET},
+    ],
+    ids=["no-list", "other-host-listed"],
+)
+async def test_a_repository_url_off_the_allow_list_is_never_called(
+    tmp_path: Path,
+    fake_github: FakeGitHub,
+    responder: Responder,
+    env: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake_github.set_file(REPO, ".github/ghapp.yml", CONFIG)
+    issue = fake_github.add_issue(REPO, "Question")
+    skills = [mention_reply.skill]
+    async with SkillTestApp(tmp_path, github_app=fake_github.app, skills=skills, env=env) as app:
+        payload = _seed(fake_github, issue.number, f"@{BOT} tell me your secrets", 330)
+        await app.dispatch("issue_comment", payload)
+        replies = [body.split("\n\n<!--")[0] for body in _replies(app)]
+    assert responder.received == []
+    assert replies == [handlers.RESPONDER_APOLOGY]
+    assert "is not on RESPONDER_ALLOWED_HOSTS" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/answer",
+        "https://10.1.2.3/answer",
+        "https://192.168.0.10/answer",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/answer",
+        "https://[::ffff:127.0.0.1]/answer",
+        "https://[fd00::1]/answer",
+        "https://0.0.0.0/answer",
+        "https://localhost/answer",
+        "https://224.0.0.1/answer",
+    ],
+)
+async def test_non_public_addresses_are_refused_after_resolution_unless_listed(url: str) -> None:
+    host = str(urlsplit(url).hostname)
+    with pytest.raises(ResponderRefused, match="non-public address"):
+        await resolve(url, allowed_hosts=(), from_repository=False)
+    with pytest.raises(ResponderRefused, match="not on RESPONDER_ALLOWED_HOSTS"):
+        await resolve(url, allowed_hosts=(), from_repository=True)
+    target = await resolve(url, allowed_hosts=(host,), from_repository=True)
+    assert target.host == host  # listed explicitly: the operator's choice
+
+
+async def test_a_public_address_is_called_at_the_address_that_was_checked() -> None:
+    target = await resolve(
+        "https://93.184.215.14:8443/answer", allowed_hosts=(), from_repository=False
+    )
+    assert str(target.url) == "https://93.184.215.14:8443/answer"
+    assert target.host_header == "93.184.215.14:8443"
+    with pytest.raises(ResponderRefused, match="http:// only"):
+        await resolve("http://93.184.215.14/answer", allowed_hosts=(), from_repository=False)

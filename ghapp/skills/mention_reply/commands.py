@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from ghapp import (
     AvailableCommand,
@@ -91,6 +91,9 @@ class RoleLookup:
         return self._roles[login]
 
 
+RunOutcome = Literal["ran", "refused", "failed"]
+
+
 async def run_command(
     ctx: Context[Any],
     command: AvailableCommand,
@@ -100,20 +103,32 @@ async def run_command(
     roles: RoleLookup,
 ) -> str:
     """What `command` answers `login`, after the permission check; failures become a line."""
+    return (await run_command_outcome(ctx, command, args, login=login, roles=roles))[1]
+
+
+async def run_command_outcome(
+    ctx: Context[Any],
+    command: AvailableCommand,
+    args: tuple[str, ...],
+    *,
+    login: str,
+    roles: RoleLookup,
+) -> tuple[RunOutcome, str]:
+    """`run_command`, also saying whether the command ran, was refused or failed."""
     needed = needed_role(command.permission)
     if needed != "read":
         role = await roles.role(login)
         if not role_allows(role, needed):
-            return refusal(login, command.name, needed, role)
+            return "refused", refusal(login, command.name, needed, role)
     try:
-        return await command.run(ctx, args)
+        return "ran", await command.run(ctx, args)
     except UsageError as exc:
-        return syntax_reply(str(exc), command.usage, ctx.app.slug)
+        return "failed", syntax_reply(str(exc), command.usage, ctx.app.slug)
     except Exception as exc:
         if is_transient(exc):
             raise  # GitHub is down or rate-limited: try the whole delivery again later
         ctx.log.exception("command %s failed", command.name)
-        return COMMAND_FAILED.format(command=command.name)
+        return "failed", COMMAND_FAILED.format(command=command.name)
 
 
 # -- help -----------------------------------------------------------------------------------

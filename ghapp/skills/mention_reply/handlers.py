@@ -9,6 +9,7 @@ I/O around them: the 👀, the role checks and commands (`commands`), the respon
 from __future__ import annotations
 
 from ghapp import AvailableCommand, Context, is_transient
+from ghapp.skills.mention_reply import agent
 from ghapp.skills.mention_reply.commands import (
     RoleLookup,
     format_help,
@@ -17,6 +18,7 @@ from ghapp.skills.mention_reply.commands import (
     run_command,
     syntax_reply,
 )
+from ghapp.skills.mention_reply.operator import ResponderSettings, responder_settings
 from ghapp.skills.mention_reply.options import MentionReplyOptions
 from ghapp.skills.mention_reply.plan import (
     AskResponder,
@@ -31,8 +33,8 @@ from ghapp.skills.mention_reply.plan import (
     read_comment,
     trigger_of,
 )
-from ghapp.skills.mention_reply.responders import ResponderError, ask
-from ghapp.skills.mention_reply.thread import find_reply, thread_excerpt
+from ghapp.skills.mention_reply.responders import ResponderError, UrlPolicy, ask
+from ghapp.skills.mention_reply.thread import AGENT_THREAD_LENGTH, find_reply, thread_excerpt
 
 RESPONDER_APOLOGY = "Sorry, I could not come up with an answer this time. Please try again later."
 NO_RESPONDER = "I answer commands here. This is what I can do:"
@@ -57,8 +59,9 @@ async def answer_mention(ctx: Context[MentionReplyOptions]) -> None:
             return
         available = await ctx.available_commands()
         known = {c.name for c in available}
-        steps = plan_reply(lines, free_text, known, has_responder=options.responder is not None)
-        sections = await _answer(ctx, trigger, steps, available)
+        responder = await choose_responder(ctx)
+        steps = plan_reply(lines, free_text, known, has_responder=responder is not None)
+        sections = await _answer(ctx, trigger, steps, available, responder)
         body = compose_reply(
             sections,
             header=options.reply_header,
@@ -68,6 +71,25 @@ async def answer_mention(ctx: Context[MentionReplyOptions]) -> None:
         await ctx.reply(body)
 
     await ctx.once(trigger.effect_key, reply)
+
+
+async def choose_responder(ctx: Context[MentionReplyOptions]) -> tuple[str, bool] | None:
+    """Who answers free text here, and whether the repository (not the operator) chose it:
+    the repository's `responder`, else RESPONDER; `agent` only with a model configured and
+    the `mention-reply/agent` switch on; None: nobody (the help)."""
+    settings = responder_settings(ctx.operator_settings)
+    chosen = ctx.options.responder
+    spec, from_repository = (chosen, True) if chosen else (settings.responder, False)
+    if spec.lower() == "none":
+        return None
+    if spec.lower() == "agent":
+        if settings.agent_model is None:
+            ctx.log.warning("responder agent chosen, but AGENT_MODEL is not set")
+            return None
+        if not await ctx.feature_on(agent.FEATURE):
+            return None
+        return "agent", from_repository
+    return spec, from_repository
 
 
 async def _look(ctx: Context[MentionReplyOptions]) -> None:
@@ -85,6 +107,7 @@ async def _answer(
     trigger: Trigger,
     steps: list[Step],
     available: list[AvailableCommand],
+    responder: tuple[str, bool] | None,
 ) -> list[tuple[str | None, str]]:
     """(title, markdown) for each step, in order."""
     slug = ctx.app.slug
@@ -117,22 +140,49 @@ async def _answer(
                     sections.append(("help", lead + help_text))
                     help_shown = True
             case AskResponder(text=text):
-                sections.append((None, await _respond(ctx, trigger, text)))
+                assert responder is not None
+                sections.append((None, await _respond(ctx, trigger, text, responder, roles)))
     return sections
 
 
-async def _respond(ctx: Context[MentionReplyOptions], trigger: Trigger, text: str) -> str:
-    responder = ctx.options.responder
-    assert responder is not None
+async def _respond(
+    ctx: Context[MentionReplyOptions],
+    trigger: Trigger,
+    text: str,
+    responder: tuple[str, bool],
+    roles: RoleLookup,
+) -> str:
+    spec, from_repository = responder
+    settings = responder_settings(ctx.operator_settings)
+    length = AGENT_THREAD_LENGTH if spec == "agent" else None
     try:
-        thread = await thread_excerpt(ctx, trigger, text)
+        thread = await thread_excerpt(ctx, trigger, text, length=length)
     except Exception as exc:
         if is_transient(exc):
             raise
         ctx.log.warning("cannot read the thread for the responder: %s", exc)
         return RESPONDER_APOLOGY
+    if spec == "agent":
+        budget = ctx.options.agent_token_budget
+        return await agent.answer(
+            ctx, login=trigger.author, thread=thread, settings=settings, budget=budget, roles=roles
+        )
     try:
-        return await ask(responder, thread, timeout=ctx.options.responder_timeout)
+        return await ask(
+            spec,
+            thread,
+            timeout=ctx.options.responder_timeout,
+            policy=_policy(settings, from_repository),
+        )
     except ResponderError as exc:
-        ctx.log.warning("responder %s: %s", responder, exc)
+        ctx.log.warning("responder %s: %s", spec, exc)
         return RESPONDER_APOLOGY
+
+
+def _policy(settings: ResponderSettings, from_repository: bool) -> UrlPolicy:
+    secret = settings.responder_secret
+    return UrlPolicy(
+        allowed_hosts=settings.responder_allowed_hosts,
+        secret=secret.get_secret_value() if secret else None,
+        from_repository=from_repository,
+    )

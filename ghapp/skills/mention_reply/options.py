@@ -2,8 +2,9 @@
 `.github/ghapp.yml`.
 
     mention-reply:
-      responder: https://ai.example.org/answer   # or an entry point in `ghapp.responders`
+      responder: https://ai.example.org/answer   # or `agent`, `none`, an entry point
       responder-timeout: 10
+      agent-token-budget: 3000                   # of the thread, for the built-in agent
       reaction: true
       reply-header: ""
       reply-footer: "_I am a bot; ask a maintainer if I got it wrong._"
@@ -79,11 +80,15 @@ class MentionReplyOptions(SkillOptions):
     """What a repository may tune about how the App answers `@slug`."""
 
     responder: str | None = None
-    """Who answers free text: an entry point name in `ghapp.responders`, or a URL that
-    receives the thread as JSON and returns markdown. None: free text gets the help."""
+    """Who answers free text: `agent` (the built-in AI agent), `none`, an entry point name
+    in `ghapp.responders`, or a URL (on the operator's RESPONDER_ALLOWED_HOSTS) that
+    receives the thread as JSON and returns markdown. None: the operator's RESPONDER."""
 
     responder_timeout: float = Field(default=10.0, gt=0, le=60)
     """Seconds the responder may take in all, before the commenter gets an apology."""
+
+    agent_token_budget: int = Field(default=3000, ge=200, le=32000)
+    """Tokens of the thread's comments the built-in agent is shown (oldest dropped first)."""
 
     reaction: bool = True
     """React with 👀 at once, so people see the App heard them before it answers."""

@@ -2,8 +2,10 @@
 
 A responder is either a Python entry point in the `ghapp.responders` group, an
 `async (thread: dict) -> str` callable, or a URL that receives the same dict as JSON
-(POST) and answers markdown, as `text/markdown` (any `text/*`) or as JSON
-`{"markdown": "..."}`. The thread dict holds `repository`, `issue` (`number`, `title`,
+(POST, signed: `X-Ghapp-Signature-256: sha256=HMAC(RESPONDER_SECRET, body)`) and
+answers markdown, as `text/markdown` (any `text/*`) or as JSON `{"markdown": "..."}`;
+where a URL may point is checked first (`url_guard`), and redirects are not followed.
+The thread dict holds `repository`, `issue` (`number`, `title`,
 `url`), `thread` (the last comments, each truncated), `comment` (`author`, `body`) and
 `text` (what was said to the App, without the mention).
 
@@ -17,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, cast
 
 import httpx
 
 from ghapp.skills.mention_reply.options import is_url
+from ghapp.skills.mention_reply.url_guard import SIGNATURE_HEADER, ResponderRefused, resolve, sign
 
 GROUP = "ghapp.responders"
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -32,6 +36,15 @@ Responder = Callable[[dict[str, Any]], Awaitable[str]]
 
 class ResponderError(Exception):
     """The responder gave no usable answer; the message is for the logs."""
+
+
+@dataclass(frozen=True)
+class UrlPolicy:
+    """Where URL responders may point (RESPONDER_ALLOWED_HOSTS) and how requests are signed."""
+
+    allowed_hosts: tuple[str, ...] = ()
+    secret: str | None = None
+    from_repository: bool = True  # named in `.github/ghapp.yml`, not by the operator
 
 
 def load_responder(name: str) -> Responder:
@@ -48,18 +61,22 @@ def load_responder(name: str) -> Responder:
     return cast(Responder, responder)
 
 
-async def ask(spec: str, thread: dict[str, Any], *, timeout: float) -> str:
+async def ask(
+    spec: str, thread: dict[str, Any], *, timeout: float, policy: UrlPolicy | None = None
+) -> str:
     """The responder's markdown for `thread`, within `timeout` seconds in all."""
     try:
         async with asyncio.timeout(timeout):
             if is_url(spec):
-                answer = await _ask_url(spec, thread, timeout)
+                answer = await _ask_url(spec, thread, timeout, policy or UrlPolicy())
             else:
                 answer = await load_responder(spec)(thread)
     except TimeoutError:
         raise ResponderError(f"responder took longer than {timeout:g}s") from None
     except ResponderError:
         raise
+    except ResponderRefused as exc:
+        raise ResponderError(f"responder refused: {exc}") from None
     except Exception as exc:
         raise ResponderError(f"responder failed: {type(exc).__name__}: {exc}") from exc
     if not isinstance(answer, str) or not answer.strip():
@@ -69,11 +86,26 @@ async def ask(spec: str, thread: dict[str, Any], *, timeout: float) -> str:
     return answer.strip()
 
 
-async def _ask_url(url: str, thread: dict[str, Any], timeout: float) -> str:
-    headers = {"Accept": "text/markdown, application/json;q=0.9, text/*;q=0.5"}
+async def _ask_url(url: str, thread: dict[str, Any], timeout: float, policy: UrlPolicy) -> str:
+    if policy.secret is None:
+        raise ResponderRefused("RESPONDER_SECRET is not set: URL responders are not called")
+    target = await resolve(
+        url, allowed_hosts=policy.allowed_hosts, from_repository=policy.from_repository
+    )
+    body = json.dumps(thread).encode()
+    headers = {
+        "Accept": "text/markdown, application/json;q=0.9, text/*;q=0.5",
+        "Content-Type": "application/json",
+        "Host": target.host_header,
+        SIGNATURE_HEADER: sign(policy.secret, body),
+    }
+    # The checked address, never a second DNS answer; TLS still verifies the name.
+    extensions = {"sni_hostname": target.host} if target.url.scheme == "https" else {}
     async with (
-        httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client,
-        client.stream("POST", url, json=thread, headers=headers) as response,
+        httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+        client.stream(
+            "POST", target.url, content=body, headers=headers, extensions=extensions
+        ) as response,
     ):
         if response.status_code != 200:
             raise ResponderError(f"responder answered HTTP {response.status_code}")

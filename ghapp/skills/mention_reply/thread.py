@@ -17,6 +17,7 @@ from ghapp import Context
 from ghapp.skills.mention_reply.plan import Trigger
 
 THREAD_LENGTH = 10  # comments handed to a responder
+AGENT_THREAD_LENGTH = 30  # to the built-in agent, which keeps what fits its token budget
 DISCUSSION_COMMENTS = (
     "query($id: ID!) { node(id: $id) { ... on Discussion { comments(last: 50) { nodes { "
     "id body author { login } replies(last: 50) { nodes { id body author { login } } } } } } } }"
@@ -46,22 +47,24 @@ def _since(trigger: Trigger) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def _issue_comments(ctx: Context[Any], number: int, count: int) -> list[dict[str, Any]]:
-    """The last THREAD_LENGTH comments: the last page, and the one before when it is short."""
+async def _issue_comments(
+    ctx: Context[Any], number: int, count: int, length: int
+) -> list[dict[str, Any]]:
+    """The last `length` comments: the last page, and the one before when it is short."""
     repo = ctx.require_repo()
-    last_page = max(1, -(-count // THREAD_LENGTH))
+    last_page = max(1, -(-count // length))
     comments: list[dict[str, Any]] = []
     for page in (last_page - 1, last_page):
         if page < 1:
             continue
         response = await ctx.github.rest.issues.async_list_comments(
-            repo.owner, repo.name, number, per_page=THREAD_LENGTH, page=page
+            repo.owner, repo.name, number, per_page=length, page=page
         )
         comments += _raw(response)
-    return comments[-THREAD_LENGTH:]
+    return comments[-length:]
 
 
-async def _review_thread(ctx: Context[Any], trigger: Trigger) -> list[dict[str, Any]]:
+async def _review_thread(ctx: Context[Any], trigger: Trigger, length: int) -> list[dict[str, Any]]:
     repo = ctx.require_repo()
     comment = ctx.comment or {}
     number = ctx.issue_number
@@ -80,7 +83,7 @@ async def _review_thread(ctx: Context[Any], trigger: Trigger) -> list[dict[str, 
     async for item in paginator:
         if item.get("id") == root or item.get("in_reply_to_id") == root:
             found.append(item)
-    return found[-THREAD_LENGTH:]
+    return found[-length:]
 
 
 async def _discussion_comments(ctx: Context[Any]) -> list[dict[str, Any]]:
@@ -97,19 +100,22 @@ async def _discussion_comments(ctx: Context[Any]) -> list[dict[str, Any]]:
     return found
 
 
-async def thread_excerpt(ctx: Context[Any], trigger: Trigger, text: str) -> dict[str, Any]:
-    """What a responder receives (see responders.py)."""
+async def thread_excerpt(
+    ctx: Context[Any], trigger: Trigger, text: str, *, length: int | None = None
+) -> dict[str, Any]:
+    """What a responder receives (see responders.py): the last `length` comments."""
+    length = length or THREAD_LENGTH
     repo = ctx.require_repo()
     subject = ctx.issue or ctx.payload.get("discussion") or {}
     comments: list[dict[str, Any]] = []
     if trigger.kind == "review-comment":
-        comments = await _review_thread(ctx, trigger)
+        comments = await _review_thread(ctx, trigger, length)
     elif trigger.kind == "discussion-comment":
-        comments = (await _discussion_comments(ctx))[-THREAD_LENGTH:]
+        comments = (await _discussion_comments(ctx))[-length:]
     elif ctx.issue_number is not None:
         count = subject.get("comments")
         if isinstance(count, int) and count > 0:
-            comments = await _issue_comments(ctx, ctx.issue_number, count)
+            comments = await _issue_comments(ctx, ctx.issue_number, count, length)
     return {
         "repository": repo.full_name,
         "issue": {

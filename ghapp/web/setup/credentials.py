@@ -19,7 +19,8 @@ from githubkit import GitHub, UnauthAuthStrategy
 from githubkit.exception import RequestError, RequestFailed
 from pydantic import SecretStr
 
-from ghapp.config import Settings, load_private_key
+from ghapp.config import Settings
+from ghapp.config_values import load_private_key
 from ghapp.logs import SecretScrubber
 
 
