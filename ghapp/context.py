@@ -86,6 +86,7 @@ class ContextServices(Protocol):
     ) -> tuple[BaseModel | None, list[str]]: ...
     def lock(self, name: str) -> AbstractAsyncContextManager[Any]: ...
     async def feature_on(self, ctx: Context[Any], feature: str) -> bool: ...
+    def offered(self, skill: str, name: str) -> Callable[..., Any] | None: ...
 
 
 @dataclass
@@ -222,6 +223,12 @@ class Context(Generic[OptionsT]):
         """Whether one of this skill's declared features (`skill.feature(...)`) is switched
         on for this repository: its override, else the installation's, else its default."""
         return await self.services.feature_on(self, feature)
+
+    def offered(self, skill: str, name: str) -> Callable[..., Any] | None:
+        """A function another skill offers (`Skill.offer`), or None when that skill is not
+        installed or offers no such thing. Whether it is switched on here does not matter:
+        an offered function decides, it acts on nothing."""
+        return self.services.offered(skill, name)
 
     def lock(self, name: str) -> AbstractAsyncContextManager[Any]:
         """A lock shared by every worker (Redis in scale-out), scoped to this repository:

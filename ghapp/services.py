@@ -130,6 +130,10 @@ class HandlerServices:
             enabled = await self.resolver.enabled(ctx.installation_id, repo_name)
         return enabled.get(switch_name(skill.name, feature), skill.features[feature].default)
 
+    def offered(self, skill: str, name: str) -> Callable[..., Any] | None:
+        found = self.skills.get(skill)
+        return found.offers.get(name) if found is not None else None
+
 
 def _invoker(
     command: Command, options: BaseModel, configured: bool

@@ -19,6 +19,11 @@
     ...
     if await ctx.feature_on(AGENT): ...   # switched like the skill, on the settings page
 
+    @skill.offer("plan-preview")          # a pure function other skills may call
+    def plan_preview(existing: list[dict[str, Any]], declared: dict[str, Any]) -> ...: ...
+    ...
+    preview = ctx.offered("label-sync", "plan-preview")   # in another skill; None if absent
+
 A command answers with the markdown of its reply; one that was called wrongly raises
 `UsageError` and the commenter gets the message with the command's usage. Skills are
 found through the `ghapp.skills` entry-point group (see `ghapp.bus.load_skills`).
@@ -29,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,6 +48,7 @@ Access = Literal["read", "write", "admin"]
 
 Handler = Callable[[Context[Any]], Awaitable[None]]
 CommandHandler = Callable[[Context[Any], tuple[str, ...]], Awaitable[str]]
+OfferedT = TypeVar("OfferedT", bound=Callable[..., Any])
 
 
 class SkillOptions(BaseModel):
@@ -119,6 +125,8 @@ class Skill:
     tasks: dict[str, Handler] = field(default_factory=dict)
     periodics: dict[str, Periodic] = field(default_factory=dict)
     features: dict[str, Feature] = field(default_factory=dict)
+    # Plain functions this skill lets other skills call (`ctx.offered(skill, name)`).
+    offers: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def on(self, *events: str) -> Callable[[Handler], Handler]:
         """Register a handler for `event` (all actions) or `event.action`."""
@@ -172,6 +180,18 @@ class Skill:
             raise ValueError(f"a feature name cannot contain '/': {name!r}")
         self.features[name] = Feature(name, description, default)
         return name
+
+    def offer(self, name: str) -> Callable[[OfferedT], OfferedT]:
+        """Let other skills call `function` as `ctx.offered(this skill, name)`: the one way
+        a skill uses another's decisions (label-sync's plan, say) without importing it.
+        Keep it a plain function of plain data (dicts, lists, strings): the caller knows
+        nothing of this skill's types."""
+
+        def register(function: OfferedT) -> OfferedT:
+            self.offers[name] = function
+            return function
+
+        return register
 
     def feature_switches(self) -> list[tuple[str, Feature]]:
         """(switch name, feature) of each declared feature, in declaration order."""

@@ -11,6 +11,7 @@ The story, in the order the handlers are registered below:
   events, each in one request computed from the issue's labels as GitHub has them now.
 - **Preview**: a pull request changing the file gets a check run with the plan.
 - **Commands**: `label add|remove NAME…` and `labels sync [--dry-run]`.
+- **Offered**: `plan-rows`, the planner for other skills (`preview`; onboarding uses it).
 
 Where it is written: `options` (the section's model), the pure decisions `plan` (what a
 sync changes), `swaps` (exclusive scopes, status labels), `triggers` (when to act, how a
@@ -21,7 +22,7 @@ does the requests and `handlers` the I/O around the decisions.
 from __future__ import annotations
 
 from ghapp import Skill
-from ghapp.skills.label_sync import handlers
+from ghapp.skills.label_sync import handlers, preview
 from ghapp.skills.label_sync.options import LabelSyncOptions
 
 __all__ = ["skill"]
@@ -67,3 +68,6 @@ skill.command(
     description="Makes the labels match .github/ghapp.yml; --dry-run only shows the plan",
     example="labels sync --dry-run",
 )(handlers.labels_command)
+
+# -- offered to other skills (onboarding shows what merging its proposal would change)
+skill.offer(preview.PLAN_ROWS)(preview.plan_rows)
