@@ -38,6 +38,7 @@ from ghapp.store import (
     DeliveryStore,
     EffectStore,
     InstallationStore,
+    PeriodicRunStore,
     RepoConfigStore,
     SwitchStore,
     TaskStore,
@@ -83,6 +84,7 @@ class Runtime:
         self.effects = EffectStore(self.db)
         self.tasks = TaskStore(self.db)
         self.repo_configs = RepoConfigStore(self.db)
+        self.periodic_runs = PeriodicRunStore(self.db)
 
         skills = (
             {s.name: s for s in options.skills}
@@ -140,6 +142,7 @@ class Runtime:
             services=services,
             metrics=self.metrics,
             core=[ConfigCheck(self.options_resolver).skill],
+            periodic_runs=self.periodic_runs,
             dry_run=settings.dry_run,
             retry_delay=options.retry_delay,
         )

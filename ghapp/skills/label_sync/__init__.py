@@ -6,7 +6,8 @@ The story, in the order the handlers are registered below:
   repository whose `.github/ghapp.yml` has a `label-sync:` section), when a push to the
   default branch changes that file, on `@slug labels sync [--dry-run]`, and, with
   `strict: true`, when a person edits or deletes a declared label (the App's own edits
-  arrive as events too and are ignored, so a restore never loops).
+  arrive as events too and are ignored, so a restore never loops) and hourly
+  (`scheduled`), for edits made while the App was not listening.
 - **Swaps** keep one label per exclusive scope and set status labels on lifecycle
   events, each in one request computed from the issue's labels as GitHub has them now.
 - **Preview**: a pull request changing the file gets a check run with the plan.
@@ -22,7 +23,7 @@ does the requests and `handlers` the I/O around the decisions.
 from __future__ import annotations
 
 from ghapp import Skill
-from ghapp.skills.label_sync import handlers, preview
+from ghapp.skills.label_sync import handlers, preview, scheduled
 from ghapp.skills.label_sync.options import LabelSyncOptions
 
 __all__ = ["skill"]
@@ -38,6 +39,7 @@ skill = Skill(
 skill.on("installation.created", "installation_repositories.added")(handlers.first_sync)
 skill.on("push")(handlers.sync_on_config_change)
 skill.on("label.edited", "label.deleted")(handlers.restore_hand_edits)
+skill.periodic(scheduled.REPAIR, every=scheduled.EVERY, per="repository")(scheduled.repair_drift)
 
 # -- swaps
 skill.on("issues.labeled", "pull_request.labeled")(handlers.keep_scopes_exclusive)
