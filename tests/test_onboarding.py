@@ -338,3 +338,21 @@ async def test_dry_run_logs_the_plan_and_sends_nothing(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "dry run: would open 'Configure ghapp'" in logged
     assert "name: skip-changelog" in logged  # the file it would add
+
+
+@pytest.mark.vcr
+async def test_an_empty_repository_gets_no_branch_and_no_failure(
+    app: SkillTestApp, fake_github: FakeGitHub
+) -> None:
+    from tests.support.fake_github import Fault
+
+    # GitHub answers 409 for the refs of a repository without commits.
+    fake_github.faults.append(
+        Fault("GET", r"/git/ref/heads/main$", 409, body={"message": "Git Repository is empty."})
+    )
+    delivery = await app.dispatch(
+        "installation", installation_event("created", repositories=[REPO])
+    )
+    assert outcomes(delivery) == {"onboarding": "ok", "label-sync": "ok"}
+    assert proposal_writes(app) == []
+    assert [r.status for r in app.requests if r.path == f"{R}/git/ref/heads/main"] == [409]

@@ -14,6 +14,7 @@ OPEN_REPLY = "The pull request that configures ghapp is open: #{number}."
 OPENED_REPLY = "Opened #{number}, which adds {path} written for this repository."
 DRY_RUN_REPLY = "Dry run: the pull request “{title}” would be opened; nothing was sent."
 ARCHIVED_REPLY = "This repository is archived, so no pull request can be opened here."
+EMPTY_REPLY = "This repository has no commits yet; push one, then ask again."
 
 
 class OnboardingFailed(Exception):
@@ -70,5 +71,7 @@ async def config_command(ctx: Context[NoOptions], args: tuple[str, ...]) -> str:
             return OPENED_REPLY.format(number=proposal.number, path=path)
         case "dry_run":
             return DRY_RUN_REPLY.format(title=TITLE)
+        case "empty":
+            return EMPTY_REPLY
         case _:
             return ARCHIVED_REPLY

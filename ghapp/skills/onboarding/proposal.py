@@ -39,7 +39,7 @@ from ghapp.skills.onboarding.starter import (
 LABEL_SYNC = "label-sync"
 PLAN_ROWS = "plan-rows"
 
-Outcome = Literal["configured", "open", "declined", "archived", "opened", "dry_run"]
+Outcome = Literal["configured", "open", "declined", "archived", "empty", "opened", "dry_run"]
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,13 @@ async def _read_file(ctx: Context[Any], path: str, ref: str | None) -> str | Non
 
 async def _open(ctx: Context[Any], repo: RepoRef, base: str, draft: Draft) -> Proposal:
     git = ctx.github.rest.git
-    head = await git.async_get_ref(repo.owner, repo.name, f"heads/{quote(base, safe='/')}")
+    try:
+        head = await git.async_get_ref(repo.owner, repo.name, f"heads/{quote(base, safe='/')}")
+    except RequestFailed as exc:
+        # An empty repository has no default branch to start from (GitHub answers 409).
+        if exc.response.status_code in (404, 409):
+            return Proposal("empty")
+        raise
     ref_data: Any = head.json()
     base_sha = ref_data["object"]["sha"]
     try:
