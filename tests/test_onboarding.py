@@ -338,6 +338,8 @@ async def test_dry_run_logs_the_plan_and_sends_nothing(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "dry run: would open 'Configure ghapp'" in logged
     assert "name: skip-changelog" in logged  # the file it would add
+    # The body it would write; label-sync was not installed here, so no plan was computed.
+    assert "label-sync is not installed here" in logged
 
 
 @pytest.mark.vcr
