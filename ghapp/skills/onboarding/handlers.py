@@ -73,5 +73,7 @@ async def config_command(ctx: Context[NoOptions], args: tuple[str, ...]) -> str:
             return DRY_RUN_REPLY.format(title=TITLE)
         case "empty":
             return EMPTY_REPLY
-        case _:
+        case "archived":
             return ARCHIVED_REPLY
+        case "declined":  # only a proposal nobody asked for stops at a closed one
+            raise AssertionError("an on-demand proposal is never declined")
