@@ -36,7 +36,14 @@ from ghapp.options import OptionsResolver, ResolvedOptions
 from ghapp.repo_config import CONFIG_PATH, RepoConfig
 from ghapp.services import HandlerServices, SeenSettings
 from ghapp.skill import Skill
-from ghapp.store import Delivery, DeliveryStore, InstallationStore, SkillRun, StoredTask
+from ghapp.store import (
+    Delivery,
+    DeliveryStore,
+    InstallationStore,
+    PeriodicRunStore,
+    SkillRun,
+    StoredTask,
+)
 from ghapp.store.installations import INSTALLATION_EVENTS
 
 log = logging.getLogger("ghapp.bus")
@@ -98,6 +105,7 @@ class Bus:
     services: HandlerServices
     metrics: Metrics
     core: Sequence[Skill] = ()  # built-in behaviours: always on, run first
+    periodic_runs: PeriodicRunStore | None = None  # where periodic jobs' last runs are kept
     dry_run: bool = False
     retry_delay: float = 30.0
     queued_events: frozenset[str] = field(init=False)  # what ingress queues (see above)
@@ -261,15 +269,30 @@ class Bus:
     # -- deferred tasks and periodic jobs ------------------------------------------------
 
     async def run_task(self, task: StoredTask) -> float | None:
-        """Run a deferred task; returns a delay when it should be tried again later."""
+        """Run a deferred task; returns a delay when it should be tried again later. A
+        periodic job's run is recorded (its last run and outcome, for the settings page)."""
         skill = self.skills.get(task.skill)
         handler = skill.tasks.get(task.name) if skill else None
+        periodic = False
         if skill is not None and handler is None and task.name in skill.periodics:
             # The scheduler queues periodic jobs as tasks named after the job.
             handler = skill.periodics[task.name].handler
+            periodic = True
         if skill is None or handler is None or task.installation_id is None:
             log.error("no handler for task %s.%s", task.skill, task.name)
             return None
+        run = SkillRun(skill.name, "error", "could not be prepared", None)  # until it ran
+        try:
+            run, retry_after = await self._run_task(skill, handler, task)
+        finally:
+            if periodic:
+                await self._record_periodic(task, run)
+        return retry_after
+
+    async def _run_task(
+        self, skill: Skill, handler: Callable[[Context[Any]], Any], task: StoredTask
+    ) -> tuple[SkillRun, float | None]:
+        assert task.installation_id is not None
         repo = RepoRef.parse(task.repository) if task.repository else None
         try:
             gh = await self.clients.installation(task.installation_id)
@@ -282,12 +305,12 @@ class Bus:
             transient = transient_failure(exc)
             if transient is None:
                 raise
-            return self._delay(transient)
+            return SkillRun(skill.name, "retry", str(transient), None), self._delay(transient)
         if not enabled.get(skill.name):
-            return None
+            return SkillRun(skill.name, "skipped", "switched off", None), None
         resolved = await self.resolver.options_for(skill, config, repo)
         if resolved is None:
-            return None
+            return SkillRun(skill.name, "skipped", f"invalid {CONFIG_PATH} section", None), None
         delivery_id = str(task.args.get("delivery_id") or f"task:{task.key}")
         ctx = self.context(
             skill.name,
@@ -312,7 +335,7 @@ class Bus:
         except Exception as exc:
             outcome = self._failure(ctx, exc, lambda o, d: SkillRun(skill.name, o, d, None))
             self.metrics.skill_runs.labels(skill.name, outcome.run.outcome).inc()
-            return outcome.retry_after
+            return outcome.run, outcome.retry_after
         finally:
             if token is not None:
                 current_delivery.reset(token)
@@ -321,4 +344,21 @@ class Bus:
             "task done",
             extra={"task": task.name, "duration_ms": (time.perf_counter() - started) * 1000},
         )
-        return None
+        return SkillRun(skill.name, "ok", None, None), None
+
+    async def _record_periodic(self, task: StoredTask, run: SkillRun) -> None:
+        if self.periodic_runs is None or task.installation_id is None:
+            return
+        period = task.args.get("period")
+        try:
+            await self.periodic_runs.record(
+                f"{task.skill}:{task.name}",
+                task.installation_id,
+                task.repository,
+                int(period) if isinstance(period, int | str) and str(period).isdigit() else 0,
+                run.outcome,
+                run.detail,
+            )
+        except Exception:
+            # The record is for people; losing it must not fail or repeat the job.
+            log.exception("cannot record the periodic run of %s.%s", task.skill, task.name)

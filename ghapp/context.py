@@ -88,6 +88,7 @@ class ContextServices(Protocol):
     async def feature_on(self, ctx: Context[Any], feature: str) -> bool: ...
     def operator_settings(self, skill: str) -> BaseModel | None: ...
     def count(self, skill: str, name: str, amount: float, labels: dict[str, str]) -> None: ...
+    def offered(self, skill: str, name: str) -> Callable[..., Any] | None: ...
 
 
 @dataclass
@@ -233,6 +234,12 @@ class Context(Generic[OptionsT]):
     def count(self, counter: str, amount: float = 1, **labels: str) -> None:
         """Add `amount` to one of this skill's counters (`skill.counter(...)`)."""
         self.services.count(self.skill, counter, amount, labels)
+
+    def offered(self, skill: str, name: str) -> Callable[..., Any] | None:
+        """A function another skill offers (`Skill.offer`), or None when that skill is not
+        installed or offers no such thing. Whether it is switched on here does not matter:
+        an offered function decides, it acts on nothing."""
+        return self.services.offered(skill, name)
 
     def lock(self, name: str) -> AbstractAsyncContextManager[Any]:
         """A lock shared by every worker (Redis in scale-out), scoped to this repository:

@@ -46,6 +46,7 @@ from ghapp.store import (
     DeliveryStore,
     EffectStore,
     InstallationStore,
+    PeriodicRunStore,
     RepoConfigStore,
     SwitchStore,
     TaskStore,
@@ -109,6 +110,7 @@ class Runtime:
         self.effects = EffectStore(self.db)
         self.tasks = TaskStore(self.db)
         self.repo_configs = RepoConfigStore(self.db)
+        self.periodic_runs = PeriodicRunStore(self.db)
 
         skills = (
             {s.name: s for s in options.skills}
@@ -178,6 +180,7 @@ class Runtime:
             services=services,
             metrics=self.metrics,
             core=[ConfigCheck(self.options_resolver).skill],
+            periodic_runs=self.periodic_runs,
             dry_run=settings.dry_run,
             retry_delay=options.retry_delay,
         )

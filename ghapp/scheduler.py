@@ -54,7 +54,8 @@ class PeriodicScheduler:
                         name=periodic.name,
                         installation_id=iid,
                         repository=repo,
-                        args={},
+                        # The period, so the run's record says which one it was.
+                        args={"period": period},
                         run_at=utcnow(),
                     )
                     queued += await self.queue.enqueue_task(task, 0.0)

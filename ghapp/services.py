@@ -144,6 +144,10 @@ class HandlerServices:
         if self.counter is not None:
             self.counter(name, amount, labels)
 
+    def offered(self, skill: str, name: str) -> Callable[..., Any] | None:
+        found = self.skills.get(skill)
+        return found.offers.get(name) if found is not None else None
+
 
 def _invoker(
     command: Command, options: BaseModel, configured: bool

@@ -25,6 +25,10 @@
 A skill that needs operator-wide configuration (an API's URL and key) names it with
 `operator_settings=`: a pydantic model whose fields are `Settings` fields of the same
 names, handed over by the runtime as `ctx.operator_settings` (ghapp's own secrets never).
+    @skill.offer("plan-preview")          # a pure function other skills may call
+    def plan_preview(existing: list[dict[str, Any]], declared: dict[str, Any]) -> ...: ...
+    ...
+    preview = ctx.offered("label-sync", "plan-preview")   # in another skill; None if absent
 
 A command answers with the markdown of its reply; one that was called wrongly raises
 `UsageError` and the commenter gets the message with the command's usage. Skills are
@@ -37,7 +41,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -51,6 +55,7 @@ Access = Literal["read", "write", "admin"]
 
 Handler = Callable[[Context[Any]], Awaitable[None]]
 CommandHandler = Callable[[Context[Any], tuple[str, ...]], Awaitable[str]]
+OfferedT = TypeVar("OfferedT", bound=Callable[..., Any])
 
 
 class SkillOptions(BaseModel):
@@ -139,6 +144,8 @@ class Skill:
     counters: dict[str, SkillCounter] = field(default_factory=dict)
     # Operator-wide settings this skill reads (fields named as in `Settings`), or None.
     operator_settings: type[BaseModel] | None = None
+    # Plain functions this skill lets other skills call (`ctx.offered(skill, name)`).
+    offers: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def on(self, *events: str) -> Callable[[Handler], Handler]:
         """Register a handler for `event` (all actions) or `event.action`."""
@@ -199,6 +206,18 @@ class Skill:
             raise ValueError(f"a counter is named in lower_snake_case, without _total: {name!r}")
         self.counters[name] = SkillCounter(name, description, labels)
         return name
+
+    def offer(self, name: str) -> Callable[[OfferedT], OfferedT]:
+        """Let other skills call `function` as `ctx.offered(this skill, name)`: the one way
+        a skill uses another's decisions (label-sync's plan, say) without importing it.
+        Keep it a plain function of plain data (dicts, lists, strings): the caller knows
+        nothing of this skill's types."""
+
+        def register(function: OfferedT) -> OfferedT:
+            self.offers[name] = function
+            return function
+
+        return register
 
     def feature_switches(self) -> list[tuple[str, Feature]]:
         """(switch name, feature) of each declared feature, in declaration order."""

@@ -54,6 +54,7 @@ def builtin_skills() -> list[Skill]:
         "label-sync",
         "milestone-progress",
         "release-publish",
+        "onboarding",
     }
     return [ep.load() for ep in found]
 

@@ -4,6 +4,7 @@ from ghapp.store.database import Database
 from ghapp.store.deliveries import Delivery, DeliveryStore, SkillRun
 from ghapp.store.effects import EffectStore
 from ghapp.store.installations import Installation, InstallationStore
+from ghapp.store.periodic_runs import PeriodicRun, PeriodicRunStore
 from ghapp.store.repo_configs import AppValues, RepoConfigStore
 from ghapp.store.switches import SwitchChange, SwitchStore
 from ghapp.store.tasks import StoredTask, TaskStore
@@ -16,6 +17,8 @@ __all__ = [
     "EffectStore",
     "Installation",
     "InstallationStore",
+    "PeriodicRun",
+    "PeriodicRunStore",
     "RepoConfigStore",
     "SkillRun",
     "StoredTask",

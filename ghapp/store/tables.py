@@ -138,6 +138,20 @@ periodic_claims = Table(
     Column("claimed_at", DateTime(timezone=True), nullable=False),
 )
 
+# The last run of each periodic job per installation and repository ("" for a job per
+# installation), and how it ended: what the settings page shows under "Scheduled work".
+periodic_runs = Table(
+    "periodic_runs",
+    metadata,
+    Column("job", String(300), primary_key=True),  # skill:periodic
+    Column("installation_id", BigInteger, primary_key=True),
+    Column("repository", String(200), primary_key=True),
+    Column("period", BigInteger, nullable=False),
+    Column("outcome", String(16), nullable=False),  # ok | error | skipped | retry
+    Column("detail", Text),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+)
+
 # Last valid `.github/ghapp.yml` per repository, used when a newer one is invalid.
 repo_configs = Table(
     "repo_configs",

@@ -6,13 +6,15 @@ The story, in the order the handlers are registered below:
   repository whose `.github/ghapp.yml` has a `label-sync:` section), when a push to the
   default branch changes that file, on `@slug labels sync [--dry-run]`, and, with
   `strict: true`, when a person edits or deletes a declared label (the App's own edits
-  arrive as events too and are ignored, so a restore never loops).
+  arrive as events too and are ignored, so a restore never loops) and hourly
+  (`scheduled`), for edits made while the App was not listening.
 - **Swaps** keep one label per exclusive scope and set status labels on lifecycle
   events, each in one request computed from the issue's labels as GitHub has them now;
   a pull request's status follows CI too (a failing check suite or workflow run on its
   head commit sets `pr_checks_failed`, all checks passing sets it back).
 - **Preview**: a pull request changing the file gets a check run with the plan.
 - **Commands**: `label add|remove NAME…` and `labels sync [--dry-run]`.
+- **Offered**: `plan-rows`, the planner for other skills (`preview`; onboarding uses it).
 
 Where it is written: `options` (the section's model), the pure decisions `plan` (what a
 sync changes), `swaps` (exclusive scopes, status labels), `triggers` (when to act, how a
@@ -24,7 +26,7 @@ sets status labels (and follows CI), and `handlers` the I/O around the decisions
 from __future__ import annotations
 
 from ghapp import Skill
-from ghapp.skills.label_sync import handlers, status_labels
+from ghapp.skills.label_sync import handlers, preview, scheduled, status_labels
 from ghapp.skills.label_sync.options import LabelSyncOptions
 
 __all__ = ["skill"]
@@ -46,6 +48,7 @@ skill = Skill(
 skill.on("installation.created", "installation_repositories.added")(handlers.first_sync)
 skill.on("push")(handlers.sync_on_config_change)
 skill.on("label.edited", "label.deleted")(handlers.restore_hand_edits)
+skill.periodic(scheduled.REPAIR, every=scheduled.EVERY, per="repository")(scheduled.repair_drift)
 
 # -- swaps
 skill.on("issues.labeled", "pull_request.labeled")(handlers.keep_scopes_exclusive)
@@ -77,3 +80,6 @@ skill.command(
     description="Makes the labels match .github/ghapp.yml; --dry-run only shows the plan",
     example="labels sync --dry-run",
 )(handlers.labels_command)
+
+# -- offered to other skills (onboarding shows what merging its proposal would change)
+skill.offer(preview.PLAN_ROWS)(preview.plan_rows)

@@ -21,6 +21,7 @@ __all__ = [
     "Merge",
     "Rename",
     "Update",
+    "describe_operation",
 ]
 
 # How many kept-but-undeclared labels the rendered plan names before summarising.
@@ -157,6 +158,11 @@ def _changes(color: str | None, description: str | None) -> list[str]:
     if description is not None:
         changes.append(f"description “{description}”" if description else "no description")
     return changes
+
+
+def describe_operation(op: LabelOperation) -> str:
+    """One operation in words, as the rendered plan lists it."""
+    return _describe(op)
 
 
 def _describe(op: LabelOperation) -> str:

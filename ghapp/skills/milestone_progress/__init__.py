@@ -11,6 +11,9 @@ the new description and state, and writes only when something changed. With
 Commands: `@slug milestone TITLE` puts the issue or pull request in a milestone,
 `@slug milestone clear` takes it out. The milestone events those cause refresh the block.
 
+Once a day (`scheduled`), each open milestone with a due date is refreshed, so "due in 3
+days" and "overdue by 2 days" stay true between events; only changed text is written.
+
 Where it is written: `options`, the pure decisions `progress` (the block, the next
 state) and `targets` (which milestone an event or a title means), and `handlers`.
 """
@@ -18,7 +21,7 @@ state) and `targets` (which milestone an event or a title means), and `handlers`
 from __future__ import annotations
 
 from ghapp import Skill
-from ghapp.skills.milestone_progress import handlers
+from ghapp.skills.milestone_progress import handlers, scheduled
 from ghapp.skills.milestone_progress.options import MilestoneOptions
 
 __all__ = ["skill"]
@@ -55,3 +58,8 @@ skill.on("milestone.created", "milestone.edited", "milestone.opened", "milestone
     handlers.milestone_changed
 )
 skill.task(handlers.REFRESH)(handlers.refresh)
+
+# Daily, so the due-date status stays true between events.
+skill.periodic(scheduled.DAILY, every=scheduled.EVERY, per="repository")(
+    scheduled.refresh_due_dates
+)

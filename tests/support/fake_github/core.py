@@ -355,7 +355,7 @@ class FakeGitHub:
         )
         self.apps[app_id] = self.app_identity
         self._user(self.app_identity.bot_login, "Bot")
-        from . import routes_api, routes_web  # noqa: F401  (registers the routes)
+        from . import routes_api, routes_git, routes_web  # noqa: F401  (registers the routes)
 
         self.app = Starlette(
             routes=[Route("/{path:path}", self._handle, methods=ALL_METHODS)],

@@ -43,6 +43,10 @@ REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
     "repos/list-release-assets": (("contents", READ),),
     "repos/upload-release-asset": (("contents", WRITE),),
     "repos/delete-release-asset": (("contents", WRITE),),
+    "repos/create-or-update-file-contents": (("contents", WRITE),),
+    "git/get-ref": (("contents", READ),),
+    "git/create-ref": (("contents", WRITE),),
+    "git/update-ref": (("contents", WRITE),),
     # Issues, and the issue-side routes a pull request shares
     "issues/list-for-repo": (("issues", READ),),
     "issues/get": (("issues", READ),),
@@ -69,6 +73,7 @@ REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
     "reactions/create-for-issue-comment": (("issues", WRITE),),
     # Pull requests
     "pulls/list": (("pull_requests", READ),),
+    "pulls/create": (("pull_requests", WRITE),),
     "pulls/get": (("pull_requests", READ), ("contents", READ)),
     "pulls/list-files": (("pull_requests", READ),),
     "pulls/list-review-comments": (("pull_requests", READ),),
