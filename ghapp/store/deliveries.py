@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,6 +44,22 @@ class Delivery:
         return f"{self.event}.{self.action}" if self.action else self.event
 
 
+def _row(delivery: Delivery) -> dict[str, object]:
+    return {
+        "id": delivery.id,
+        "event": delivery.event,
+        "action": delivery.action,
+        "installation_id": delivery.installation_id,
+        "repository": delivery.repository,
+        "ordering_key": delivery.ordering_key,
+        "received_at": delivery.received_at,
+        "payload": delivery.payload,
+        "status": delivery.status,
+        "attempts": 0,
+        "finished_at": delivery.finished_at,
+    }
+
+
 def _delivery(row: object) -> Delivery:
     m = row._mapping  # type: ignore[attr-defined]
     return Delivery(
@@ -68,26 +85,23 @@ class DeliveryStore:
 
     async def record(self, delivery: Delivery) -> bool:
         """Store a new delivery; False when this delivery id was seen before."""
+        return delivery.id in await self.record_many([delivery])
+
+    async def record_many(self, batch: Sequence[Delivery]) -> set[str]:
+        """Store new deliveries in one transaction (one commit for all: ingress's group
+        commit); returns the ids actually inserted (not seen before). A repeated id within
+        `batch` is inserted once."""
+        if not batch:
+            return set()
         stmt = (
             self.db.insert(deliveries)
-            .values(
-                id=delivery.id,
-                event=delivery.event,
-                action=delivery.action,
-                installation_id=delivery.installation_id,
-                repository=delivery.repository,
-                ordering_key=delivery.ordering_key,
-                received_at=delivery.received_at,
-                payload=delivery.payload,
-                status=delivery.status,
-                attempts=0,
-                finished_at=delivery.finished_at,
-            )
             .on_conflict_do_nothing(index_elements=["id"])
+            .returning(deliveries.c.id)
         )
+        rows = [_row(d) for d in {d.id: d for d in reversed(batch)}.values()]
         async with self.db.begin() as conn:
-            result = await conn.execute(stmt)
-        return result.rowcount == 1
+            result = await conn.execute(stmt, rows)
+            return set(result.scalars())
 
     async def get(self, delivery_id: str) -> Delivery | None:
         async with self.db.connect() as conn:
