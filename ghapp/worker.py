@@ -48,14 +48,19 @@ class DeliveryProcessor:
             # Exponential on top of what GitHub asked, so a long outage backs off.
             delay = max(result.retry_after, 2.0**delivery.attempts)
             await self.deliveries.requeue(
-                delivery.id, utcnow() + timedelta(seconds=delay), "; ".join(result.errors) or None
+                delivery.id,
+                utcnow() + timedelta(seconds=delay),
+                "; ".join(result.errors) or None,
+                result.runs,
             )
             log.info("delivery will be retried in %.0fs", delay, extra=extra)
             return delay
         if result.retry_after is not None:
             result.errors.append(f"gave up after {delivery.attempts} attempts")
         status = "failed" if result.failed else "done"
-        await self.deliveries.finish(delivery.id, status, "; ".join(result.errors) or None)
+        await self.deliveries.finish(
+            delivery.id, status, "; ".join(result.errors) or None, result.runs
+        )
         self._count(delivery.event, status, delivery.received_at)
         log.info(
             "delivery %s",
