@@ -41,11 +41,11 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from saq.job import TERMINAL_STATUSES, Job, Status
-from saq.queue.redis import RedisQueue as SaqRedisQueue
 from saq.worker import Worker
 
 from ghapp.queue import Processor
 from ghapp.queue.redis_lock import RenewedLock
+from ghapp.queue.saq_sweep import SweepingQueue
 from ghapp.store import DeliveryStore, StoredTask, TaskStore
 
 log = logging.getLogger("ghapp.queue")
@@ -107,7 +107,7 @@ class RedisQueue:
         self.tasks = tasks
         self.concurrency = concurrency
         self.timings = timings or QueueTimings()
-        self.saq = SaqRedisQueue(redis, name=name)
+        self.saq = SweepingQueue(redis, name=name)
         self._processor: Processor | None = None
         self._worker: Worker[Any] | None = None
         self._slots: list[asyncio.Task[None]] = []
