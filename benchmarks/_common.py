@@ -413,13 +413,15 @@ def serve(
     cwd: Path | None = None,
     startup_timeout: float = 60.0,
     stop_timeout: float = 8.0,
+    program: str | None = None,
 ) -> Iterator[Server]:
-    """Run `python ARGV…` in a subprocess; yield once `health` answers 200 on `port`."""
+    """Run `python ARGV…` (or `program ARGV…`) in a subprocess; yield once `health`
+    answers 200 on `port`."""
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
         prefix=f"ghapp-bench-{name}-", suffix=".log", delete=False
     )
     process = subprocess.Popen(
-        [sys.executable, *argv],
+        [program or sys.executable, *argv],
         env=env,
         cwd=cwd or REPO_ROOT,
         stdout=log_file,
@@ -545,6 +547,54 @@ def bare_server() -> Iterator[Server]:
         "warning",
     ]
     with serve(argv, env, name="bare", port=port) as server:
+        yield server
+
+
+PROBOT_VERSION = "14"
+PROBOT_DIR = REPO_ROOT / ".cache" / "probot-peer"
+
+
+def probot_reason() -> str | None:
+    """None when the Probot peer can run (node and npm, Probot installed or installable
+    into the git-ignored .cache/probot-peer/), else why not."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        return "node and npm are not installed"
+    if not (PROBOT_DIR / "node_modules" / "probot" / "package.json").exists():
+        PROBOT_DIR.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--silent", f"probot@{PROBOT_VERSION}"],
+            cwd=PROBOT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode != 0:
+            return f"npm install probot@{PROBOT_VERSION} failed: {done.stderr.strip()[-300:]}"
+    shutil.copyfile(Path(__file__).with_name("probot_peer.mjs"), PROBOT_DIR / "peer.mjs")
+    return None
+
+
+@contextlib.contextmanager
+def probot_server(api_url: str) -> Iterator[Server]:
+    """The Probot peer (benchmarks/probot_peer.mjs) under node, as the benchmark App."""
+    from ghapp.testing import test_key_pair
+
+    private, _public = test_key_pair()
+    port = free_port()
+    env = base_env()
+    env.update(
+        APP_ID=str(APP_ID),
+        PRIVATE_KEY=private,
+        WEBHOOK_SECRET=WEBHOOK_SECRET,
+        GITHUB_API_URL=api_url,
+        PORT=str(port),
+        NODE_ENV="production",
+        LOG_LEVEL="warn",
+    )
+    node = shutil.which("node") or "node"
+    with serve(["peer.mjs"], env, name="probot", port=port, cwd=PROBOT_DIR, program=node) as server:
         yield server
 
 

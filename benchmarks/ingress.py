@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-scaleout", action="store_true", help="skip PostgreSQL+Redis")
+    parser.add_argument("--no-probot", action="store_true", help="skip the Probot 14 peer")
     parser.add_argument(
         "--event",
         choices=["star", "issue_comment"],
@@ -184,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         api_url = stack.enter_context(c.fake_github(fake))
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ghapp-bench-")))
         targets = [Target("bare", stack.enter_context(c.bare_server()))]
+        probot_reason = "--no-probot given" if args.no_probot else c.probot_reason()
+        if probot_reason is None:
+            targets.append(Target("probot 14", stack.enter_context(c.probot_server(api_url))))
         sqlite_dir = workdir / "sqlite"
         sqlite_dir.mkdir()
         env = c.ghapp_env(sqlite_dir, api_url=api_url, port=c.free_port())
@@ -214,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"server RSS after the run: {rss}")
         if reason is not None:
             print(f"ghapp pg+redis: not measured: {reason}")
+        if probot_reason is not None:
+            print(f"probot 14: not measured: {probot_reason}")
     failed = [t.name for t in targets if not t.result.count or math.isnan(t.rate)]
     return 1 if failed else 0
 

@@ -64,7 +64,7 @@ def answers(out: str, target: str) -> tuple[int, str]:
 
 
 def test_ingress_prints_rates_latencies_and_the_ratio_to_bare() -> None:
-    out = run_benchmark("ingress", "--no-scaleout")
+    out = run_benchmark("ingress", "--no-scaleout", "--no-probot")
     assert "p99 ms" in out
     assert "rate vs bare" in out
     # Every delivery of every round was acknowledged 202, on both sides.
@@ -88,7 +88,7 @@ def test_slow_skills_prints_both_sides_and_their_ratio() -> None:
 
 
 def test_end_to_end_prints_time_requests_and_tokens() -> None:
-    out = run_benchmark("end_to_end", "--no-scaleout")
+    out = run_benchmark("end_to_end", "--no-scaleout", "--no-probot")
     [acknowledged] = figures(out, r"deliveries acknowledged: 202:(\d+) in ")
     assert int(acknowledged) == 40  # --quick's size
     assert "all replies present after" in out
