@@ -3,7 +3,7 @@
 // copies this file into the git-ignored .cache/probot-peer/, where Probot is installed
 // with npm, and runs it with node there. Settings come from the environment.
 import http from "node:http";
-import { Probot, createNodeMiddleware } from "probot";
+import { Probot, ProbotOctokit, createNodeMiddleware } from "probot";
 
 const probot = new Probot({
   appId: Number(process.env.APP_ID),
@@ -11,6 +11,13 @@ const probot = new Probot({
   secret: process.env.WEBHOOK_SECRET,
   baseUrl: process.env.GITHUB_API_URL,
   logLevel: "warn",
+  // Pacing off, as ghapp's GITHUB_PACING=off in the benchmarks: Probot's throttling plugin
+  // would space writes a second apart per installation (the fake has no secondary limit).
+  // (A function: it sees the options Probot builds, throttle included, and has the last word.)
+  Octokit: ProbotOctokit.defaults((options) => ({
+    ...options,
+    throttle: { ...options.throttle, enabled: false },
+  })),
 });
 
 const HELP = "| Command | What it does |\n| --- | --- |\n| `@ghapp-bench help` | Lists the commands. |";
