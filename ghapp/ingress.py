@@ -266,6 +266,13 @@ async def _accept(runtime: Runtime, request: Request, body: bytes) -> Response:
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
     handled = worth_queuing(runtime.queued_events, event, action)
     delivery = new_delivery(delivery_id, event, body, payload, action=action, handled=handled)
-    if not await intake_of(runtime).accept(delivery):
+    try:
+        fresh = await intake_of(runtime).accept(delivery)
+    except Exception:
+        # Not acknowledged, so GitHub keeps it for a redelivery; a delivery stored before
+        # its enqueue failed is found again by the queue's check of unfinished deliveries.
+        log.exception("could not store or queue a delivery", extra={"delivery": delivery_id})
+        return _answer(503, "could not store the delivery; try again")
+    if not fresh:
         return JSONResponse({"message": "delivery already received"}, status_code=200)
     return JSONResponse({"message": "accepted", "delivery": delivery.id}, status_code=202)

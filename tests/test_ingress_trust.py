@@ -175,3 +175,22 @@ def test_parallel_large_posts_are_read_within_the_budget(
         thread.join()
     assert sorted(statuses) == [202] * 8
     assert reading["most"] == 1
+
+
+def test_a_database_failure_is_a_503_and_the_next_delivery_is_stored(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    real = runtime.deliveries.record_many
+
+    async def broken(batch: Any) -> set[str]:
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(runtime.deliveries, "record_many", broken)
+    body = json.dumps(issue_comment_created("hi")).encode()
+    response = client.post(PATH, content=body, headers=signed(body, "issue_comment", "db-1"))
+    assert response.status_code == 503
+    monkeypatch.setattr(runtime.deliveries, "record_many", real)
+    again = client.post(PATH, content=body, headers=signed(body, "issue_comment", "db-1"))
+    assert again.status_code == 202  # GitHub's redelivery (same id) goes in
+    assert stored(client, "db-1") is not None

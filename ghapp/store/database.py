@@ -69,8 +69,8 @@ class Database:
         against under 1 ms in one hop (benchmarks/README.md). On PostgreSQL it is the
         async engine's own connection, driven through `run_sync`.
         """
-        if not self.is_sqlite:
-            async with self.engine.begin() as conn:
+        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+            async with self.begin() as conn:  # (an in-memory SQLite is per connection)
                 return await conn.run_sync(work)
         engine, thread = self._writer()
         async with self._lock():
