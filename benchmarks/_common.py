@@ -25,6 +25,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,10 +33,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
     from tests.support.fake_github import FakeGitHub
 
+T = TypeVar("T")
 WEBHOOK_SECRET = "benchmark-webhook-secret"
 APP_ID = 1
 APP_SLUG = "ghapp-bench"
@@ -240,6 +242,16 @@ class LoadResult:
         return text + "".join(f" {name}:{n}" for name, n in sorted(self.errors.items()))
 
 
+def run_client(coro: Coroutine[Any, Any, T]) -> T:
+    """Run the load generator on uvloop when it is installed (less client CPU per request)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
 async def fire(
     url: str,
     deliveries: Sequence[Delivery],
@@ -251,7 +263,68 @@ async def fire(
 
     Each request carries its own `X-GitHub-Delivery` id (`id_prefix-N`); the latency is from
     just before the request is written to the moment the whole response is read.
+
+    The load generator writes HTTP/1.1 by hand over asyncio streams (BENCH_CLIENT=httpx
+    brings back httpx.AsyncClient): httpx costs about 4 ms of CPU per request on this
+    machine kind, ten times what the bare endpoint spends, so with it the client and not
+    the server set every target's pace and the ratios said little.
     """
+    if os.environ.get("BENCH_CLIENT") == "httpx":
+        return await _fire_httpx(url, deliveries, concurrency=concurrency, id_prefix=id_prefix)
+    result = LoadResult()
+    parsed = httpx.URL(url)
+    host, port, path = parsed.host, parsed.port or 80, parsed.raw_path.decode()
+    pending = iter(enumerate(deliveries))
+
+    def request(n: int, delivery: Delivery) -> bytes:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            "Content-Type: application/json\r\nUser-Agent: GitHub-Hookshot/benchmark\r\n"
+            f"X-GitHub-Event: {delivery.event}\r\nX-GitHub-Delivery: {id_prefix}-{n}\r\n"
+            f"X-Hub-Signature-256: {delivery.signature}\r\n"
+            f"Content-Length: {len(delivery.body)}\r\n\r\n"
+        )
+        return head.encode() + delivery.body
+
+    async def worker() -> None:
+        reader: asyncio.StreamReader | None = None
+        writer: asyncio.StreamWriter | None = None
+        for n, delivery in pending:
+            started = time.perf_counter()
+            try:
+                if writer is None or reader is None:
+                    reader, writer = await asyncio.open_connection(host, port)
+                writer.write(request(n, delivery))
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                fields = dict(
+                    (k.strip().lower(), v.strip())
+                    for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                )
+                await reader.readexactly(int(fields.get("content-length", "0")))
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                result.errors[type(exc).__name__] += 1
+                if writer is not None:
+                    writer.close()
+                reader = writer = None
+                continue
+            result.latencies.append(time.perf_counter() - started)
+            result.statuses[int(lines[0].split(" ", 2)[1])] += 1
+            if fields.get("connection", "").lower() == "close":
+                writer.close()
+                reader = writer = None
+        if writer is not None:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+async def _fire_httpx(
+    url: str, deliveries: Sequence[Delivery], *, concurrency: int, id_prefix: str
+) -> LoadResult:
     result = LoadResult()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     pending = iter(enumerate(deliveries))
@@ -340,23 +413,33 @@ def serve(
     cwd: Path | None = None,
     startup_timeout: float = 60.0,
     stop_timeout: float = 8.0,
+    program: str | None = None,
 ) -> Iterator[Server]:
-    """Run `python ARGV…` in a subprocess; yield once `health` answers 200 on `port`."""
+    """Run `python ARGV…` (or `program ARGV…`) in a subprocess; yield once `health`
+    answers 200 on `port`."""
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
         prefix=f"ghapp-bench-{name}-", suffix=".log", delete=False
     )
     process = subprocess.Popen(
-        [sys.executable, *argv],
+        [program or sys.executable, *argv],
         env=env,
         cwd=cwd or REPO_ROOT,
         stdout=log_file,
         stderr=subprocess.STDOUT,
     )
     server = Server(f"http://127.0.0.1:{port}", process, Path(log_file.name))
+    profiler: subprocess.Popen[bytes] | None = None
     try:
         _wait_until_up(server, health if port else None, startup_timeout)
+        profiler = _profile(process.pid, name)
         yield server
     finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            try:
+                profiler.wait(30)
+            except subprocess.TimeoutExpired:
+                profiler.kill()
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
@@ -366,6 +449,19 @@ def serve(
                 process.wait()
         log_file.close()
         Path(log_file.name).unlink(missing_ok=True)
+
+
+def _profile(pid: int, name: str) -> subprocess.Popen[bytes] | None:
+    """With BENCH_PYSPY=DIR, sample the server with py-spy into DIR/NAME.txt (collapsed
+    stacks: `sort | uniq`-friendly, or feed them to a flame graph tool)."""
+    out_dir = os.environ.get("BENCH_PYSPY")
+    if not out_dir:
+        return None
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    target = Path(out_dir) / f"{name.replace(' ', '-')}.txt"
+    argv = [py_spy, "record", "-p", str(pid), "-f", "raw", "-r", "250", "-o", str(target)]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def base_env() -> dict[str, str]:
@@ -451,6 +547,54 @@ def bare_server() -> Iterator[Server]:
         "warning",
     ]
     with serve(argv, env, name="bare", port=port) as server:
+        yield server
+
+
+PROBOT_VERSION = "14"
+PROBOT_DIR = REPO_ROOT / ".cache" / "probot-peer"
+
+
+def probot_reason() -> str | None:
+    """None when the Probot peer can run (node and npm, Probot installed or installable
+    into the git-ignored .cache/probot-peer/), else why not."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        return "node and npm are not installed"
+    if not (PROBOT_DIR / "node_modules" / "probot" / "package.json").exists():
+        PROBOT_DIR.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--silent", f"probot@{PROBOT_VERSION}"],
+            cwd=PROBOT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode != 0:
+            return f"npm install probot@{PROBOT_VERSION} failed: {done.stderr.strip()[-300:]}"
+    shutil.copyfile(Path(__file__).with_name("probot_peer.mjs"), PROBOT_DIR / "peer.mjs")
+    return None
+
+
+@contextlib.contextmanager
+def probot_server(api_url: str) -> Iterator[Server]:
+    """The Probot peer (benchmarks/probot_peer.mjs) under node, as the benchmark App."""
+    from ghapp.testing import test_key_pair
+
+    private, _public = test_key_pair()
+    port = free_port()
+    env = base_env()
+    env.update(
+        APP_ID=str(APP_ID),
+        PRIVATE_KEY=private,
+        WEBHOOK_SECRET=WEBHOOK_SECRET,
+        GITHUB_API_URL=api_url,
+        PORT=str(port),
+        NODE_ENV="production",
+        LOG_LEVEL="warn",
+    )
+    node = shutil.which("node") or "node"
+    with serve(["peer.mjs"], env, name="probot", port=port, cwd=PROBOT_DIR, program=node) as server:
         yield server
 
 

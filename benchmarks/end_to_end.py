@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("auto", "mention", "hello"), default="auto")
     parser.add_argument("--timeout", type=float, default=180.0, help="give up waiting (s)")
     parser.add_argument("--no-scaleout", action="store_true", help="skip two workers")
+    parser.add_argument("--no-probot", action="store_true", help="skip the Probot 14 peer")
     args = parser.parse_args(argv)
     if args.quick:
         args.size = 40
@@ -197,6 +198,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
         report(outcome, args.size)
         ok = outcome.replies >= args.size
+        peer = probot_peer(args, mode)
+        if peer is not None:
+            report(peer, args.size)
+            print(
+                f"  ghapp/Probot: time {c.ratio(outcome.seconds, peer.seconds)}, "
+                f"CPU per delivery {c.ratio(outcome.cpu, peer.cpu)}"
+            )
 
         reason = "--no-scaleout given" if args.no_scaleout else c.services_reason()
         if reason is None:
@@ -211,6 +219,21 @@ def main(argv: list[str] | None = None) -> int:
         if reason is not None:
             print(f"-- two workers (scale-out): not measured: {reason}")
     return 0 if ok else 1
+
+
+def probot_peer(args: argparse.Namespace, mode: str) -> Outcome | None:
+    """The same mentions answered by the minimal Probot 14 app (benchmarks/probot_peer.mjs),
+    or None with the reason printed."""
+    reason = "--no-probot given" if args.no_probot else c.probot_reason()
+    if reason is None and mode != "mention":
+        reason = "the peer answers mentions only (mode is hello)"
+    if reason is not None:
+        print(f"-- probot 14: not measured: {reason}")
+        return None
+    fake = c.new_fake_github(args.latency)
+    deliveries = seed(fake, args.size, mode)
+    with c.fake_github(fake) as api_url, c.probot_server(api_url) as server:
+        return asyncio.run(drive("probot 14 peer", fake, server, deliveries, args.timeout))
 
 
 def two_workers(

@@ -26,7 +26,6 @@ and ratios to `bare` from the same run.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import math
 import sys
@@ -54,6 +53,19 @@ class Target:
     @property
     def slug(self) -> str:  # delivery ids allow [A-Za-z0-9_.:-] only
         return "".join(ch if ch.isalnum() else "-" for ch in self.name)
+
+
+def star_delivery() -> c.Delivery:
+    """`star.created` (GitHub's example): no skill acts on it, so ghapp stores it as
+    ignored and nothing but ingress runs: the figure of issue 17's table."""
+    from tests.support.payloads import base_example
+
+    def build() -> dict[str, object]:
+        payload = base_example("star", "created")
+        payload["installation"] = {"id": 1, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ=="}
+        return payload
+
+    return c.Delivery("star", c.dumps(c.example_payload(build)))
 
 
 def comment_delivery() -> c.Delivery:
@@ -145,18 +157,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-scaleout", action="store_true", help="skip PostgreSQL+Redis")
+    parser.add_argument("--no-probot", action="store_true", help="skip the Probot 14 peer")
+    parser.add_argument(
+        "--event",
+        choices=["star", "issue_comment"],
+        default="star",
+        help="star.created (stored as ignored: ingress alone) or issue_comment.created "
+        "(mention-reply reads it: the in-process worker runs too)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.rounds = 60, 2
     c.header("ingress: acknowledgement of signed deliveries", args)
     try:
-        delivery = comment_delivery()
+        delivery = star_delivery() if args.event == "star" else comment_delivery()
     except c.PayloadsUnavailable as exc:
         print(f"cannot run: GitHub's example payloads are unavailable: {exc}")
         return 1
     print(
-        f"payload: issue_comment.created from @octokit/webhooks-examples, "
-        f"{len(delivery.body)} bytes"
+        f"payload: {args.event}.created from @octokit/webhooks-examples, {len(delivery.body)} bytes"
     )
     warmup = min(100, args.size)
 
@@ -166,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         api_url = stack.enter_context(c.fake_github(fake))
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ghapp-bench-")))
         targets = [Target("bare", stack.enter_context(c.bare_server()))]
+        probot_reason = "--no-probot given" if args.no_probot else c.probot_reason()
+        if probot_reason is None:
+            targets.append(Target("probot 14", stack.enter_context(c.probot_server(api_url))))
         sqlite_dir = workdir / "sqlite"
         sqlite_dir.mkdir()
         env = c.ghapp_env(sqlite_dir, api_url=api_url, port=c.free_port())
@@ -178,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
                 targets.append(scaleout_target(stack, workdir, api_url))
             except c.ServerFailed as exc:
                 reason = f"scale-out did not start: {exc}"
-        asyncio.run(
+        c.run_client(
             run_rounds(
                 targets,
                 [delivery] * (warmup + args.size),
@@ -196,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"server RSS after the run: {rss}")
         if reason is not None:
             print(f"ghapp pg+redis: not measured: {reason}")
+        if probot_reason is not None:
+            print(f"probot 14: not measured: {probot_reason}")
     failed = [t.name for t in targets if not t.result.count or math.isnan(t.rate)]
     return 1 if failed else 0
 

@@ -81,6 +81,8 @@ def queued_events(skills: Iterable[Skill]) -> frozenset[str]:
 class DispatchResult:
     retry_after: float | None = None
     errors: list[str] = field(default_factory=list)
+    # The skills' runs, stored by the worker with the delivery's outcome (one transaction).
+    runs: list[SkillRun] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -149,7 +151,8 @@ class Bus:
                     skill, delivery, payload, gh, app, repo, seen, services
                 )
                 if not any(skill is behaviour for behaviour in self.core):
-                    await self._record(delivery, outcome.run)
+                    result.runs.append(outcome.run)
+                    self.metrics.skill_runs.labels(skill.name, outcome.run.outcome).inc()
                 if outcome.retry_after is not None:
                     result.retry_after = max(result.retry_after or 0.0, outcome.retry_after)
                 elif outcome.run.outcome == "error":
@@ -261,10 +264,6 @@ class Bus:
             return Outcome(ended("retry", str(transient)), self._delay(transient))
         ctx.log.exception("skill failed")
         return Outcome(ended("error", f"{type(exc).__name__}: {exc}"[:500]))
-
-    async def _record(self, delivery: Delivery, run: SkillRun) -> None:
-        await self.deliveries.record_run(delivery.id, run)
-        self.metrics.skill_runs.labels(run.skill, run.outcome).inc()
 
     # -- deferred tasks and periodic jobs ------------------------------------------------
 

@@ -8,6 +8,7 @@ a deleted installation is kept (docs/setup.md, "Data retention").
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,26 @@ async def row(app: SkillTestApp) -> Any:
         return (await conn.execute(select(installations).where(installations.c.id == IID))).first()
 
 
+@pytest.mark.parametrize("action", ["deleted", "suspend"])
+async def test_an_installation_change_github_does_not_confirm_stops_nothing(
+    app: SkillTestApp, calls: list[Call], action: str
+) -> None:
+    """The signature covers the body only: a signed `installation` body re-sent under a new
+    delivery id (or another event's body under this header) must not switch the
+    installation off while GitHub says it is there and not suspended."""
+    await app.dispatch("installation", created())
+    calls.clear()
+    delivery = await app.dispatch("installation", installation_event(action))
+    assert delivery.status == "ignored" and "does not confirm" in (delivery.error or "")
+    stored = await app.runtime.installations.get(IID)
+    assert stored is not None and stored.active
+    assert stored.deleted_at is None and stored.suspended_at is None
+    asked = [r for r in app.requests if r.path == f"/app/installations/{IID}"]
+    assert asked, "GitHub was not asked"
+    await app.dispatch("issues", opened())
+    assert calls == [("issues", "opened", IID)]  # still gets work
+
+
 def created() -> dict[str, Any]:
     return installation_event("created", installation_id=IID, repositories=["octo-org/hello"])
 
@@ -103,12 +124,13 @@ async def test_repositories_added_and_removed(app: SkillTestApp, calls: list[Cal
 
 
 async def test_suspended_installation_gets_no_work_until_unsuspended(
-    app: SkillTestApp, calls: list[Call]
+    app: SkillTestApp, calls: list[Call], fake_github: FakeGitHub
 ) -> None:
     await app.dispatch(
         "installation", installation_event("created", repositories=["octo-org/hello"])
     )
     calls.clear()
+    fake_github.installations[IID].suspended_at = datetime.now(UTC)  # GitHub agrees
     await app.dispatch("installation", installation_event("suspend"))
     stored = await app.runtime.installations.get(IID)
     assert stored is not None and stored.suspended_at is not None and not stored.active
@@ -119,6 +141,7 @@ async def test_suspended_installation_gets_no_work_until_unsuspended(
     assert delivery.runs == []
     assert calls == []  # not even the suspend event itself
 
+    fake_github.installations[IID].suspended_at = None
     await app.dispatch("installation", installation_event("unsuspend"))
     stored = await app.runtime.installations.get(IID)
     assert stored is not None and stored.active
@@ -127,14 +150,16 @@ async def test_suspended_installation_gets_no_work_until_unsuspended(
 
 
 async def test_deleted_installation_keeps_its_data_and_gets_no_work(
-    app: SkillTestApp, calls: list[Call]
+    app: SkillTestApp, calls: list[Call], fake_github: FakeGitHub
 ) -> None:
     await app.dispatch(
         "installation", installation_event("created", repositories=["octo-org/hello"])
     )
     await app.set_switch(IID, "", "recorder", True)
     calls.clear()
+    removed = fake_github.installations.pop(IID)  # GitHub agrees: GET answers 404
     await app.dispatch("installation", installation_event("deleted"))
+    fake_github.installations[IID] = removed
     stored = await app.runtime.installations.get(IID)
     assert stored is not None and stored.deleted_at is not None and not stored.active
     # Kept, not purged: repositories and switches survive a deletion.

@@ -9,6 +9,7 @@ tests with `ghapp worker` processes are in test_scaleout_workers.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random
 import time
@@ -16,11 +17,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from githubkit.cache import AsyncRedisCacheStrategy
 from redis.asyncio import Redis
-from saq.job import Status
+from saq.job import TERMINAL_STATUSES, Job, Status
 from saq.utils import now as saq_now
 
 from ghapp.github import GitHubClients
@@ -154,6 +156,70 @@ async def test_a_delivery_id_is_one_job(cluster: Cluster) -> None:
     while await queue.depth() and time.monotonic() < deadline:
         await asyncio.sleep(0.05)  # saq marks the job complete just after the work
     assert await queue.depth() == 0
+
+
+async def test_a_sweep_while_a_job_is_being_taken_does_not_run_it_again(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker moves a job to the active list, then marks it active: a sweep between the
+    two must not take the starting job for an abandoned one (saq's own sweep aborted it and
+    queued it again, a second run: test_a_delivery_id_is_one_job's flake). Here the worker
+    marks the job only once a sweep has run in between (or after 3 s)."""
+    queue = cluster.queue()
+    real_sweep = queue.saq.sweep
+    swept = asyncio.Event()
+
+    async def noted_sweep(*args: Any, **kwargs: Any) -> list[str]:
+        started = marking.is_set()
+        try:
+            return await real_sweep(*args, **kwargs)
+        finally:
+            if started:
+                swept.set()
+
+    marking = asyncio.Event()
+    real_update = Job.update
+
+    async def slow_to_mark_active(job: Job, **kwargs: Any) -> None:
+        if kwargs.get("status") == Status.ACTIVE and not marking.is_set():
+            marking.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(swept.wait(), 3)
+        await real_update(job, **kwargs)
+
+    monkeypatch.setattr(queue.saq, "sweep", noted_sweep)
+    monkeypatch.setattr(Job, "update", slow_to_mark_active)
+    processor = RecordingProcessor(DeliveryStore(cluster.db))
+    await cluster.deliver("d-1", None, queue)
+    await queue.start_workers(processor)
+    await marking.wait()
+    await cluster.wait_done(["d-1"])
+    job = await queue.saq.job("d-1")
+    while job is not None and job.status not in TERMINAL_STATUSES:
+        await asyncio.sleep(0.05)
+        job = await queue.saq.job("d-1")
+    await asyncio.sleep(FAST.sweep_every * 3)  # the workers' sweeps that would requeue it
+    job = await queue.saq.job("d-1")
+    assert job is not None and job.status == Status.COMPLETE, job
+    assert job.attempts == 1 and job.error is None, "the starting job was swept"
+    assert await queue.depth() == 0
+    assert processor.order == ["d-1"]
+
+
+async def test_a_job_taken_by_a_worker_that_died_before_marking_it_is_swept(
+    cluster: Cluster,
+) -> None:
+    """The other side of the sweep above: a job moved to the active list by a worker that
+    died before marking it active is still swept (a heartbeat later) and runs elsewhere."""
+    queue = cluster.queue()
+    await cluster.deliver("d-1", None, queue)
+    saq = queue.saq
+    # What a worker's dequeue does first (BLMOVE), and nothing after: it died there.
+    await cluster.redis.lmove(saq._queued, saq._active, "LEFT", "RIGHT")
+    processor = RecordingProcessor(DeliveryStore(cluster.db))
+    await queue.start_workers(processor)
+    await cluster.wait_done(["d-1"])
+    assert processor.order == ["d-1"]
 
 
 async def test_delay_asked_by_the_processor_retries_later(cluster: Cluster) -> None:

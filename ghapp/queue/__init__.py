@@ -7,6 +7,7 @@ only calls `enqueue_delivery`; skills only reach `enqueue_task` through `ctx.def
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from ghapp.store import StoredTask
@@ -26,6 +27,11 @@ class Queue(Protocol):
     async def enqueue_delivery(
         self, delivery_id: str, ordering_key: str | None, delay: float = 0.0
     ) -> None: ...
+
+    async def enqueue_deliveries(self, refs: Sequence[tuple[str, str | None]]) -> None:
+        """Queue many stored deliveries at once, (id, ordering key) each (ingress's group
+        commit hands over a whole batch)."""
+        ...
 
     async def enqueue_task(self, task: StoredTask, delay: float) -> bool:
         """Queue deferred work unless a pending task has the same key (it coalesces)."""

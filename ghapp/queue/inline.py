@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -50,6 +51,10 @@ class InlineQueue:
         self, delivery_id: str, ordering_key: str | None, delay: float = 0.0
     ) -> None:
         self._put(_Item("delivery", delivery_id, ordering_key), delay)
+
+    async def enqueue_deliveries(self, refs: Sequence[tuple[str, str | None]]) -> None:
+        for delivery_id, ordering_key in refs:
+            self._put(_Item("delivery", delivery_id, ordering_key), 0.0)
 
     async def enqueue_task(self, task: StoredTask, delay: float) -> bool:
         if not await self.tasks.add(task):

@@ -33,7 +33,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -41,11 +41,11 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from saq.job import TERMINAL_STATUSES, Job, Status
-from saq.queue.redis import RedisQueue as SaqRedisQueue
 from saq.worker import Worker
 
 from ghapp.queue import Processor
 from ghapp.queue.redis_lock import RenewedLock
+from ghapp.queue.saq_sweep import SweepingQueue
 from ghapp.store import DeliveryStore, StoredTask, TaskStore
 
 log = logging.getLogger("ghapp.queue")
@@ -107,7 +107,7 @@ class RedisQueue:
         self.tasks = tasks
         self.concurrency = concurrency
         self.timings = timings or QueueTimings()
-        self.saq = SaqRedisQueue(redis, name=name)
+        self.saq = SweepingQueue(redis, name=name)
         self._processor: Processor | None = None
         self._worker: Worker[Any] | None = None
         self._slots: list[asyncio.Task[None]] = []
@@ -122,6 +122,11 @@ class RedisQueue:
         self, delivery_id: str, ordering_key: str | None, delay: float = 0.0
     ) -> None:
         await self._enqueue_delivery_job(delivery_id, ordering_key, delay)
+
+    async def enqueue_deliveries(self, refs: Sequence[tuple[str, str | None]]) -> None:
+        # saq enqueues one job per script call; sent together they share the round trips
+        # (saq bounds how many run at once).
+        await asyncio.gather(*(self._enqueue_delivery_job(i, key, 0.0) for i, key in refs))
 
     async def enqueue_task(self, task: StoredTask, delay: float) -> bool:
         if not await self.tasks.add(task):

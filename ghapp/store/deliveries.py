@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, Executable, and_, func, or_, select, update
 
-from ghapp.store.database import Database, as_utc, utcnow
+from ghapp.store.database import AsyncConnection, Database, as_utc, utcnow
 from ghapp.store.tables import deliveries, skill_runs
 
 UNFINISHED = ("queued", "running")
@@ -43,6 +44,22 @@ class Delivery:
         return f"{self.event}.{self.action}" if self.action else self.event
 
 
+def _row(delivery: Delivery) -> dict[str, object]:
+    return {
+        "id": delivery.id,
+        "event": delivery.event,
+        "action": delivery.action,
+        "installation_id": delivery.installation_id,
+        "repository": delivery.repository,
+        "ordering_key": delivery.ordering_key,
+        "received_at": delivery.received_at,
+        "payload": delivery.payload,
+        "status": delivery.status,
+        "attempts": 0,
+        "finished_at": delivery.finished_at,
+    }
+
+
 def _delivery(row: object) -> Delivery:
     m = row._mapping  # type: ignore[attr-defined]
     return Delivery(
@@ -68,26 +85,21 @@ class DeliveryStore:
 
     async def record(self, delivery: Delivery) -> bool:
         """Store a new delivery; False when this delivery id was seen before."""
+        return delivery.id in await self.record_many([delivery])
+
+    async def record_many(self, batch: Sequence[Delivery]) -> set[str]:
+        """Store new deliveries in one transaction (one commit for all: ingress's group
+        commit); returns the ids actually inserted (not seen before). A repeated id within
+        `batch` is inserted once."""
+        if not batch:
+            return set()
         stmt = (
             self.db.insert(deliveries)
-            .values(
-                id=delivery.id,
-                event=delivery.event,
-                action=delivery.action,
-                installation_id=delivery.installation_id,
-                repository=delivery.repository,
-                ordering_key=delivery.ordering_key,
-                received_at=delivery.received_at,
-                payload=delivery.payload,
-                status=delivery.status,
-                attempts=0,
-                finished_at=delivery.finished_at,
-            )
             .on_conflict_do_nothing(index_elements=["id"])
+            .returning(deliveries.c.id)
         )
-        async with self.db.begin() as conn:
-            result = await conn.execute(stmt)
-        return result.rowcount == 1
+        rows = [_row(d) for d in {d.id: d for d in reversed(batch)}.values()]
+        return await self.db.transact(lambda conn: set(conn.execute(stmt, rows).scalars()))
 
     async def get(self, delivery_id: str) -> Delivery | None:
         async with self.db.connect() as conn:
@@ -102,36 +114,54 @@ class DeliveryStore:
 
     async def claim(self, delivery_id: str) -> Delivery | None:
         """Mark an unfinished delivery running (one more attempt) and return it."""
-        async with self.db.begin() as conn:
-            result = await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.status.in_(UNFINISHED))
-                .values(status="running", attempts=deliveries.c.attempts + 1)
-            )
-            if result.rowcount != 1:
+        stmt = (
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.status.in_(UNFINISHED))
+            .values(status="running", attempts=deliveries.c.attempts + 1)
+            .returning(*deliveries.c)
+        )
+
+        def work(conn: Connection) -> Delivery | None:
+            row = conn.execute(stmt).first()
+            if row is None:
                 return None
-            row = (
-                await conn.execute(select(deliveries).where(deliveries.c.id == delivery_id))
-            ).one()
             found = _delivery(row)
-            found.runs = await self._runs(conn, delivery_id)
-        return found
+            if found.attempts > 1:  # only an earlier attempt can have left runs
+                found.runs = _runs_of(conn, [delivery_id]).get(delivery_id, [])
+            return found
 
-    async def finish(self, delivery_id: str, status: str, error: str | None = None) -> None:
-        async with self.db.begin() as conn:
-            await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id)
-                .values(status=status, error=error, finished_at=utcnow(), not_before=None)
-            )
+        return await self.db.transact(work)
 
-    async def requeue(self, delivery_id: str, not_before: datetime, error: str | None) -> None:
-        async with self.db.begin() as conn:
-            await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id)
-                .values(status="queued", error=error, not_before=not_before)
-            )
+    async def finish(
+        self,
+        delivery_id: str,
+        status: str,
+        error: str | None = None,
+        runs: Sequence[SkillRun] = (),
+    ) -> None:
+        """The outcome of a delivery: its status and its skills' runs, in one transaction."""
+        stmt = (
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id)
+            .values(status=status, error=error, finished_at=utcnow(), not_before=None)
+        )
+        await self.db.transact(lambda conn: self._outcome(conn, delivery_id, runs, stmt))
+
+    async def requeue(
+        self,
+        delivery_id: str,
+        not_before: datetime,
+        error: str | None,
+        runs: Sequence[SkillRun] = (),
+    ) -> None:
+        """Queued again for `not_before`; the runs so far are kept (finished skills are
+        not run again)."""
+        stmt = (
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id)
+            .values(status="queued", error=error, not_before=not_before)
+        )
+        await self.db.transact(lambda conn: self._outcome(conn, delivery_id, runs, stmt))
 
     async def reset_running(self) -> int:
         """After a crash of the only worker, its running deliveries are queued again."""
@@ -196,25 +226,41 @@ class DeliveryStore:
         return int(value or 0)
 
     async def record_run(self, delivery_id: str, run: SkillRun) -> None:
-        stmt = self.db.insert(skill_runs).values(
-            delivery_id=delivery_id,
-            skill=run.skill,
-            outcome=run.outcome,
-            detail=run.detail,
-            duration_ms=run.duration_ms,
-            finished_at=utcnow(),
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["delivery_id", "skill"],
-            set_={
-                "outcome": stmt.excluded.outcome,
-                "detail": stmt.excluded.detail,
-                "duration_ms": stmt.excluded.duration_ms,
-                "finished_at": stmt.excluded.finished_at,
-            },
-        )
-        async with self.db.begin() as conn:
-            await conn.execute(stmt)
+        await self.db.transact(lambda conn: self._outcome(conn, delivery_id, [run]))
+
+    def _outcome(
+        self,
+        conn: Connection,
+        delivery_id: str,
+        runs: Sequence[SkillRun],
+        status: Executable | None = None,
+    ) -> None:
+        if runs:
+            stmt = self.db.insert(skill_runs)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["delivery_id", "skill"],
+                set_={
+                    "outcome": stmt.excluded.outcome,
+                    "detail": stmt.excluded.detail,
+                    "duration_ms": stmt.excluded.duration_ms,
+                    "finished_at": stmt.excluded.finished_at,
+                },
+            )
+            now = utcnow()
+            rows = {
+                run.skill: {
+                    "delivery_id": delivery_id,
+                    "skill": run.skill,
+                    "outcome": run.outcome,
+                    "detail": run.detail,
+                    "duration_ms": run.duration_ms,
+                    "finished_at": now,
+                }
+                for run in runs
+            }
+            conn.execute(stmt, list(rows.values()))
+        if status is not None:
+            conn.execute(status)
 
     async def list(
         self,
@@ -248,18 +294,22 @@ class DeliveryStore:
             )
             return {r.id for r in rows if r.status != "failed"}
 
-    async def _runs(self, conn: object, delivery_id: str) -> list[SkillRun]:
+    async def _runs(self, conn: AsyncConnection, delivery_id: str) -> list[SkillRun]:
         return (await self._runs_for(conn, [delivery_id])).get(delivery_id, [])
 
-    async def _runs_for(self, conn: object, ids: list[str]) -> dict[str, list[SkillRun]]:
-        if not ids:
-            return {}
-        rows = await conn.execute(  # type: ignore[attr-defined]
-            select(skill_runs).where(skill_runs.c.delivery_id.in_(ids)).order_by(skill_runs.c.skill)
+    async def _runs_for(self, conn: AsyncConnection, ids: list[str]) -> dict[str, list[SkillRun]]:
+        return await conn.run_sync(_runs_of, ids)
+
+
+def _runs_of(conn: Connection, ids: list[str]) -> dict[str, list[SkillRun]]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(skill_runs).where(skill_runs.c.delivery_id.in_(ids)).order_by(skill_runs.c.skill)
+    )
+    out: dict[str, list[SkillRun]] = {}
+    for r in rows:
+        out.setdefault(r.delivery_id, []).append(
+            SkillRun(r.skill, r.outcome, r.detail, r.duration_ms)
         )
-        out: dict[str, list[SkillRun]] = {}
-        for r in rows:
-            out.setdefault(r.delivery_id, []).append(
-                SkillRun(r.skill, r.outcome, r.detail, r.duration_ms)
-            )
-        return out
+    return out

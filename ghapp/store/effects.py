@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from ghapp.store.database import Database, utcnow
 from ghapp.store.tables import effects
@@ -23,24 +23,27 @@ class EffectStore:
         self.db = db
 
     async def begin(self, key: str, delivery_id: str | None) -> EffectState:
-        async with self.db.begin() as conn:
-            inserted = await conn.execute(
-                self.db.insert(effects)
-                .values(key=key, state="started", delivery_id=delivery_id, updated_at=utcnow())
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
-            if inserted.rowcount == 1:
+        stmt = (
+            self.db.insert(effects)
+            .values(key=key, state="started", delivery_id=delivery_id, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+
+        def work(conn: Connection) -> EffectState:
+            if conn.execute(stmt).rowcount == 1:
                 return "new"
-            state = await conn.scalar(select(effects.c.state).where(effects.c.key == key))
-        return "done" if state == "done" else "retry"
+            state = conn.scalar(select(effects.c.state).where(effects.c.key == key))
+            return "done" if state == "done" else "retry"
+
+        return await self.db.transact(work)
 
     async def finish(self, key: str, result: str | None = None) -> None:
-        async with self.db.begin() as conn:
-            await conn.execute(
-                update(effects)
-                .where(effects.c.key == key)
-                .values(state="done", result=result, updated_at=utcnow())
-            )
+        stmt = (
+            update(effects)
+            .where(effects.c.key == key)
+            .values(state="done", result=result, updated_at=utcnow())
+        )
+        await self.db.transact(lambda conn: conn.execute(stmt))
 
     async def done(self, key: str) -> bool:
         """Whether the effect under `key` was finished (a begun one is not)."""

@@ -172,7 +172,7 @@ def installation(u: Urls, inst: Installation, identity: AppIdentity, account: Us
         "has_multiple_single_files": False,
         "single_file_paths": [],
         "suspended_by": None,
-        "suspended_at": None,
+        "suspended_at": iso(inst.suspended_at) if inst.suspended_at else None,
     }
 
 

@@ -122,6 +122,7 @@ class Installation:
     created_at: datetime = field(default_factory=now)
     # What the owner granted; None: everything the App asks for (its current permissions).
     permissions: dict[str, str] | None = None
+    suspended_at: datetime | None = None  # suspended by the owner (GitHub's suspended_at)
 
 
 @dataclass
