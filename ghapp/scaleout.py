@@ -16,8 +16,7 @@ or test runs, can share one Redis without seeing each other's keys.
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -73,22 +72,31 @@ class RedisWritePacer:
 
 
 class RedisConfigCache:
-    """ETag and text of `.github/ghapp.yml` files, shared by all workers (ConfigCache)."""
+    """What GitHub last said of each config file (`ghapp.repo_config.ConfigCache`), shared
+    by all workers: one hash per repository, so a push drops its files in one command."""
 
     def __init__(self, redis: Redis, namespace: str, ttl: timedelta = timedelta(days=1)) -> None:
         self.redis = redis
         self.prefix = f"{namespace}:config:"
         self.ttl = ttl
 
-    async def get(self, key: str) -> tuple[str, str | None] | None:
-        raw = await self.redis.get(self.prefix + key)
-        if raw is None:
-            return None
-        etag, text = json.loads(raw)
-        return str(etag), text
+    async def get(self, repo: str, name: str) -> str | None:
+        raw = await self.redis.hget(self.prefix + repo, name)  # type: ignore[misc]
+        return None if raw is None else raw.decode() if isinstance(raw, bytes) else str(raw)
 
-    async def set(self, key: str, etag: str, text: str | None) -> None:
-        await self.redis.set(self.prefix + key, json.dumps([etag, text]), ex=self.ttl)
+    async def set(self, repo: str, name: str, entry: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.prefix + repo, name, entry)
+            pipe.expire(self.prefix + repo, self.ttl)
+            await pipe.execute()
+
+    async def forget(self, repo: str, names: Iterable[str] | None = None) -> None:
+        if names is None:
+            await self.redis.delete(self.prefix + repo)
+            return
+        names = list(names)
+        if names:
+            await self.redis.hdel(self.prefix + repo, *names)  # type: ignore[misc]
 
 
 def redis_locks(redis: Redis, namespace: str) -> LockFactory:

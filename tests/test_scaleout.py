@@ -25,6 +25,7 @@ from saq.utils import now as saq_now
 
 from ghapp.github import GitHubClients
 from ghapp.queue.redis import QueueTimings, RedisQueue, RenewedLock
+from ghapp.repo_config import CachedFile
 from ghapp.scaleout import RedisConfigCache, RedisWritePacer, redis_locks
 from ghapp.store import Database, Delivery, DeliveryStore, StoredTask, TaskStore
 from ghapp.store.database import utcnow
@@ -403,11 +404,23 @@ async def test_config_cache_is_shared(redis_space: RedisSpace) -> None:
     try:
         one = RedisConfigCache(redis, redis_space.namespace)
         two = RedisConfigCache(redis, redis_space.namespace)
-        assert await one.get("o/r:.github/ghapp.yml@") is None
-        await one.set("o/r:.github/ghapp.yml@", '"abc"', "hello:\n  greeting: Hi\n")
-        await one.set("o/gone:.github/ghapp.yml@", '"404"', None)
-        assert await two.get("o/r:.github/ghapp.yml@") == ('"abc"', "hello:\n  greeting: Hi\n")
-        assert await two.get("o/gone:.github/ghapp.yml@") == ('"404"', None)
+        file = CachedFile('"abc"', "hello:\n  greeting: Hi\n", 1.0)
+        gone = CachedFile(None, None, 2.0)
+        assert await one.get("o/r", ".github/ghapp.yml@") is None
+        await one.set("o/r", ".github/ghapp.yml@", file.dumps())
+        await one.set("o/r", "base.yml@", file.dumps())
+        await one.set("o/gone", ".github/ghapp.yml@", gone.dumps())
+        got = await two.get("o/r", ".github/ghapp.yml@")
+        assert got is not None and CachedFile.loads(got) == file
+        got = await two.get("o/gone", ".github/ghapp.yml@")
+        assert got is not None and CachedFile.loads(got) == gone
+        # A push drops what it changed, for every worker; the rest stays.
+        await two.forget("o/r", [".github/ghapp.yml@"])
+        assert await one.get("o/r", ".github/ghapp.yml@") is None
+        assert await one.get("o/r", "base.yml@") is not None
+        await two.forget("o/r")
+        assert await one.get("o/r", "base.yml@") is None
+        assert await one.get("o/gone", ".github/ghapp.yml@") is not None
     finally:
         await redis.aclose()
 
