@@ -160,14 +160,15 @@ class OptionsResolver:
         self, gh: GitHub[Any], repo: RepoRef, ref: str | None = None
     ) -> tuple[RepoConfig | None, list[str]]:
         """The file at `ref` (the default branch without one) and everything wrong with
-        it, for its author: (None, [why]) when it cannot be read at all. A problem in a
+        it, for its author: (None, [why]) when it cannot be read at all. What did not stop
+        it from loading (a missing `_extends` base) is in `config.notes`. A problem in a
         file other than the repository's own (an `_extends` base, the owner's `.github`
         file) is reported by that file's path only: its keys and values may be private."""
         try:
             config = await self.loader.load(gh, repo.owner, repo.name, ref=ref)
         except RepoConfigError as exc:
             return None, [str(exc)]
-        problems = list(config.notes)
+        problems: list[str] = []  # `config.notes` stop nothing: the caller shows them
         known = ", ".join(sorted(self.skills))
         for name in config.sections:
             if name not in self.skills:

@@ -142,7 +142,12 @@ class RepoConfigLoader:
     async def load(
         self, gh: GitHub[Any], owner: str, repo: str, *, ref: str | None = None
     ) -> RepoConfig:
-        """The merged configuration of a repository; RepoConfigError when it is invalid."""
+        """The merged configuration of a repository; RepoConfigError when it is invalid.
+
+        Each file is reported under a name its reader already knows: the repository's own
+        file, the owner's `.github` file and the base the own file names are named as
+        they are; a file that a base names in turn (its `_extends` is the base's content)
+        is reported under that base's name."""
         config = RepoConfig()
         current = FileRef(owner, repo, self.path)
         entry = await self.fetch_file(gh, current, ref)
@@ -155,14 +160,21 @@ class RepoConfigLoader:
                 return config
         else:
             config.own = current.label
-        chain = [(current, await self._parse_part(config, current, ref, entry))]
+        shown = current.label
+        chain = [(shown, await self._parse_part(config, shown, current, ref, entry))]
         seen = {current.label.lower()}
         while not extends_nothing(value := chain[-1][1].get("_extends")):
-            own = current.label == config.own
-            target = parse_extends(value, current.owner, self._named(current, own), self.path)
+            own = shown == config.own
+            try:
+                target = parse_extends(value, current.owner, shown, self.path)
+            except RepoConfigError:
+                if own:
+                    raise
+                raise RepoConfigError(not_valid(shown)) from None
             if target.label.lower() in seen:
-                where = f"`_extends: {value}`" if own else "its `_extends`"
-                raise RepoConfigError(f"{current.label}: {where} loops back to a file already read")
+                if own:
+                    raise RepoConfigError(f"{shown}: `_extends: {value}` loops back to itself")
+                raise RepoConfigError(f"{not_valid(shown)}: its `_extends` chain loops back")
             if len(chain) > MAX_EXTENDS:
                 raise RepoConfigError(f"_extends chain is longer than {MAX_EXTENDS} files")
             seen.add(target.label.lower())
@@ -170,30 +182,27 @@ class RepoConfigLoader:
             if entry.text is None:
                 named = f"`{target.label}`" if own else "a file"
                 config.notes.append(
-                    f"{current.label} extends {named}, which does not exist or which the "
+                    f"{shown} extends {named}, which does not exist or which the "
                     "App cannot read: the rest of the configuration applies"
                 )
                 break
-            current = target
-            chain.append((current, await self._parse_part(config, current, None, entry)))
+            current, shown = target, target.label if own else shown
+            chain.append((shown, await self._parse_part(config, shown, current, None, entry)))
         config.found = True
-        config.sources = [file.label for file, _ in chain]
-        config.sections, config.origins = merge_files([(f.label, d) for f, d in chain])
+        config.sources = list(dict.fromkeys(label for label, _ in chain))
+        config.sections, config.origins = merge_files(chain)
         return config
 
-    def _named(self, file: FileRef, own: bool) -> str:
-        return file.label if own else f"`{file.label}`"
-
     async def _parse_part(
-        self, config: RepoConfig, file: FileRef, ref: str | None, entry: CachedFile
+        self, config: RepoConfig, shown: str, file: FileRef, ref: str | None, entry: CachedFile
     ) -> dict[str, Any]:
         try:
             return await self.parse(file, ref, entry)
         except RepoConfigError as exc:
-            if file.label == config.own:
+            if shown == config.own:
                 raise
-            detail = " (larger than 1 MB)" if entry.too_large else ""
-            raise RepoConfigError(not_valid(file.label) + detail) from exc
+            detail = " (larger than 1 MB)" if entry.too_large and shown == file.label else ""
+            raise RepoConfigError(not_valid(shown) + detail) from exc
 
     async def _fetch_base(self, gh: GitHub[Any], file: FileRef) -> CachedFile:
         """A base file: one the App may not read (403) counts as missing, like a 404."""

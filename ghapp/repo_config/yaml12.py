@@ -23,13 +23,26 @@ MAX_CONFIG_DEPTH = 64  # nesting; real files go a few levels deep
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 class Yaml12Loader(_Base):  # type: ignore[misc, valid-type]
     """Safe loader whose implicit types are YAML 1.2's core schema (no leading zeros)."""
 
     yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        """A key written twice is an error (YAML says keys are unique; Probot's parser
+        refuses them too) rather than the last one silently winning."""
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+                if (key_node.tag, key_node.value) in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"found key {key_node.value!r} twice", key_node.start_mark
+                    )
+                seen.add((key_node.tag, key_node.value))
+        return super().construct_mapping(node, deep)
 
 
 def _implicit(tag: str, pattern: str, first: str | list[str]) -> None:
