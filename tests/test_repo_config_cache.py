@@ -18,6 +18,7 @@ from ghapp.github import GitHubClients
 from ghapp.repo_config import RepoConfigError, RepoConfigLoader
 from ghapp.repo_config import loader as loader_module
 from ghapp.testing import PrefixedApp, SkillTestApp, outcomes, test_key_pair
+from tests.services import RedisSpace, redis_space_fixture, redis_url_fixture  # noqa: F401
 from tests.support.fake_github import FakeGitHub
 from tests.support.payloads import issue_comment_created, push_event
 
@@ -184,6 +185,35 @@ async def test_a_file_over_one_megabyte_is_reported_not_read_as_empty(
     too_large = r"octo-org/hello:\.github/ghapp\.yml is larger than 1 MB"
     with pytest.raises(RepoConfigError, match=too_large):
         await RepoConfigLoader().load(await installation(fake_github), "octo-org", "hello")
+
+
+async def test_workers_share_the_cache_and_a_push_seen_by_one_reaches_all(
+    fake_github: FakeGitHub, redis_space: RedisSpace
+) -> None:
+    from redis.asyncio import Redis
+
+    from ghapp.scaleout import RedisConfigCache
+
+    redis = Redis.from_url(redis_space.url)
+    try:
+        fake_github.set_file(REPO, FILE, "hello:\n  greeting: Hi\n")
+        gh, clock = await installation(fake_github), Clock()
+        one, two = (
+            RepoConfigLoader(cache=RedisConfigCache(redis, redis_space.namespace), clock=clock)
+            for _ in range(2)
+        )
+        await one.load(gh, "octo-org", "hello")
+        assert (await two.load(gh, "octo-org", "hello")).sections == {"hello": {"greeting": "Hi"}}
+        assert len(reads(fake_github)) == 1  # the second worker asked nothing
+        fake_github.set_file(REPO, FILE, "hello:\n  greeting: Changed\n")
+        await two.saw_push("octo-org", "hello", push_event(MAIN, files_changed=[FILE]))
+        config = await one.load(gh, "octo-org", "hello")
+        assert config.sections == {"hello": {"greeting": "Changed"}}
+        clock.now += one.fresh_for + 1
+        await two.load(gh, "octo-org", "hello")
+        assert [r[1:] for r in reads(fake_github)] == [(200, False), (200, False), (304, True)]
+    finally:
+        await redis.aclose()
 
 
 # ------------------------------------------------------------ two requests per help mention
