@@ -15,7 +15,7 @@ from githubkit.cache import MemCacheStrategy
 
 from ghapp.bus import load_skills
 from ghapp.github import GitHubClients
-from ghapp.repo_config import RepoConfigError, RepoConfigLoader
+from ghapp.repo_config import MemoryConfigCache, RepoConfigError, RepoConfigLoader
 from ghapp.repo_config import loader as loader_module
 from ghapp.testing import PrefixedApp, SkillTestApp, outcomes, test_key_pair
 from tests.services import RedisSpace, redis_space_fixture, redis_url_fixture  # noqa: F401
@@ -138,6 +138,32 @@ async def test_a_push_to_an_extends_base_or_the_org_file_drops_it(
     # The repository's own file was still fresh; only the base was asked again.
     base = "octo-org/base:shared/ghapp.yml"
     assert [r[0] for r in reads(fake_github)] == [f"{REPO}:{FILE}", base, base]
+
+
+class PushMeanwhile(MemoryConfigCache):
+    """A push is seen while a read is on its way: between `get` and `set`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pushes = 1
+
+    async def set(self, repo: str, name: str, entry: str, generation: str) -> None:
+        if self.pushes:
+            self.pushes -= 1
+            await self.forget(repo, [name])
+        await super().set(repo, name, entry, generation)
+
+
+async def test_an_answer_fetched_before_a_push_is_not_kept_after_it(
+    fake_github: FakeGitHub,
+) -> None:
+    fake_github.set_file(REPO, FILE, "hello:\n  greeting: Hi\n")
+    gh, clock = await installation(fake_github), Clock()
+    loader = RepoConfigLoader(cache=PushMeanwhile(), clock=clock)
+    await loader.load(gh, "octo-org", "hello")
+    await loader.load(gh, "octo-org", "hello")  # the first answer was not kept: asked again
+    await loader.load(gh, "octo-org", "hello")  # this one was
+    assert [r[1:] for r in reads(fake_github)] == [(200, False), (200, False)]
 
 
 async def test_a_push_that_does_not_list_its_changes_drops_the_whole_repository(

@@ -43,12 +43,23 @@ def entry_name(path: str, ref: str | None) -> str:
     return f"{path}@{ref or ''}"
 
 
+# Where an entry map keeps its generation: no path contains a NUL character.
+GENERATION = "\0generation"
+
+
 class ConfigCache(Protocol):
     """Entries (`CachedFile.dumps()`) per repository (`owner/repo`, lower case), by
-    `entry_name`; the cache stores them as it gets them."""
+    `entry_name`. Each repository has a generation that `forget` changes: an answer
+    fetched before a push was seen is not stored after it (`set` compares)."""
 
-    async def get(self, repo: str, name: str) -> str | None: ...
-    async def set(self, repo: str, name: str, entry: str) -> None: ...
+    async def get(self, repo: str, name: str) -> tuple[str | None, str]:
+        """The entry (None when there is none) and the repository's generation."""
+        ...
+
+    async def set(self, repo: str, name: str, entry: str, generation: str) -> None:
+        """Store `entry` unless the repository was forgotten since `generation`."""
+        ...
+
     async def forget(self, repo: str, names: Iterable[str] | None = None) -> None:
         """Drop the named entries of `repo`, or all of them (None)."""
         ...
@@ -61,23 +72,28 @@ class MemoryConfigCache:
         self.size = size
         self._repos: OrderedDict[str, dict[str, str]] = OrderedDict()
 
-    async def get(self, repo: str, name: str) -> str | None:
+    async def get(self, repo: str, name: str) -> tuple[str | None, str]:
         entries = self._repos.get(repo)
         if entries is None:
-            return None
+            return None, "0"
         self._repos.move_to_end(repo)
-        return entries.get(name)
+        return entries.get(name), entries.get(GENERATION, "0")
 
-    async def set(self, repo: str, name: str, entry: str) -> None:
-        self._repos.setdefault(repo, {})[name] = entry
+    async def set(self, repo: str, name: str, entry: str, generation: str) -> None:
+        entries = self._repos.setdefault(repo, {})
+        if entries.get(GENERATION, "0") != generation:
+            return
+        entries[name] = entry
         self._repos.move_to_end(repo)
         while len(self._repos) > self.size:
             self._repos.popitem(last=False)
 
     async def forget(self, repo: str, names: Iterable[str] | None = None) -> None:
-        if names is None:
-            self._repos.pop(repo, None)
-            return
         entries = self._repos.get(repo, {})
-        for name in names:
+        generation = str(int(entries.get(GENERATION, "0")) + 1)
+        if names is None:
+            entries = {}
+        for name in names or ():
             entries.pop(name, None)
+        entries[GENERATION] = generation
+        self._repos[repo] = entries

@@ -73,7 +73,7 @@ class RepoConfigLoader:
         """What GitHub says of `file` (at `ref`, else the default branch): from the cache
         while fresh, else asked, conditionally when an ETag is known."""
         key, name = repo_key(file.owner, file.repo), entry_name(file.path, ref)
-        raw = await self.cache.get(key, name)
+        raw, generation = await self.cache.get(key, name)
         cached = CachedFile.loads(raw) if raw is not None else None
         now = self.clock()
         # A read at an explicit ref is always revalidated: a branch moves without a push
@@ -95,14 +95,14 @@ class RepoConfigLoader:
             if exc.response.status_code != 404:
                 raise
             entry = CachedFile(exc.response.headers.get("etag"), None, now)
-            await self.cache.set(key, name, entry.dumps())
+            await self.cache.set(key, name, entry.dumps(), generation)
             return entry
         if response.status_code == 304 and cached is not None:
             self.conditional_hits += 1
             entry = replace(cached, checked=now)
         else:
             entry = self._entry(response.json(), response.headers.get("etag"), file, now)
-        await self.cache.set(key, name, entry.dumps())
+        await self.cache.set(key, name, entry.dumps(), generation)
         return entry
 
     def _entry(self, data: Any, etag: str | None, file: FileRef, now: float) -> CachedFile:
