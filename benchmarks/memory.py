@@ -98,7 +98,8 @@ async def fill_caches(count: int, through_github: bool) -> dict[str, Any]:
         if not through_github:
             await storage.aset(clients.tokens.cache_key(n), f"ghs_{n:036d}", timedelta(minutes=59))
             entry = CachedFile(f'W/"{n:064x}"', CONFIG_TEXT, time.time())
-            await loader.cache.set(f"org{n}/repo", entry_name(CONFIG_PATH, None), entry.dumps())
+            name = entry_name(CONFIG_PATH, None)
+            await loader.cache.set(f"org{n}/repo", name, entry.dumps(), "0")
         gh = await clients.installation(n)
         if through_github:
             await loader.load(gh, f"org{n}", "repo")
