@@ -95,3 +95,20 @@ def test_merge_keys_still_merge_and_explicit_keys_win() -> None:
 def test_a_key_written_twice_is_an_error_naming_the_line() -> None:
     with pytest.raises(RepoConfigError, match=r"found key 'a' twice at line 3"):
         parse_config_text("a: 1\nb: 2\na: 3\n", SOURCE)
+
+
+def test_a_wide_file_is_refused_before_anything_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting happens on libyaml's nodes: a hostile file costs no Python construction."""
+    built: list[object] = []
+    real = Yaml12Loader.construct_mapping
+
+    def counting(self: Yaml12Loader, node: object, deep: bool = False) -> object:
+        built.append(node)
+        return real(self, node, deep)
+
+    monkeypatch.setattr(Yaml12Loader, "construct_mapping", counting)
+    wide = "x: [" + ", ".join(["{a: 1}"] * 11_000) + "]\n"
+    with pytest.raises(RepoConfigError, match="more than 20000 values"):
+        parse_config_text(wide, SOURCE)
+    assert built == []
+    assert parse_config_text("x: [{a: 1}]\n", SOURCE) == {"x": [{"a": 1}]} and built

@@ -17,7 +17,7 @@ import yaml
 
 from ghapp.repo_config.model import RepoConfigError
 
-MAX_CONFIG_BYTES = 1024 * 1024  # GitHub's contents API gives no text above 1 MB anyway
+MAX_CONFIG_BYTES = 256 * 1024  # real files are a few KiB; parsing a hostile one is bounded by it
 MAX_CONFIG_VALUES = 20_000  # values after alias expansion; real files have hundreds
 MAX_CONFIG_DEPTH = 64  # nesting; real files go a few levels deep
 
@@ -30,6 +30,12 @@ class Yaml12Loader(_Base):  # type: ignore[misc, valid-type]
     """Safe loader whose implicit types are YAML 1.2's core schema (no leading zeros)."""
 
     yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def construct_document(self, node: Any) -> Any:
+        """Count the nodes (aliases expanded) before building anything: libyaml composes a
+        large document fast, but building it is Python and a hostile one is slow."""
+        _check_nodes(node)
+        return super().construct_document(node)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         """A key written twice is an error (YAML says keys are unique; Probot's parser
@@ -65,6 +71,27 @@ _implicit(
 )
 # `<<: *base` merges a mapping in (Probot's parser accepts it too).
 _implicit("tag:yaml.org,2002:merge", r"^<<$", "<")
+
+
+class TooLarge(Exception):
+    """The document holds more values (aliases expanded), or deeper, than a config does."""
+
+
+def _check_nodes(root: Any) -> None:
+    count = 0
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_CONFIG_VALUES:
+            raise TooLarge(f"more than {MAX_CONFIG_VALUES} values once aliases are expanded")
+        if depth > MAX_CONFIG_DEPTH:
+            raise TooLarge("nested too deeply")
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend(((key, depth + 1), (value, depth + 1)))
 
 
 def _construct_int(loader: Any, node: Any) -> int:
@@ -118,6 +145,8 @@ def parse_config_text(text: str, source: str) -> dict[str, Any]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise RepoConfigError(f"{source}: {problem}{where}") from None
+    except TooLarge as exc:
+        raise RepoConfigError(f"{source}: {exc}") from None
     except RecursionError:
         raise RepoConfigError(f"{source}: nested too deeply") from None
     except Exception as exc:
