@@ -81,6 +81,7 @@ async def fill_caches(count: int, through_github: bool) -> dict[str, Any]:
     import gc
 
     from ghapp.config import load_settings
+    from ghapp.repo_config import CONFIG_PATH, CachedFile, entry_name
     from ghapp.runtime import Runtime
 
     settings = load_settings()
@@ -96,7 +97,9 @@ async def fill_caches(count: int, through_github: bool) -> dict[str, Any]:
     async def one(n: int) -> None:
         if not through_github:
             await storage.aset(clients.tokens.cache_key(n), f"ghs_{n:036d}", timedelta(minutes=59))
-            await loader.cache.set(f"org{n}/repo:.github/ghapp.yml@", f'W/"{n:064x}"', CONFIG_TEXT)
+            entry = CachedFile(f'W/"{n:064x}"', CONFIG_TEXT, time.time())
+            name = entry_name(CONFIG_PATH, None)
+            await loader.cache.set(f"org{n}/repo", name, entry.dumps(), "0")
         gh = await clients.installation(n)
         if through_github:
             await loader.load(gh, f"org{n}", "repo")
@@ -111,7 +114,7 @@ async def fill_caches(count: int, through_github: bool) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     gc.collect()
     after = c.rss_kib()
-    held = len(getattr(loader.cache, "_items", {}))
+    held = len(getattr(loader.cache, "_repos", {}))
     await runtime.stop(timeout=5)
     return {
         "before": before,

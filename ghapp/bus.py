@@ -141,6 +141,8 @@ class Bus:
             try:
                 gh = await self.clients.installation(iid)
                 app = await self.clients.app_info()
+                if repo is not None and delivery.event == "push":
+                    await self.resolver.saw_push(repo, payload)  # before reading the file
                 config = await self.resolver.load_config(gh, repo) if repo else RepoConfig()
             except Exception as exc:
                 return self._setup_failed(delivery, exc, todo)

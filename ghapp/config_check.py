@@ -60,9 +60,27 @@ class ConfigCheck:
             name=CHECK_NAME,
             head_sha=head,
             status="completed",
-            conclusion="failure" if problems else "success",
-            output={
-                "title": "Invalid configuration" if problems else "Configuration is valid",
-                "summary": "\n".join(f"- {p}" for p in problems) or VALID_SUMMARY,
-            },
+            **check_output(problems, config.notes if config is not None else []),
         )
+
+
+def check_output(problems: list[str], notes: list[str]) -> dict[str, Any]:
+    """The check run's conclusion and output: failure for problems; neutral (shown, yet
+    not red) when the file applies but something is amiss, such as a missing
+    `_extends` base; success otherwise."""
+    listed = "\n".join(f"- {line}" for line in [*problems, *notes])
+    if problems:
+        conclusion, title = "failure", "Invalid configuration"
+    elif notes:
+        conclusion, title = "neutral", "Configuration applies, with warnings"
+    else:
+        conclusion, title = "success", "Configuration is valid"
+    return {
+        "conclusion": conclusion,
+        "output": {"title": title, "summary": fit_summary(listed or VALID_SUMMARY)},
+    }
+
+
+def fit_summary(text: str, limit: int = 65_535) -> str:
+    """GitHub refuses a check run summary over 65,535 characters."""
+    return text if len(text) <= limit else text[: limit - 20] + "\n\n… (cut short)"

@@ -22,7 +22,13 @@ from githubkit import GitHub
 from pydantic import BaseModel, ValidationError
 
 from ghapp.context import RepoRef
-from ghapp.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, RepoConfigLoader
+from ghapp.repo_config import (
+    CONFIG_PATH,
+    RepoConfig,
+    RepoConfigError,
+    RepoConfigLoader,
+    not_valid,
+)
 from ghapp.skill import Skill
 from ghapp.store import RepoConfigStore, SwitchStore
 
@@ -42,21 +48,47 @@ def normalize_keys(value: Any) -> Any:
 
 
 def describe_validation_error(skill: str, exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) for p in (skill, *error["loc"]))
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
+    return "; ".join(describe_error(skill, loc, msg) for loc, msg in validation_errors(exc))
 
 
-def validate_options(
-    skill: str, model: type[BaseModel], section: dict[str, Any] | None
-) -> BaseModel:
-    """The section as `model`, or RepoConfigError naming every wrong key for the author."""
+def describe_error(skill: str, loc: tuple[Any, ...], msg: str) -> str:
+    return f"{'.'.join(str(p) for p in (skill, *loc))}: {msg}"
+
+
+def validation_errors(exc: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
+    return [
+        (tuple(error["loc"]), error["msg"])
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "a string"
+
+
+def section_errors(
+    model: type[BaseModel], section: Any
+) -> tuple[BaseModel | None, list[tuple[tuple[Any, ...], str]]]:
+    """The section as `model`, or what is wrong with it: (location, message) pairs. A
+    section that is not a mapping (`label-sync: off`) is wrong, never "defaults"."""
+    if section is not None and not isinstance(section, dict):
+        return None, [((), f"must be a mapping of options, not {_kind(section)}")]
     try:
-        return model.model_validate(normalize_keys(section or {}))
+        return model.model_validate(normalize_keys(section or {})), []
     except ValidationError as exc:
-        raise RepoConfigError(describe_validation_error(skill, exc)) from None
+        return None, validation_errors(exc)
+
+
+def validate_options(skill: str, model: type[BaseModel], section: Any) -> BaseModel:
+    """The section as `model`, or RepoConfigError naming every wrong key for the author."""
+    options, errors = section_errors(model, section)
+    if options is None:
+        raise RepoConfigError("; ".join(describe_error(skill, loc, msg) for loc, msg in errors))
+    return options
 
 
 class ResolvedOptions(NamedTuple):
@@ -120,26 +152,57 @@ class OptionsResolver:
             return None
         return await self.options_for(skill, await self.load_config(gh, repo), repo)
 
+    async def saw_push(self, repo: RepoRef, payload: Mapping[str, Any]) -> None:
+        """A push arrived: forget the cached config files it changed."""
+        await self.loader.saw_push(repo.owner, repo.name, payload)
+
     async def checked(
         self, gh: GitHub[Any], repo: RepoRef, ref: str | None = None
     ) -> tuple[RepoConfig | None, list[str]]:
         """The file at `ref` (the default branch without one) and everything wrong with
-        it, for its author: (None, [why]) when it cannot be read at all."""
+        it, for its author: (None, [why]) when it cannot be read at all. What did not stop
+        it from loading (a missing `_extends` base) is in `config.notes`. A problem in a
+        file other than the repository's own (an `_extends` base, the owner's `.github`
+        file) is reported by that file's path only: its keys and values may be private."""
         try:
             config = await self.loader.load(gh, repo.owner, repo.name, ref=ref)
         except RepoConfigError as exc:
             return None, [str(exc)]
-        problems = []
+        problems: list[str] = []  # `config.notes` stop nothing: the caller shows them
         known = ", ".join(sorted(self.skills))
         for name in config.sections:
             if name not in self.skills:
-                problems.append(f"{name}: no such skill (known: {known})")
+                if config.from_own_file(name):
+                    problems.append(f"{name}: no such skill (known: {known})")
+                else:
+                    problems.extend(not_valid(s) for s in config.foreign_sources(name))
                 continue
-            try:
-                validate_options(name, self.skills[name].options, config.section(name))
-            except RepoConfigError as exc:
-                problems.append(str(exc))
-        return config, problems
+            problems.extend(self._section_problems(name, config))
+        return config, list(dict.fromkeys(problems))
+
+    def _section_problems(self, name: str, config: RepoConfig) -> list[str]:
+        section = config.section(name)
+        _, errors = section_errors(self.skills[name].options, section)
+        # Which file gave each key, as validation names it (`-` read as `_`).
+        foreign: dict[Any, str] = {}
+        origin = config.origins.get(name)
+        if isinstance(origin, dict):
+            for key, source in origin.items():
+                if source != config.own:
+                    foreign[key.replace("-", "_") if isinstance(key, str) else key] = source
+        problems = []
+        for loc, msg in errors:
+            source = foreign.get(loc[0]) if loc else None
+            if source is None and (loc or config.from_own_file(name)):
+                problems.append(describe_error(name, loc, msg))
+            elif source is not None:
+                problems.append(f"{not_valid(source)} (its `{name}` section)")
+            else:
+                problems.extend(
+                    f"{not_valid(other)} (its `{name}` section)"
+                    for other in config.foreign_sources(name)
+                )
+        return problems
 
     async def options_at(
         self, gh: GitHub[Any], repo: RepoRef, skill: Skill, ref: str

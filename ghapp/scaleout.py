@@ -17,9 +17,8 @@ or test runs, can share one Redis without seeing each other's keys.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -94,23 +93,69 @@ class RedisRateLimitHolds:
         await self.redis.set(key, repr(until), exat=math.ceil(until) + 1)
 
 
+# Stores an entry only if the repository's generation is still the one read before the
+# request (a push seen meanwhile changed it): KEYS[1] the hash, ARGV generation field,
+# expected generation, entry name, entry, ttl in seconds.
+_SET_IF_SAME_GENERATION = """
+local current = redis.call('HGET', KEYS[1], ARGV[1]) or '0'
+if current ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+# Drops every entry of a repository but moves its generation on (deleting the hash would
+# start it again from 0, which an answer in flight may carry): KEYS[1] the hash, ARGV the
+# generation field and the ttl in seconds.
+_FORGET_ALL = """
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if field ~= ARGV[1] then redis.call('HDEL', KEYS[1], field) end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+
 class RedisConfigCache:
-    """ETag and text of `.github/ghapp.yml` files, shared by all workers (ConfigCache)."""
+    """What GitHub last said of each config file (`ghapp.repo_config.ConfigCache`), shared
+    by all workers: one hash per repository, so a push drops its files in one command;
+    its generation field keeps an answer fetched before the push from being stored after."""
+
+    generation_field = "\0generation"  # ghapp.repo_config.cache.GENERATION
 
     def __init__(self, redis: Redis, namespace: str, ttl: timedelta = timedelta(days=1)) -> None:
         self.redis = redis
         self.prefix = f"{namespace}:config:"
         self.ttl = ttl
+        self._set = redis.register_script(_SET_IF_SAME_GENERATION)
+        self._forget_all = redis.register_script(_FORGET_ALL)
 
-    async def get(self, key: str) -> tuple[str, str | None] | None:
-        raw = await self.redis.get(self.prefix + key)
-        if raw is None:
-            return None
-        etag, text = json.loads(raw)
-        return str(etag), text
+    async def get(self, repo: str, name: str) -> tuple[str | None, str]:
+        raw, generation = await self.redis.hmget(self.prefix + repo, [name, self.generation_field])  # type: ignore[misc]
+        return _text(raw), _text(generation) or "0"
 
-    async def set(self, key: str, etag: str, text: str | None) -> None:
-        await self.redis.set(self.prefix + key, json.dumps([etag, text]), ex=self.ttl)
+    async def set(self, repo: str, name: str, entry: str, generation: str) -> None:
+        await self._set(
+            keys=[self.prefix + repo],
+            args=[self.generation_field, generation, name, entry, int(self.ttl.total_seconds())],
+        )
+
+    async def forget(self, repo: str, names: Iterable[str] | None = None) -> None:
+        key, ttl = self.prefix + repo, int(self.ttl.total_seconds())
+        if names is None:
+            await self._forget_all(keys=[key], args=[self.generation_field, ttl])
+            return
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if names := list(names):
+                pipe.hdel(key, *names)
+            pipe.hincrby(key, self.generation_field, 1)
+            pipe.expire(key, ttl)
+            await pipe.execute()
+
+
+def _text(raw: bytes | str | None) -> str | None:
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def redis_locks(redis: Redis, namespace: str) -> LockFactory:

@@ -129,7 +129,8 @@ def check(text: str) -> None:
         try:
             validate_options(name, skill.options, config.section(name))
         except RepoConfigError as exc:
-            assert str(exc).startswith(f"{name}."), exc
+            # A key of the section (`name.key: …`), or the section itself (`name: …`).
+            assert str(exc).startswith((f"{name}.", f"{name}: ")), exc
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -236,8 +236,14 @@ async def test_tag_push_does_nothing_without_a_section(
         delivery = await app.dispatch("push", tag_push("v1.0.0"), delivery_id="push-1")
     # It ran, and stopped at the missing section: not even the releases were read.
     assert outcomes(delivery) == {"release-publish": "ok"}
-    assert [r.path for r in app.requests] == ["/app", f"/repos/{REPO}/contents/.github/ghapp.yml"]
+    assert [r.path for r in app.requests] == ["/app", *CONFIG_READS]
 
+
+# Without a file of its own, the owner's `.github` repository's is read, as Probot does.
+CONFIG_READS = [
+    f"/repos/{REPO}/contents/.github/ghapp.yml",
+    "/repos/octo-org/.github/contents/.github/ghapp.yml",
+]
 
 # -- notes ----------------------------------------------------------------------------------
 
@@ -431,7 +437,7 @@ async def test_no_draft_without_a_section(tmp_path: Path, fake_github: FakeGitHu
             "pull_request", merged_event(number, ["bug"]), delivery_id="pr-1"
         )
     assert outcomes(delivery) == {"release-publish": "ok"}
-    assert [r.path for r in app.requests] == ["/app", f"/repos/{REPO}/contents/.github/ghapp.yml"]
+    assert [r.path for r in app.requests] == ["/app", *CONFIG_READS]
 
 
 # -- the build step -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 
 from ghapp import Context, Skill
 from ghapp.options import normalize_keys
-from ghapp.repo_config import RepoConfigError, parse_config_text, parse_extends
+from ghapp.repo_config import RepoConfigError, extends_nothing, parse_config_text, parse_extends
 from ghapp.scheduler import PeriodicScheduler
 from ghapp.testing import SkillTestApp
 from tests.support.fake_github import FakeGitHub
@@ -51,11 +51,11 @@ async def test_periodic_job_runs_once_per_period_across_workers(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("label-sync: [unclosed", "line 1"),
+        ("label-sync: [unclosed", "did not find expected ',' or ']' at line 2"),
         ("- just\n- a list\n", "expected a mapping"),
-        ("label-sync:\n\t- tab", "found character '\\t'"),
+        ("label-sync:\n\t- tab", "cannot start any token at line 2"),
         ("1: x\n", "is not a skill name"),
-        ("x: " + "[" * 5000, "invalid"),
+        ("x: " + "[" * 5000, "nesting depth"),
     ],
 )
 def test_config_text_errors_are_clear(text: str, message: str) -> None:
@@ -71,16 +71,43 @@ def test_config_text_errors_are_clear(text: str, message: str) -> None:
         (".github", ("octo", ".github", ".github/ghapp.yml")),
         ("other/.github", ("other", ".github", ".github/ghapp.yml")),
         ("base:conf/bot.yml", ("octo", "base", "conf/bot.yml")),
+        ("other-owner/base:test.yaml", ("other-owner", "base", "test.yaml")),
     ],
 )
 def test_extends_targets(value: str, expected: tuple[str, str, str]) -> None:
-    assert parse_extends(value, "octo", "src") == expected
+    assert parse_extends(value, "octo", "src", ".github/ghapp.yml") == expected
 
 
-@pytest.mark.parametrize("value", ["", "a/b/c", 5, None])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a/b/c",
+        5,
+        "invalid!",
+        {"nope": None},
+        "base:conf/bot.json",  # `.yml` and `.yaml` only
+        "-owner/base",  # not a GitHub login
+        "own--er/base",
+        "a" * 40 + "/base",
+        "base:../../../user.yml",  # walking out of the contents API path
+        "..:x.yml",
+        "base:/x.yml",
+    ],
+)
 def test_bad_extends(value: object) -> None:
-    with pytest.raises(RepoConfigError, match="_extends"):
-        parse_extends(value, "octo", "src")
+    with pytest.raises(RepoConfigError, match="_extends") as info:
+        parse_extends(value, "octo", "src", ".github/ghapp.yml")
+    assert str(value) not in str(info.value)  # named by where it is, never echoed
+
+
+@pytest.mark.parametrize("value", ["", False, 0, None])
+def test_falsy_extends_extends_nothing(value: object) -> None:
+    assert extends_nothing(value)
+
+
+@pytest.mark.parametrize("value", ["no", "0", 1, True, "base"])
+def test_other_extends_values_name_a_file(value: object) -> None:
+    assert not extends_nothing(value)
 
 
 def test_dashes_and_underscores_are_alike_in_keys_only() -> None:

@@ -15,16 +15,17 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from ghapp import Context, Skill
+from ghapp import Context, RepoRef, Skill
 from ghapp.scheduler import PeriodicScheduler
 from ghapp.store import StoredTask
 from ghapp.store.database import utcnow
 from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub
-from tests.support.payloads import issues_event
+from tests.support.payloads import issues_event, push_event
 
 REPO = "octo-org/hello"
 CONFIG = ".github/ghapp.yml"
+DEFAULT_BRANCH = "master"  # the push payloads' (webhook examples') default branch
 ran: list[tuple[str, str]] = []
 
 
@@ -90,6 +91,9 @@ async def change(app: SkillTestApp, fake: FakeGitHub, what: str) -> None:
         await app.set_switch(1, REPO, "chores", False)
     elif what == "invalid options":
         fake.set_file(REPO, CONFIG, "chores:\n  nite: typo\n")
+        # GitHub tells of the change with a push; ghapp drops its cached copy then.
+        pushed = push_event(f"refs/heads/{DEFAULT_BRANCH}", files_changed=[CONFIG])
+        await app.runtime.options_resolver.saw_push(RepoRef.parse(REPO), pushed)
 
 
 @pytest.fixture(autouse=True)
@@ -112,9 +116,12 @@ async def test_a_task_runs_only_if_its_skill_still_may_when_it_runs(
         await change(app, fake_github, what)
         before = len(app.requests)
         await run_now(app, scheduled)
-        # Decided on the switch and the file as they are when the task runs: both read.
+        # Decided on the switch and the file as they are when the task runs: the file is
+        # read when a push changed it or nothing read it yet (the hourly tick reads no
+        # file), else its cached copy is still fresh.
         reads = [r.path for r in app.requests[before:]]
-        assert f"/repos/{REPO}/contents/{CONFIG}" in reads
+        read_now = what == "invalid options" or kind == "periodic"
+        assert (f"/repos/{REPO}/contents/{CONFIG}" in reads) == read_now
         # Done either way: nothing is left to run again.
         assert await app.runtime.tasks.pending() == []
     expected = [] if what != "nothing" else [(scheduled[0].name, "configured")]

@@ -290,13 +290,14 @@ def content_file(u: Urls, repo: Repo, path: str, content: str, ref: str) -> Json
     html = f"{u.web}/{repo.full_name}/blob/{ref}/{path}"
     git = f"{u.api}/repos/{repo.full_name}/git/blobs/{sha}"
     encoded = base64.encodebytes(data).decode()  # GitHub wraps base64 at 60 columns with \n
+    large = len(data) > 1024 * 1024  # over 1 MB GitHub gives no content, `encoding: none`
     return {
         "type": "file",
-        "encoding": "base64",
+        "encoding": "none" if large else "base64",
         "size": len(data),
         "name": path.rsplit("/", 1)[-1],
         "path": path,
-        "content": encoded,
+        "content": "" if large else encoded,
         "sha": sha,
         "url": api,
         "git_url": git,
