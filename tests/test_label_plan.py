@@ -57,7 +57,14 @@ class Case:
     conflicts: list[str] = field(default_factory=list)  # substrings, one per conflict
     kept: list[str] = field(default_factory=list)
     due: list[RenameCycle] = field(default_factory=list)
+    swaps: list[RenameCycle] | None = None  # the due swaps the plan carries out; None: all
 
+
+NOT_DECLARED = (
+    "holds that name and is not declared. Declare it (or list it as an alias), rename it, "
+    "or set `delete_undeclared: true`."
+)
+SWAP_A_C = RenameCycle(((1, "a", "c"), (2, "c", "a")))
 
 CASES = [
     Case("empty config, nothing exists", [], [], []),
@@ -187,6 +194,13 @@ CASES = [
         [Rename("c", "d"), Rename("b", "c"), Create("b", "000000", "")],
     ),
     Case(
+        # Filled first, a sync stopped in between would look like an unapplied link a→b.
+        "a chain's old name is filled only once the label that had it exists",
+        [E("a")],
+        [D("b", "000000", "", "a"), D("c", "000000", "", "b")],
+        [Create("c", "000000", ""), Rename("a", "b")],
+    ),
+    Case(
         "a chain whose old end is gone creates the freed name",
         [E("b")],
         [D("b", "000000", "", "a"), D("c", "000000", "", "b")],
@@ -256,6 +270,68 @@ CASES = [
             "`a` was not renamed to `b`: `b` holds that name",
         ],
         due=[RenameCycle(((1, "a", "b"), (2, "b", "a")))],
+        swaps=[],
+    ),
+    Case(
+        "a kept undeclared label holding one temporary name: the other side is parked",
+        [E("a", "111111", id=1), E("b", "222222", id=2), E("ghapp-tmp-a", id=3)],
+        SWAP,
+        [
+            Rename("b", "ghapp-tmp-b", temporary=True),
+            Rename("a", "b"),
+            Rename("ghapp-tmp-b", "a"),
+        ],
+        kept=["ghapp-tmp-a"],
+        due=[RenameCycle(((1, "a", "b"), (2, "b", "a")))],
+    ),
+    Case(
+        "a due swap whose other name is not declared stops at the label holding it",
+        [E("a", id=1), E("c", id=2)],
+        [D("c", "000000", "", "a")],
+        [],
+        conflicts=[f"`a` was not renamed to `c`: `c` {NOT_DECLARED}"],
+        kept=["c"],
+        due=[SWAP_A_C],
+        swaps=[],
+    ),
+    Case(
+        "... and with delete_undeclared, that label is deleted first to free the name",
+        [E("a", id=1), E("c", id=2)],
+        [D("c", "000000", "", "a")],
+        [Delete("c"), Rename("a", "c")],
+        delete_undeclared=True,
+        due=[SWAP_A_C],
+        swaps=[],
+    ),
+    Case(
+        # Labels named with the reserved temporary prefix: today's answer, each conflict
+        # naming the label, the name and why.
+        "a create stopped by a label that cannot be moved aside says so",
+        [E("b", id=1), E("ghapp-tmp-b", id=2), E("d", id=3)],
+        [D("b"), D("ghapp-tmp-a", "000000", "", "b"), D("d", "000000", "", "c", "ghapp-tmp-a")],
+        [Rename("b", "ghapp-tmp-a")],
+        conflicts=[
+            "`b` was not created: `b` holds that name and could not be moved aside, because "
+            "its temporary name `ghapp-tmp-b` is taken. Rename or delete `ghapp-tmp-b`.",
+            f"`ghapp-tmp-b` was not renamed to `d`: `d` {NOT_DECLARED}",
+        ],
+        kept=["d"],
+        due=[RenameCycle(((3, "d", "ghapp-tmp-b"), (2, "ghapp-tmp-b", "d")))],
+        swaps=[],
+    ),
+    Case(
+        "a merge whose target could not be made is not done, and says why",
+        [E("a", id=1), E("ghapp-tmp-b", id=2), E("d", id=3)],
+        [D("ghapp-tmp-b", "000000", "", "a", "c", "d")],
+        [],
+        conflicts=[
+            f"`d` was not renamed to `ghapp-tmp-b`: `ghapp-tmp-b` {NOT_DECLARED}",
+            "`a` was not merged into `ghapp-tmp-b`, because `ghapp-tmp-b` could not be "
+            "created or renamed.",
+        ],
+        kept=["ghapp-tmp-b"],
+        due=[RenameCycle(((2, "ghapp-tmp-b", "d"), (3, "d", "ghapp-tmp-b")))],
+        swaps=[],
     ),
     Case(
         "the temporary name is freed by deleting an undeclared label, when allowed",
@@ -267,6 +343,13 @@ CASES = [
             Rename("ghapp-tmp-b", "a"),
         ],
         due=[RenameCycle(((1, "a", "b"), (2, "b", "a")))],
+    ),
+    Case(
+        "undeclared labels are kept in name order, whatever their case",
+        [E("bug"), E("Zeta"), E("alpha")],
+        [D("bug")],
+        [],
+        kept=["alpha", "Zeta"],
     ),
     Case(
         "undeclared kept",
@@ -323,6 +406,7 @@ def test_plan(case: Case) -> None:
     for conflict, expected in zip(plan.conflicts, case.conflicts, strict=True):
         assert expected in conflict
     assert list(plan.undeclared_kept) == case.kept
+    assert list(plan.swaps) == (case.due if case.swaps is None else case.swaps)
     assert plan.is_empty == (not case.operations)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -327,3 +328,32 @@ def test_pace_needs_the_creation_date() -> None:
         .splitlines()[3]
         .endswith("· due in 5 days")
     )
+
+
+def test_due_day_is_utc_whatever_the_servers_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Noon UTC on the 10th is already the 11th at UTC+14 (POSIX TZ strings count westwards).
+    monkeypatch.setenv("TZ", "XYZ-14")
+    time.tzset()
+    try:
+        noon = datetime(2024, 5, 10, 12, 0, tzinfo=UTC)
+        assert "due today" in render_progress(counts(1, 0, noon), today=TODAY)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_pace_over_a_single_day() -> None:
+    # Created today, due tomorrow: one day in all, none gone yet.
+    line = render_progress(started(1, 0, 0, 1), today=TODAY).splitlines()[3]
+    assert line.endswith("% · due in 1 day, on track")
+
+
+def test_a_block_with_crlf_goes_into_a_description_with_lf() -> None:
+    block = MARKER_START + "\r\nbody\r\n" + MARKER_END
+    assert apply_progress("Plans\n", block) == "Plans\n\n" + MARKER_START + "\nbody\n" + MARKER_END
+
+
+def test_a_stray_end_marker_before_a_block_is_skipped() -> None:
+    text = "x " + MARKER_END + " y " + MARKER_START + "b" + MARKER_END + " z"
+    start = text.index(MARKER_START)
+    assert find_block(text) == (start, start + len(MARKER_START) + 1 + len(MARKER_END))

@@ -3,7 +3,7 @@ an event or a command means. Payloads are GitHub's examples (tests/support/paylo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -258,3 +258,16 @@ def test_choose_milestone(title: str, milestones: list[MilestoneRef], expected: 
 )
 def test_echoed_titles_stay_code(title: str, span: str) -> None:
     assert code_span(title) == span
+
+
+def test_plan_closes_nothing_unless_asked() -> None:
+    # close_when_complete is off by default: a complete milestone only gets its block.
+    update = plan_update(None, counts(0, 2), today=TODAY)
+    assert update == MilestoneUpdate(block(0, 2))
+
+
+def test_plan_renders_the_due_day_for_today() -> None:
+    due = MilestoneCounts(open=1, closed=0, due_on=datetime(2024, 5, 12, tzinfo=UTC), state="open")
+    update = plan_update(None, due, today=TODAY)
+    assert update.description is not None
+    assert "· due in 2 days" in update.description
