@@ -75,7 +75,7 @@ def agent_env(url: str, **extra: str) -> dict[str, str]:
         "OPENAI_BASE_URL": url,
         "OPENAI_API_KEY": API_KEY,
         "AGENT_MODEL": MODEL,
-        "AGENT_TIMEOUT": "5",
+        "AGENT_TIMEOUT": "60",  # the default; a loaded CI machine is slow to answer
         **extra,
     }
 
