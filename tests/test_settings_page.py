@@ -313,7 +313,13 @@ def test_setup_url_lands_on_the_installation_after_sign_in(site: Site) -> None:
     odd = site.client.get(
         "/settings/installed", params={"installation_id": "1/../../x"}, follow_redirects=False
     )
-    assert odd.headers["location"] == "/settings"
+    assert odd.status_code == 400  # a malformed id is refused, not guessed at
+    for bad in ("²", "١", "-1", "99999999999999999999", " 1"):
+        answer = site.client.get(
+            "/settings/installed", params={"installation_id": bad}, follow_redirects=False
+        )
+        assert answer.status_code == 400, bad
+    assert "installation_id must be a number" in answer.text
 
 
 def test_sign_out_needs_the_csrf_token_and_ends_the_session(site: Site) -> None:
@@ -386,8 +392,8 @@ def test_an_org_owner_switches_a_skill_for_the_installation_and_it_is_audited(
 ) -> None:
     site.sign_in("owner")
     page = site.client.get("/settings/installations/1")
-    assert 'aria-label="label-sync off"' in page.text
-    assert "disabled" not in _switch_form(page.text, "label-sync", "")
+    assert 'aria-label="label-sync for the whole installation"' in page.text
+    assert 'value="off"' in _switch_form(page.text, "label-sync", "")
     done = site.switch(ORG_INSTALLATION, "label-sync", "off")
     assert done.status_code == 303
     assert done.headers["location"].startswith("/settings/installations/1?notice=saved")
@@ -395,8 +401,11 @@ def test_an_org_owner_switches_a_skill_for_the_installation_and_it_is_audited(
     page = site.client.get(done.headers["location"])
     assert "Saved. It applies from the next event" in page.text
     audit = page.text.split('id="audit"')[1]
-    assert "owner" in audit and "whole installation" in audit
-    assert "label-sync: default → off" in audit
+    assert "owner" in audit
+    assert (
+        str(escape("label-sync for the whole installation: now off (was the skill's default)"))
+        in audit
+    )
 
 
 def test_an_org_owner_may_also_override_any_repository(site: Site) -> None:
@@ -414,8 +423,10 @@ def test_a_member_sees_read_only_controls_and_a_forged_change_is_refused(site: S
     page = site.client.get("/settings/installations/1?repo=octo-org/hello")
     assert page.status_code == 200
     assert "You can look, not change" in page.text
-    assert "disabled" in _switch_form(page.text, "label-sync", "")
-    assert "disabled" in _switch_form(page.text, "label-sync", "octo-org/hello")
+    # States in words, no controls: nothing to press that would be refused.
+    assert 'class="switch"' not in page.text
+    assert str(escape("On — the skill's default")) in page.text
+    assert "On — inherited from the installation" in page.text
     assert site.switch(ORG_INSTALLATION, "label-sync", "off").status_code == 403
     refused = site.switch(ORG_INSTALLATION, "label-sync", "off", repository="octo-org/hello")
     assert refused.status_code == 403
@@ -425,8 +436,9 @@ def test_a_member_sees_read_only_controls_and_a_forged_change_is_refused(site: S
 def test_a_repository_admin_may_override_only_their_repository(site: Site) -> None:
     site.sign_in("repoadmin")
     page = site.client.get("/settings/installations/1?repo=octo-org/hello")
-    assert "disabled" in _switch_form(page.text, "label-sync", "")
-    assert "disabled" not in _switch_form(page.text, "label-sync", "octo-org/hello")
+    with pytest.raises(AssertionError):
+        _switch_form(page.text, "label-sync", "")  # the installation's: not theirs
+    assert 'value="inherit"' in _switch_form(page.text, "label-sync", "octo-org/hello")
     assert site.switch(ORG_INSTALLATION, "label-sync", "off").status_code == 403
     ok = site.switch(ORG_INSTALLATION, "label-sync", "off", repository="octo-org/hello")
     assert ok.status_code == 303
@@ -627,9 +639,9 @@ def test_a_feature_has_its_own_switch_under_its_skill(tmp_path: Path) -> None:
             site = Site(fake, github_url, client, tmp_path / "ghapp-test.db")
             site.sign_in("owner")
             page = site.client.get("/settings/installations/1?repo=octo-org/hello")
-            assert 'id="skill-featured/extra"' in page.text
+            assert 'id="skill-featured-extra"' in page.text
             assert "Does a little more" in page.text
-            assert "disabled" not in _switch_form(page.text, "featured/extra", "")
+            assert 'value="off"' in _switch_form(page.text, "featured/extra", "")
             assert site.switch(ORG_INSTALLATION, "featured/extra", "off").status_code == 303
             over = site.switch(
                 ORG_INSTALLATION, "featured/extra", "on", repository="octo-org/hello"

@@ -20,7 +20,7 @@ from starlette.requests import Request
 
 from ghapp.config import Settings
 from ghapp.github import AppInfo
-from ghapp.store.deliveries import Delivery
+from ghapp.store.deliveries import Delivery, DeliveryFilter
 from ghapp.store.sessions import SessionStore
 from ghapp.store.switches import SwitchChange
 from ghapp.web.setup.registrations import PendingRegistrations
@@ -61,7 +61,15 @@ class Switches(Protocol):
 class AuditLog(Protocol):
     """Who changed which switch, and when."""
 
-    async def audit(self, installation_id: int, limit: int = 50) -> list[SwitchChange]: ...
+    async def audit(
+        self,
+        installation_id: int,
+        limit: int = 50,
+        *,
+        offset: int = 0,
+        repositories: list[str] | None = None,
+        repository: str | None = None,
+    ) -> list[SwitchChange]: ...
 
 
 class DeliveryLog(Protocol):
@@ -69,7 +77,12 @@ class DeliveryLog(Protocol):
 
     async def get(self, delivery_id: str) -> Delivery | None: ...
     async def list(
-        self, *, installation_ids: list[int] | None = None, limit: int = 100
+        self,
+        *,
+        installation_ids: list[int] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        visible: DeliveryFilter | None = None,
     ) -> list[Delivery]: ...
 
 
