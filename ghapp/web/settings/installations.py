@@ -214,7 +214,7 @@ async def _installation_page(
             "audit": Paged.of(audit, query.changes_page),
             "outcomes": ["failed", "done", "queued", "running", "ignored"],
             "github_url": settings.github_url.rstrip("/"),
-            "here": link_maker(request.query_params),
+            "here": link_maker(request.query_params, drop=() if chosen else ("repo",)),
             "change_text": change_text,
             "notice_inline": query.changed is not None,
         },

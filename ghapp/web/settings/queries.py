@@ -112,10 +112,10 @@ def offset(page: int) -> int:
     return (page - 1) * PAGE_SIZE
 
 
-def link_maker(params: QueryParams) -> Callable[..., str]:
+def link_maker(params: QueryParams, *, drop: tuple[str, ...] = ()) -> Callable[..., str]:
     """`here(dpage=2)`: this page's address with one parameter changed (None drops it),
-    without the one-off `notice` and `changed`."""
-    kept = {k: v for k, v in params.items() if k not in ("notice", "changed")}
+    without the one-off `notice` and `changed` (and `drop`)."""
+    kept = {k: v for k, v in params.items() if k not in ("notice", "changed", *drop)}
 
     def here(**changes: object) -> str:
         merged = {**kept, **{k: str(v) for k, v in changes.items() if v is not None}}
