@@ -657,3 +657,63 @@ def test_a_feature_has_its_own_switch_under_its_skill(tmp_path: Path) -> None:
             )
             assert enabled["featured/extra"] is True
             assert enabled["featured"] is True
+
+
+# -- malformed addresses are answered 4xx, never 500 -------------------------------------
+
+TRICKY = [
+    "",
+    "²",
+    "\u0661",
+    "-1",
+    "0",
+    "1e3",
+    "99999999999999999999999",
+    "9223372036854775808",
+    "octo-org/hello",
+    "octo-org/../x",
+    "octo-org/secret",
+    "../../etc/passwd",
+    "%00",
+    "\x00",
+    "<script>",
+    "issues.opened",
+    "failed",
+    "a" * 500,
+]
+
+
+def test_any_query_of_the_installation_page_is_answered_without_a_500(site: Site) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    site.sign_in("member")
+    names = ["repo", "q", "outcome", "event", "rpage", "opage", "dpage", "cpage", "changed"]
+    values = st.one_of(st.sampled_from(TRICKY), st.text(max_size=30))
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(st.sampled_from(names), values, max_size=4))
+    def ask(params: dict[str, str]) -> None:
+        answer = site.client.get("/settings/installations/1", params=params)
+        assert answer.status_code in (200, 400), (params, answer.status_code)
+        if answer.status_code == 400:
+            assert "Bad request" in answer.text
+
+    ask()
+    for path in (
+        "/settings/installations/99999999999999999999999",
+        "/settings/installations/9223372036854775808",
+        "/settings/installations/1/deliveries/" + "x" * 300,
+        "/settings/installations/1/deliveries/%C2%B2",
+        "/settings/installations/99999999999999999999999/deliveries/x",
+    ):
+        assert site.client.get(path).status_code == 404, path
+    for bad in ("²", "x", "99999999999999999999999"):
+        answer = site.client.get("/settings/installations/1", params={"dpage": bad})
+        assert answer.status_code == 400
+        assert "dpage must be a number" in answer.text
+    forged = site.client.post(
+        "/settings/installations/99999999999999999999999/switches",
+        data={"csrf_token": site.csrf(), "skill": "label-sync", "value": "off"},
+    )
+    assert forged.status_code == 403
