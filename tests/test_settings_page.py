@@ -717,3 +717,44 @@ def test_any_query_of_the_installation_page_is_answered_without_a_500(site: Site
         data={"csrf_token": site.csrf(), "skill": "label-sync", "value": "off"},
     )
     assert forged.status_code == 403
+
+
+def test_a_person_sees_nothing_of_a_repository_they_cannot_read(site: Site) -> None:
+    """PRODUCT.md §6: overrides, deliveries and changes of a repository GitHub does not
+    show the person are left out, not even named."""
+    site.fake.add_repo("octo-org/private-plans", installation_id=ORG_INSTALLATION, private=True)
+    assert site.client.portal is not None
+    for delivery_id, repository in (("d-private", "octo-org/private-plans"), ("d-app", None)):
+        site.client.portal.call(
+            site.runtime.deliveries.record,
+            Delivery(
+                id=delivery_id,
+                event="issues" if repository else "installation",
+                action="opened" if repository else "created",
+                installation_id=ORG_INSTALLATION,
+                repository=repository,
+                ordering_key=None,
+                received_at=utcnow(),
+                status="failed",
+                attempts=1,
+                payload=b"{}",
+            ),
+        )
+    site.sign_in("owner")
+    assert (
+        site.switch(1, "label-sync", "off", repository="octo-org/private-plans").status_code == 303
+    )
+    owner_page = site.client.get("/settings/installations/1").text
+    assert owner_page.count("private-plans") >= 3  # override, delivery, change
+    assert 'data-delivery="d-app"' in owner_page  # no repository: the installation's own
+
+    site.client.cookies.clear()
+    site.sign_in("member")
+    for query in ("", "?outcome=failed", "?repo=octo-org/private-plans", "?q=private"):
+        page = site.client.get("/settings/installations/1" + query)
+        assert page.status_code == 200
+        text = page.text.replace("No repository named “octo-org/private-plans”", "")
+        assert "private-plans" not in text, query
+        assert 'data-delivery="d-app"' not in text  # only for those who manage it
+    assert site.client.get("/settings/installations/1/deliveries/d-private").status_code == 404
+    assert site.client.get("/settings/installations/1/deliveries/d-app").status_code == 404
