@@ -117,3 +117,14 @@ def test_plain_text_stored_before_reasons_reads_as_a_summary() -> None:
     assert reason is not None and reason.summary.endswith("(gave up after 5 attempts)")
     # A damaged reason is shown as text rather than failing the page.
     assert read_reason("ghapp-reason:{not json") == FailureReason(summary="{not json")
+
+
+def test_the_responder_is_named_by_its_host_never_its_credentials() -> None:
+    from types import SimpleNamespace
+
+    from ghapp.web.settings.skill_rows import responder_text
+
+    assert responder_text(SimpleNamespace()) is None
+    url = SimpleNamespace(responder="https://user:pass@answers.example.com/hook?key=k")
+    assert responder_text(url) == "the responder at answers.example.com"
+    assert responder_text(SimpleNamespace(agent_model="claude-x")) == "the AI agent (claude-x)"

@@ -380,6 +380,26 @@ def test_filters_and_pages_of_deliveries(chromium_browser: Browser, servers: Ser
     context.close()
 
 
+def tab_presses_to(page: Page, skill: str, repository: str) -> int:
+    """Tab presses from the top of the page to the radio group of `skill` in `repository`."""
+    page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+    page.goto(page.url.split("#")[0])
+    for presses in range(1, 80):
+        page.keyboard.press("Tab")
+        found = page.evaluate(
+            """([skill, repo]) => {
+                const e = document.activeElement, form = e && e.closest('form.switch');
+                return !!form && e.type === 'radio'
+                    && form.querySelector('input[name=skill]').value === skill
+                    && form.querySelector('input[name=repository]').value === repo;
+            }""",
+            [skill, repository],
+        )
+        if found:
+            return presses
+    raise AssertionError(f"Tab never reached {skill} in {repository}")
+
+
 def test_keyboard_skip_link_focus_and_accessibility(
     chromium_browser: Browser, servers: Servers
 ) -> None:
@@ -395,6 +415,10 @@ def test_keyboard_skip_link_focus_and_accessibility(
             assert outline != "none"
             page.keyboard.press("Enter")
             assert page.evaluate("document.activeElement.id") == "main"
+            if login == "owner":
+                # One repository's skill is a few Tab stops away (each radio group is one).
+                presses = tab_presses_to(page, "label-sync", "octo-org/repo-003")
+                assert presses <= 16, presses
             violations = axe_violations(page)
             assert violations == [], f"{login} at {width}: {violations}"
             context.close()

@@ -30,9 +30,10 @@ from ghapp.web.settings.access import (
     SignInAgain,
     administers_repository,
     manages_installation,
-    visible_installation,
+    recent_installation,
+    recent_manages,
+    recent_repositories,
     visible_installations,
-    visible_repositories,
 )
 from ghapp.web.settings.delivery_rows import delivery_rows
 from ghapp.web.settings.queries import (
@@ -51,7 +52,7 @@ from ghapp.web.settings.rendering import (
     render,
     sign_in_page,
 )
-from ghapp.web.settings.skill_rows import change_text, fill_options, skill_rows
+from ghapp.web.settings.skill_rows import change_text, fill_options, responder_text, skill_rows
 
 log = logging.getLogger("ghapp.web.settings")
 
@@ -137,7 +138,12 @@ async def _installation_page(
     query: PageQuery,
 ) -> Response:
     github = services.github
-    found = await visible_installation(github, viewer.token, installation_id)
+    # Asked together: the installation, and its repositories this person can see.
+    found, repositories = await asyncio.gather(
+        recent_installation(github, viewer.token, installation_id),
+        recent_repositories(github, viewer.token, installation_id),
+        return_exceptions=True,
+    )
     if found is None:
         return problem(
             request,
@@ -146,10 +152,13 @@ async def _installation_page(
             "This installation does not exist or you cannot see it on GitHub.",
             viewer=viewer,
         )
-    repositories = await visible_repositories(github, viewer.token, installation_id)
+    if isinstance(found, BaseException):
+        raise found
+    if isinstance(repositories, BaseException):
+        raise repositories
     names = [r.full_name for r in repositories]
     chosen = find_repository(repositories, query.repo)
-    can_manage = await manages_installation(github, found, viewer.login)
+    can_manage = await recent_manages(github, viewer.token, found, viewer.login)
     can_override = can_manage or (
         chosen is not None
         and await administers_repository(github, installation_id, chosen.full_name, viewer.login)
@@ -217,6 +226,7 @@ async def _installation_page(
             "here": link_maker(request.query_params, drop=() if chosen else ("repo",)),
             "change_text": change_text,
             "notice_inline": query.changed is not None,
+            "responder": responder_text(settings),
         },
         viewer=viewer,
     )
@@ -235,14 +245,13 @@ async def delivery_row(request: Request) -> Response:
         return problem(request, 404, "Not found", "No such delivery.", viewer=viewer)
     delivery = await services.deliveries.get(request.path_params["delivery_id"][:64])
     try:
-        found = await visible_installation(services.github, viewer.token, installation_id)
+        # Polled while a delivery runs: what GitHub listed a moment ago will do.
+        found = await recent_installation(services.github, viewer.token, installation_id)
         if found is None or delivery is None or delivery.installation_id != installation_id:
             return problem(request, 404, "Not found", "No such delivery.", viewer=viewer)
-        names = {
-            r.full_name
-            for r in await visible_repositories(services.github, viewer.token, installation_id)
-        }
-        can_manage = await manages_installation(services.github, found, viewer.login)
+        repositories = await recent_repositories(services.github, viewer.token, installation_id)
+        names = {r.full_name for r in repositories}
+        can_manage = await recent_manages(services.github, viewer.token, found, viewer.login)
     except (SignInAgain, GitHubUnavailable) as exc:
         return await github_failure(request, services, exc)
     if (delivery.repository is None and not can_manage) or (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -143,3 +144,18 @@ def change_text(change: SwitchChange) -> str:
     before = WORDS.get(change.before, unset)
     after = WORDS.get(change.after, unset)
     return f"{change.skill} {where}: now {after} (was {before})"
+
+
+def responder_text(settings: object) -> str | None:
+    """Who answers free text in mentions, from the operator's settings when they say
+    (`responder`, `agent_model`); a URL is shown by its host alone (never credentials)."""
+    model = getattr(settings, "agent_model", None)
+    responder = getattr(settings, "responder", None)
+    if hasattr(responder, "get_secret_value"):
+        responder = None  # a secret: never on a page
+    if model:
+        return f"the AI agent ({str(model)[:80]})"
+    if isinstance(responder, str) and responder:
+        host = urlsplit(responder).hostname if "://" in responder else None
+        return f"the responder at {host}" if host else f"the {responder[:40]} responder"
+    return None
