@@ -421,4 +421,7 @@ def test_keyboard_skip_link_focus_and_accessibility(
                 assert presses <= 16, presses
             violations = axe_violations(page)
             assert violations == [], f"{login} at {width}: {violations}"
+            no_horizontal_overflow(page)
+            shot = browser.screenshot_path(f"{login}-repository-{width}.png")
+            page.screenshot(path=str(shot), full_page=True)
             context.close()
