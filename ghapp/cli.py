@@ -142,8 +142,11 @@ def cmd_receive(args: argparse.Namespace) -> int:
             prefix = "would send" if not entry.sent else f"sent [{entry.status}]"
             print(f"{prefix}: {entry.line()}")
         if stored is not None:
+            from ghapp.failures import read_reason
+
             for run in stored.runs:
-                detail = f" ({run.detail})" if run.detail else ""
+                reason = read_reason(run.detail)
+                detail = f" ({reason.line()})" if reason else ""
                 print(f"{run.skill}: {run.outcome}{detail}")
             return 0 if stored.status == "done" else 1
         return 1

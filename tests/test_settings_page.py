@@ -758,3 +758,24 @@ def test_a_person_sees_nothing_of_a_repository_they_cannot_read(site: Site) -> N
         assert 'data-delivery="d-app"' not in text  # only for those who manage it
     assert site.client.get("/settings/installations/1/deliveries/d-private").status_code == 404
     assert site.client.get("/settings/installations/1/deliveries/d-app").status_code == 404
+
+
+def test_the_installation_list_says_where_one_may_change_or_only_look(site: Site) -> None:
+    site.sign_in("owner")
+    assert "You can change its skills." in site.client.get("/settings").text
+    site.client.cookies.clear()
+    site.sign_in("member")
+    page = site.client.get("/settings").text
+    assert "You can change its skills." not in page
+    assert "You can look; changes are made by the owners of octo-org" in page
+
+
+def test_before_setup_the_settings_page_links_the_setup_page(tmp_path: Path) -> None:
+    from ghapp.config import load_settings
+
+    unconfigured = load_settings({}, env_file=None, workdir=tmp_path)
+    with TestClient(create_app(unconfigured, run_workers=False)) as client:
+        page = client.get("/settings")
+    assert page.status_code == 503
+    assert '<a href="/">Open the setup page</a>' in page.text
+    assert "Back to" not in page.text  # no link back to the page that says this
