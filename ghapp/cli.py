@@ -215,7 +215,10 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     for d in found:
         runs = " ".join(f"{r.skill}={r.outcome}" for r in d.runs) or "-"
         failed_runs = [r for r in d.runs if r.outcome in ("error", "retry", "skipped") and r.detail]
-        error = read_reason(d.error) if d.status == "failed" and not failed_runs else None
+        # The delivery's own error says what no skill's does: it failed before any skill
+        # ran, or gave up retrying.
+        errors = any(r.outcome == "error" for r in d.runs)
+        error = read_reason(d.error) if d.status == "failed" and not errors else None
         print(
             f"{d.received_at:%Y-%m-%d %H:%M:%S} {d.id} {d.name} {d.repository or '-'} "
             f"{d.status} {runs}" + (f" error={error.summary}" if error else "")

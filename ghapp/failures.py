@@ -172,15 +172,18 @@ def explain(exc: BaseException, *, repo: str | None = None) -> FailureReason:
     technical = _cut(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, RateLimitExceeded | RetryLater):
         return _rate_limited(exc, technical)
-    if isinstance(exc, RequestFailed):
-        return _refused(exc, repo, technical)
     transient = transient_failure(exc)
     if isinstance(transient, RetryLater):
         return _rate_limited(transient, technical)
+    if transient is None and isinstance(exc, RequestFailed):
+        return _refused(exc, repo, technical)
     if transient is not None:
+        failed = isinstance(exc, RequestFailed)
         return FailureReason(
             summary=f"GitHub could not be reached or failed ({transient})",
             request=_request_line(exc),
+            status=exc.response.status_code if failed else None,
+            message=_github_message(exc) if failed else None,
             next_step="Nothing to do: ghapp tries again by itself. If it lasts, check "
             "GitHub's status page.",
             link=GITHUB_STATUS,

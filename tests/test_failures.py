@@ -128,3 +128,10 @@ def test_the_responder_is_named_by_its_host_never_its_credentials() -> None:
     url = SimpleNamespace(responder="https://user:pass@answers.example.com/hook?key=k")
     assert responder_text(url) == "the responder at answers.example.com"
     assert responder_text(SimpleNamespace(agent_model="claude-x")) == "the AI agent (claude-x)"
+
+
+def test_a_5xx_is_an_outage_with_the_request_not_a_refusal() -> None:
+    reason = explain(refused(502, "POST", "/repos/o/r/issues/1/comments", {"message": "x"}))
+    assert "could not be reached or failed" in reason.summary
+    assert (reason.request, reason.status) == ("POST /repos/o/r/issues/1/comments", 502)
+    assert reason.next_step and "tries again by itself" in reason.next_step
