@@ -127,7 +127,9 @@ def test_the_responder_is_named_by_its_host_never_its_credentials() -> None:
     assert responder_text(SimpleNamespace()) is None
     url = SimpleNamespace(responder="https://user:pass@answers.example.com/hook?key=k")
     assert responder_text(url) == "the responder at answers.example.com"
-    assert responder_text(SimpleNamespace(agent_model="claude-x")) == "the AI agent (claude-x)"
+    agent = SimpleNamespace(responder="agent", agent_model="claude-x")
+    assert responder_text(agent) == "the built-in AI agent (claude-x)"
+    assert "no responder" in (responder_text(SimpleNamespace(responder="none")) or "")
 
 
 def test_a_5xx_is_an_outage_with_the_request_not_a_refusal() -> None:

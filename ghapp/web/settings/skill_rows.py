@@ -147,15 +147,20 @@ def change_text(change: SwitchChange) -> str:
 
 
 def responder_text(settings: object) -> str | None:
-    """Who answers free text in mentions, from the operator's settings when they say
-    (`responder`, `agent_model`); a URL is shown by its host alone (never credentials)."""
+    """Who answers free text in mentions by default, from the operator's settings when
+    they say (`responder`, `agent_model`); a URL is shown by its host alone (never
+    credentials). A repository's `.github/ghapp.yml` may choose otherwise (its options)."""
     model = getattr(settings, "agent_model", None)
     responder = getattr(settings, "responder", None)
-    if hasattr(responder, "get_secret_value"):
-        responder = None  # a secret: never on a page
-    if model:
-        return f"the AI agent ({str(model)[:80]})"
-    if isinstance(responder, str) and responder:
-        host = urlsplit(responder).hostname if "://" in responder else None
-        return f"the responder at {host}" if host else f"the {responder[:40]} responder"
-    return None
+    if not isinstance(responder, str):
+        responder = None  # absent, or a secret: never on a page
+    if responder is None and not model:
+        return None
+    if responder is None or responder.lower() == "agent":
+        return f"the built-in AI agent ({str(model)[:80]})" if model else "the built-in AI agent"
+    if responder.lower() in ("", "none"):
+        return "no one: no responder is configured (RESPONDER=none)"
+    if "://" in responder:
+        host = urlsplit(responder).hostname
+        return f"the responder at {host}" if host else "a responder URL"
+    return f"the {responder[:40]} responder"
