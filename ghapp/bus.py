@@ -29,11 +29,17 @@ from typing import Any
 from githubkit import GitHub
 
 from ghapp.context import Context, RepoRef
-from ghapp.failures import transient_failure
+from ghapp.failures import (
+    explain,
+    invalid_options,
+    plain_detail,
+    read_reason,
+    transient_failure,
+)
 from ghapp.github import AppInfo, GitHubClients, RetryLater, current_delivery
 from ghapp.metrics import Metrics
-from ghapp.options import OptionsResolver, ResolvedOptions
-from ghapp.repo_config import CONFIG_PATH, RepoConfig
+from ghapp.options import OptionsResolver, ResolvedOptions, validate_options
+from ghapp.repo_config import RepoConfig, RepoConfigError
 from ghapp.services import HandlerServices, SeenSettings
 from ghapp.skill import Skill
 from ghapp.store import (
@@ -158,7 +164,8 @@ class Bus:
                 if outcome.retry_after is not None:
                     result.retry_after = max(result.retry_after or 0.0, outcome.retry_after)
                 elif outcome.run.outcome == "error":
-                    result.errors.append(f"{skill.name}: {outcome.run.detail}")
+                    reason = read_reason(outcome.run.detail)
+                    result.errors.append(f"{skill.name}: {reason.line() if reason else ''}")
         finally:
             current_delivery.reset(token)
         return result
@@ -175,7 +182,8 @@ class Bus:
             )
             return DispatchResult(retry_after=self._delay(transient))
         log.exception("cannot prepare delivery", extra={"delivery": delivery.id})
-        return DispatchResult(errors=[f"{s.name}: {exc}" for s in todo])
+        # One reason for the whole delivery (no skill ran): the first of its errors.
+        return DispatchResult(errors=[explain(exc, repo=delivery.repository).encode()])
 
     async def _run_skill(
         self,
@@ -198,7 +206,7 @@ class Bus:
             return Outcome(ended("skipped", "switched off"))
         resolved = await self.resolver.options_for(skill, seen.config, repo)
         if resolved is None:
-            return Outcome(ended("skipped", f"invalid {CONFIG_PATH} section"))
+            return Outcome(ended("skipped", _invalid_section(skill, seen.config, repo)))
         ctx = self.context(
             skill.name,
             delivery.event,
@@ -262,10 +270,12 @@ class Bus:
             ctx.log.warning("rate limited; retrying in %.0fs", transient.delay)
         elif transient is not None:
             ctx.log.warning("GitHub unavailable (%s); will retry", transient)
+        repo = ctx.repo.full_name if ctx.repo else None
         if transient is not None:
-            return Outcome(ended("retry", str(transient)), self._delay(transient))
+            detail = explain(exc, repo=repo).encode()
+            return Outcome(ended("retry", detail), self._delay(transient))
         ctx.log.exception("skill failed")
-        return Outcome(ended("error", f"{type(exc).__name__}: {exc}"[:500]))
+        return Outcome(ended("error", explain(exc, repo=repo).encode()))
 
     # -- deferred tasks and periodic jobs ------------------------------------------------
 
@@ -311,7 +321,9 @@ class Bus:
             return SkillRun(skill.name, "skipped", "switched off", None), None
         resolved = await self.resolver.options_for(skill, config, repo)
         if resolved is None:
-            return SkillRun(skill.name, "skipped", f"invalid {CONFIG_PATH} section", None), None
+            return SkillRun(
+                skill.name, "skipped", _invalid_section(skill, config, repo), None
+            ), None
         delivery_id = str(task.args.get("delivery_id") or f"task:{task.key}")
         ctx = self.context(
             skill.name,
@@ -358,8 +370,18 @@ class Bus:
                 task.repository,
                 int(period) if isinstance(period, int | str) and str(period).isdigit() else 0,
                 run.outcome,
-                run.detail,
+                plain_detail(run.detail),  # one line for the page
             )
         except Exception:
             # The record is for people; losing it must not fail or repeat the job.
             log.exception("cannot record the periodic run of %s.%s", task.skill, task.name)
+
+
+def _invalid_section(skill: Skill, config: RepoConfig, repo: RepoRef | None) -> str:
+    """Why the skill's section did not validate, for the person who reads the outcome."""
+    try:
+        validate_options(skill.name, skill.options, config.section(skill.name))
+        problems = ["the section did not validate"]
+    except RepoConfigError as exc:
+        problems = str(exc).split("; ")
+    return invalid_options(skill.name, problems, repo.full_name if repo else None).encode()

@@ -148,8 +148,11 @@ def cmd_receive(args: argparse.Namespace) -> int:
             prefix = "would send" if not entry.sent else f"sent [{entry.status}]"
             print(f"{prefix}: {entry.line()}")
         if stored is not None:
+            from ghapp.failures import read_reason
+
             for run in stored.runs:
-                detail = f" ({run.detail})" if run.detail else ""
+                reason = read_reason(run.detail)
+                detail = f" ({reason.line()})" if reason else ""
                 print(f"{run.skill}: {run.outcome}{detail}")
             return 0 if stored.status == "done" else 1
         return 1
@@ -184,17 +187,31 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
-    from ghapp.store import Database, DeliveryStore
+    from ghapp.failures import read_reason
+    from ghapp.store import Database, DeliveryStore, InstallationStore
 
     settings = _settings()
+    accounts: dict[int, str] = {}
 
     async def main() -> list[Any]:
         db = Database(settings.database_url)
         try:
             since = datetime.now(UTC) - args.since if args.since else None
-            return await DeliveryStore(db).list(
+            found = await DeliveryStore(db).list(
                 since=since, failed_only=args.failed, limit=args.limit
             )
+            # Where an owner accepts permissions: the installation's page on GitHub.
+            store = InstallationStore(db)
+            for iid in {d.installation_id for d in found if d.installation_id is not None}:
+                known = await store.get(iid)
+                root = settings.github_url.rstrip("/")
+                if known is not None and known.account_type == "Organization":
+                    accounts[iid] = (
+                        f"{root}/organizations/{known.account_login}/settings/installations/{iid}"
+                    )
+                else:
+                    accounts[iid] = f"{root}/settings/installations/{iid}"
+            return found
         finally:
             await db.close()
 
@@ -203,10 +220,25 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         print("no deliveries")
     for d in found:
         runs = " ".join(f"{r.skill}={r.outcome}" for r in d.runs) or "-"
+        failed_runs = [r for r in d.runs if r.outcome in ("error", "retry", "skipped") and r.detail]
+        # The delivery's own error says what no skill's does: it failed before any skill
+        # ran, or gave up retrying.
+        errors = any(r.outcome == "error" for r in d.runs)
+        error = read_reason(d.error) if d.status == "failed" and not errors else None
         print(
             f"{d.received_at:%Y-%m-%d %H:%M:%S} {d.id} {d.name} {d.repository or '-'} "
-            f"{d.status} {runs}" + (f" error={d.error}" if d.error else "")
+            f"{d.status} {runs}" + (f" error={error.summary}" if error else "")
         )
+        installation_url = accounts.get(d.installation_id or 0)
+        for name, reason in [(r.skill, read_reason(r.detail)) for r in failed_runs] + [
+            ("delivery", error)
+        ]:
+            if reason is None or (name != "delivery" and reason.summary == "switched off"):
+                continue
+            print(f"  {name}: {reason.line()}")
+            link = reason.link_for(settings.github_url, installation_url)
+            if link:
+                print(f"    {reason.link_text or 'see'}: {link}")
     return 0
 
 

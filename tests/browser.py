@@ -100,3 +100,37 @@ def serve_app(app: Any, port: int | None = None) -> Iterator[str]:
 def screenshot_path(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+AXE_VERSION = "4.14.1"
+CACHE = Path(__file__).resolve().parent.parent / ".cache"
+
+
+def axe_source() -> str:
+    """axe-core (the accessibility checker) as a script, fetched once with `npm pack` into
+    the git-ignored .cache/ (third-party code is never committed)."""
+    target = CACHE / f"axe-core-{AXE_VERSION}" / "package" / "axe.min.js"
+    if not target.exists():
+        import shutil
+        import subprocess
+        import tarfile
+
+        npm = shutil.which("npm")
+        if npm is None:
+            require_service("npm", "npm is needed to fetch axe-core for the browser tests")
+            raise RuntimeError("unreachable")
+        folder = target.parent.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        packed = subprocess.run(
+            [npm, "pack", f"axe-core@{AXE_VERSION}", "--silent"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if packed.returncode != 0:
+            require_service("npm registry", f"npm pack axe-core failed: {packed.stderr[-300:]}")
+        with tarfile.open(folder / packed.stdout.strip().splitlines()[-1]) as archive:
+            archive.extractall(folder, filter="data")
+    return target.read_text()

@@ -146,3 +146,15 @@ def test_mentions_prints_a_time_per_comment_shape() -> None:
     assert "median ms" in out
     assert "500 command lines" in out
     assert "unmatched [" in out
+
+
+def test_settings_page_prints_times_and_a_constant_count_of_queries() -> None:
+    out = run_benchmark("settings_page")
+    assert "repositories: 30, deliveries stored: 60" in out
+    for view in ("owner (first page)", "member (first page)", "owner ?outcome=failed&dpage=2"):
+        sql, calls, status = figures(
+            out, rf"^\s*{re.escape(view)}\s+\S+\s+\S+\s+\S+\s+(\d+)\s+(\d+)\s+(\d+)$"
+        )
+        # A handful of statements, whatever the number of repositories and deliveries:
+        # no query per repository or per delivery.
+        assert int(sql) <= 8 and int(calls) <= 5 and status == "200", out

@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from ghapp import Context, Skill
+from ghapp.failures import read_reason
 from ghapp.testing import SkillTestApp, outcomes
 from tests.support.fake_github import FakeGitHub, Fault, shapes
 from tests.support.payloads import issues_event, push_event
@@ -140,9 +141,15 @@ async def test_invalid_section_skips_the_skill_and_push_reports_it(
         push["repository"]["default_branch"] = "main"
         await test_app.dispatch("push", push)
         checks = [w for w in test_app.writes() if w.path.endswith("/check-runs")]
-    assert [(r.outcome, r.detail) for r in delivery.runs] == [
-        ("skipped", "invalid .github/ghapp.yml section")
-    ]
+    [run] = delivery.runs
+    reason = read_reason(run.detail)
+    assert run.outcome == "skipped" and reason is not None
+    # The cause, not only the log: which option, why, and where to fix it.
+    assert reason.summary == "invalid .github/ghapp.yml section"
+    assert reason.problems == ("greeter.greting: Extra inputs are not permitted",)
+    assert reason.link_for("https://github.com", None) == (
+        "https://github.com/octo-org/hello/blob/HEAD/.github/ghapp.yml"
+    )
     assert seen == []
     assert len(checks) == 1
     body = checks[0].body

@@ -135,3 +135,49 @@ def test_deliveries_lists_outcomes_per_skill(
     out = capsys.readouterr().out
     assert "bad-1 issues.opened octo-org/hello failed hello=ok error=boom" in out
     assert "ok-1" not in out
+
+
+def test_deliveries_shows_why_a_run_failed_and_what_to_do(
+    configured: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import asyncio
+
+    from ghapp.failures import INSTALLATION_LINK, FailureReason, invalid_options
+    from ghapp.store import Database, Delivery, DeliveryStore, SkillRun
+    from ghapp.store.database import utcnow
+
+    refused = FailureReason(
+        summary="GitHub refused POST /repos/octo-org/hello/labels (403)",
+        request="POST /repos/octo-org/hello/labels",
+        status=403,
+        message="Resource not accessible by integration",
+        next_step="An owner accepts the App's requested permissions.",
+        link=INSTALLATION_LINK,
+        link_text="Review the installation's permissions",
+    )
+    invalid = invalid_options(
+        "label-sync", ["label-sync.exclusive_scopes: Input should be a valid list"], "o/hello"
+    )
+
+    async def seed() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        store = DeliveryStore(db)
+        await store.record(
+            Delivery("bad-2", "issues", "opened", 7, "o/hello", None, utcnow(), "queued", 0, b"{}")
+        )
+        await store.record_run("bad-2", SkillRun("hello", "error", refused.encode(), 1.0))
+        await store.record_run("bad-2", SkillRun("label-sync", "skipped", invalid.encode(), 1.0))
+        await store.finish("bad-2", "failed", "hello: " + refused.line())
+        await db.close()
+
+    assert main(["db", "upgrade"]) == 0
+    asyncio.run(seed())
+    assert main(["deliveries", "--failed"]) == 0
+    out = capsys.readouterr().out
+    assert "bad-2 issues.opened o/hello failed hello=error label-sync=skipped\n" in out
+    assert "GitHub said: Resource not accessible by integration" in out
+    assert "Next: An owner accepts the App's requested permissions." in out
+    assert "settings/installations/7" in out  # the page where permissions are accepted
+    assert "label-sync.exclusive_scopes: Input should be a valid list" in out
+    assert "/o/hello/blob/HEAD/.github/ghapp.yml" in out
+    assert "ghapp-reason" not in out  # never the stored form

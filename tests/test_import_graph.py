@@ -220,7 +220,15 @@ def within(module: str, package: str) -> bool:
         ("ghapp.web.services", ("ghapp.config", "ghapp.github", "ghapp.store", "ghapp.web")),
         (
             "ghapp.web.settings",
-            ("ghapp.config", "ghapp.github", "ghapp.manifest", "ghapp.store", "ghapp.web"),
+            # failures: the settings page reads the failure reasons the bus stored.
+            (
+                "ghapp.config",
+                "ghapp.failures",
+                "ghapp.github",
+                "ghapp.manifest",
+                "ghapp.store",
+                "ghapp.web",
+            ),
         ),
         ("ghapp.web.sessions", ("ghapp.store", "ghapp.web")),
         (

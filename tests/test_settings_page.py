@@ -313,7 +313,13 @@ def test_setup_url_lands_on_the_installation_after_sign_in(site: Site) -> None:
     odd = site.client.get(
         "/settings/installed", params={"installation_id": "1/../../x"}, follow_redirects=False
     )
-    assert odd.headers["location"] == "/settings"
+    assert odd.status_code == 400  # a malformed id is refused, not guessed at
+    for bad in ("²", "\u0661", "-1", "99999999999999999999", " 1"):
+        answer = site.client.get(
+            "/settings/installed", params={"installation_id": bad}, follow_redirects=False
+        )
+        assert answer.status_code == 400, bad
+    assert "installation_id must be a number" in answer.text
 
 
 def test_sign_out_needs_the_csrf_token_and_ends_the_session(site: Site) -> None:
@@ -386,8 +392,8 @@ def test_an_org_owner_switches_a_skill_for_the_installation_and_it_is_audited(
 ) -> None:
     site.sign_in("owner")
     page = site.client.get("/settings/installations/1")
-    assert 'aria-label="label-sync off"' in page.text
-    assert "disabled" not in _switch_form(page.text, "label-sync", "")
+    assert 'aria-label="label-sync for the whole installation"' in page.text
+    assert 'value="off"' in _switch_form(page.text, "label-sync", "")
     done = site.switch(ORG_INSTALLATION, "label-sync", "off")
     assert done.status_code == 303
     assert done.headers["location"].startswith("/settings/installations/1?notice=saved")
@@ -395,8 +401,11 @@ def test_an_org_owner_switches_a_skill_for_the_installation_and_it_is_audited(
     page = site.client.get(done.headers["location"])
     assert "Saved. It applies from the next event" in page.text
     audit = page.text.split('id="audit"')[1]
-    assert "owner" in audit and "whole installation" in audit
-    assert "label-sync: default → off" in audit
+    assert "owner" in audit
+    assert (
+        str(escape("label-sync for the whole installation: now off (was the skill's default)"))
+        in audit
+    )
 
 
 def test_an_org_owner_may_also_override_any_repository(site: Site) -> None:
@@ -414,8 +423,10 @@ def test_a_member_sees_read_only_controls_and_a_forged_change_is_refused(site: S
     page = site.client.get("/settings/installations/1?repo=octo-org/hello")
     assert page.status_code == 200
     assert "You can look, not change" in page.text
-    assert "disabled" in _switch_form(page.text, "label-sync", "")
-    assert "disabled" in _switch_form(page.text, "label-sync", "octo-org/hello")
+    # States in words, no controls: nothing to press that would be refused.
+    assert 'class="switch"' not in page.text
+    assert str(escape("On — the skill's default")) in page.text
+    assert "On — inherited from the installation" in page.text
     assert site.switch(ORG_INSTALLATION, "label-sync", "off").status_code == 403
     refused = site.switch(ORG_INSTALLATION, "label-sync", "off", repository="octo-org/hello")
     assert refused.status_code == 403
@@ -425,8 +436,9 @@ def test_a_member_sees_read_only_controls_and_a_forged_change_is_refused(site: S
 def test_a_repository_admin_may_override_only_their_repository(site: Site) -> None:
     site.sign_in("repoadmin")
     page = site.client.get("/settings/installations/1?repo=octo-org/hello")
-    assert "disabled" in _switch_form(page.text, "label-sync", "")
-    assert "disabled" not in _switch_form(page.text, "label-sync", "octo-org/hello")
+    with pytest.raises(AssertionError):
+        _switch_form(page.text, "label-sync", "")  # the installation's: not theirs
+    assert 'value="inherit"' in _switch_form(page.text, "label-sync", "octo-org/hello")
     assert site.switch(ORG_INSTALLATION, "label-sync", "off").status_code == 403
     ok = site.switch(ORG_INSTALLATION, "label-sync", "off", repository="octo-org/hello")
     assert ok.status_code == 303
@@ -629,9 +641,9 @@ def test_a_feature_has_its_own_switch_under_its_skill(tmp_path: Path) -> None:
             site = Site(fake, github_url, client, tmp_path / "ghapp-test.db")
             site.sign_in("owner")
             page = site.client.get("/settings/installations/1?repo=octo-org/hello")
-            assert 'id="skill-featured/extra"' in page.text
+            assert 'id="skill-featured-extra"' in page.text
             assert "Does a little more" in page.text
-            assert "disabled" not in _switch_form(page.text, "featured/extra", "")
+            assert 'value="off"' in _switch_form(page.text, "featured/extra", "")
             assert site.switch(ORG_INSTALLATION, "featured/extra", "off").status_code == 303
             over = site.switch(
                 ORG_INSTALLATION, "featured/extra", "on", repository="octo-org/hello"
@@ -647,3 +659,125 @@ def test_a_feature_has_its_own_switch_under_its_skill(tmp_path: Path) -> None:
             )
             assert enabled["featured/extra"] is True
             assert enabled["featured"] is True
+
+
+# -- malformed addresses are answered 4xx, never 500 -------------------------------------
+
+TRICKY = [
+    "",
+    "²",
+    "\u0661",
+    "-1",
+    "0",
+    "1e3",
+    "99999999999999999999999",
+    "9223372036854775808",
+    "octo-org/hello",
+    "octo-org/../x",
+    "octo-org/secret",
+    "../../etc/passwd",
+    "%00",
+    "\x00",
+    "<script>",
+    "issues.opened",
+    "failed",
+    "a" * 500,
+]
+
+
+def test_any_query_of_the_installation_page_is_answered_without_a_500(site: Site) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    site.sign_in("member")
+    names = ["repo", "q", "outcome", "event", "rpage", "opage", "dpage", "cpage", "changed"]
+    values = st.one_of(st.sampled_from(TRICKY), st.text(max_size=30))
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(st.sampled_from(names), values, max_size=4))
+    def ask(params: dict[str, str]) -> None:
+        answer = site.client.get("/settings/installations/1", params=params)
+        assert answer.status_code in (200, 400), (params, answer.status_code)
+        if answer.status_code == 400:
+            assert "Bad request" in answer.text
+
+    ask()
+    for path in (
+        "/settings/installations/99999999999999999999999",
+        "/settings/installations/9223372036854775808",
+        "/settings/installations/1/deliveries/" + "x" * 300,
+        "/settings/installations/1/deliveries/%C2%B2",
+        "/settings/installations/99999999999999999999999/deliveries/x",
+    ):
+        assert site.client.get(path).status_code == 404, path
+    for bad in ("²", "x", "99999999999999999999999"):
+        answer = site.client.get("/settings/installations/1", params={"dpage": bad})
+        assert answer.status_code == 400
+        assert "dpage must be a number" in answer.text
+    forged = site.client.post(
+        "/settings/installations/99999999999999999999999/switches",
+        data={"csrf_token": site.csrf(), "skill": "label-sync", "value": "off"},
+    )
+    assert forged.status_code == 403
+
+
+def test_a_person_sees_nothing_of_a_repository_they_cannot_read(site: Site) -> None:
+    """PRODUCT.md §6: overrides, deliveries and changes of a repository GitHub does not
+    show the person are left out, not even named."""
+    site.fake.add_repo("octo-org/private-plans", installation_id=ORG_INSTALLATION, private=True)
+    assert site.client.portal is not None
+    for delivery_id, repository in (("d-private", "octo-org/private-plans"), ("d-app", None)):
+        site.client.portal.call(
+            site.runtime.deliveries.record,
+            Delivery(
+                id=delivery_id,
+                event="issues" if repository else "installation",
+                action="opened" if repository else "created",
+                installation_id=ORG_INSTALLATION,
+                repository=repository,
+                ordering_key=None,
+                received_at=utcnow(),
+                status="failed",
+                attempts=1,
+                payload=b"{}",
+            ),
+        )
+    site.sign_in("owner")
+    assert (
+        site.switch(1, "label-sync", "off", repository="octo-org/private-plans").status_code == 303
+    )
+    owner_page = site.client.get("/settings/installations/1").text
+    assert owner_page.count("private-plans") >= 3  # override, delivery, change
+    assert 'data-delivery="d-app"' in owner_page  # no repository: the installation's own
+
+    site.client.cookies.clear()
+    site.sign_in("member")
+    for query in ("", "?outcome=failed", "?repo=octo-org/private-plans", "?q=private"):
+        page = site.client.get("/settings/installations/1" + query)
+        assert page.status_code == 200
+        text = page.text.replace("No repository named “octo-org/private-plans”", "")
+        assert "private-plans" not in text, query
+        assert 'data-delivery="d-app"' not in text  # only for those who manage it
+    assert site.client.get("/settings/installations/1/deliveries/d-private").status_code == 404
+    assert site.client.get("/settings/installations/1/deliveries/d-app").status_code == 404
+
+
+def test_the_installation_list_says_where_one_may_change_or_only_look(site: Site) -> None:
+    site.sign_in("owner")
+    assert "You can change its skills." in site.client.get("/settings").text
+    site.client.cookies.clear()
+    site.sign_in("member")
+    page = site.client.get("/settings").text
+    assert "You can change its skills." not in page
+    assert "You can look; changes are made by the owners of octo-org" in page
+
+
+def test_before_setup_the_settings_page_links_the_setup_page(tmp_path: Path) -> None:
+    from ghapp.config import load_settings
+
+    unconfigured = load_settings({}, env_file=None, workdir=tmp_path)
+    with TestClient(create_app(unconfigured, run_workers=False)) as client:
+        page = client.get("/settings")
+    assert page.status_code == 503
+    assert '<a href="/">Open the setup page</a>' in page.text
+    assert "Back to" not in page.text  # no link back to the page that says this

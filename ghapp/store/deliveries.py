@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Executable, and_, func, or_, select, update
+from sqlalchemy import Connection, Executable, Select, and_, func, or_, select, update
 
 from ghapp.store.database import AsyncConnection, Database, as_utc, utcnow
 from ghapp.store.tables import deliveries, skill_runs
@@ -77,6 +78,32 @@ def _delivery(row: object) -> Delivery:
         not_before=as_utc(m["not_before"]),
         error=m["error"],
     )
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    """Which deliveries one person looks at: those of `repositories` (and, with
+    `unscoped`, those of no repository), narrowed by repository, status and event."""
+
+    repositories: list[str]
+    unscoped: bool = False
+    repository: str | None = None
+    status: str | None = None
+    event: str | None = None  # "issues" or "issues.opened"
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        seen = deliveries.c.repository.in_(self.repositories)
+        query = query.where(or_(seen, deliveries.c.repository.is_(None)) if self.unscoped else seen)
+        if self.repository is not None:
+            query = query.where(deliveries.c.repository == self.repository)
+        if self.status is not None:
+            query = query.where(deliveries.c.status == self.status)
+        if self.event:
+            event, _, action = self.event.partition(".")
+            query = query.where(deliveries.c.event == event)
+            if action:
+                query = query.where(deliveries.c.action == action)
+        return query
 
 
 class DeliveryStore:
@@ -269,8 +296,17 @@ class DeliveryStore:
         failed_only: bool = False,
         installation_ids: list[int] | None = None,
         limit: int = 100,
+        offset: int = 0,
+        visible: DeliveryFilter | None = None,
     ) -> list[Delivery]:
-        query = select(deliveries).order_by(deliveries.c.received_at.desc()).limit(limit)
+        query = (
+            select(deliveries)
+            .order_by(deliveries.c.received_at.desc(), deliveries.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        if visible is not None:
+            query = visible.apply(query)
         if since is not None:
             query = query.where(deliveries.c.received_at >= since)
         if failed_only:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from ghapp.store.database import Database, as_utc, utcnow
 from ghapp.store.tables import skill_switches, switch_audit
@@ -108,14 +108,35 @@ class SwitchStore:
             )
         return change
 
-    async def audit(self, installation_id: int, limit: int = 50) -> list[SwitchChange]:
-        async with self.db.connect() as conn:
-            rows = await conn.execute(
-                select(switch_audit)
-                .where(switch_audit.c.installation_id == installation_id)
-                .order_by(switch_audit.c.id.desc())
-                .limit(limit)
+    async def audit(
+        self,
+        installation_id: int,
+        limit: int = 50,
+        *,
+        offset: int = 0,
+        repositories: list[str] | None = None,
+        repository: str | None = None,
+    ) -> list[SwitchChange]:
+        """Newest first. `repositories`: only changes of these repositories and of the
+        whole installation (what one person may see); `repository`: only that one's."""
+        query = (
+            select(switch_audit)
+            .where(switch_audit.c.installation_id == installation_id)
+            .order_by(switch_audit.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        if repositories is not None:
+            query = query.where(
+                or_(
+                    switch_audit.c.repository == INSTALLATION_WIDE,
+                    switch_audit.c.repository.in_(repositories),
+                )
             )
+        if repository is not None:
+            query = query.where(switch_audit.c.repository == repository)
+        async with self.db.connect() as conn:
+            rows = await conn.execute(query)
             return [
                 SwitchChange(
                     r.installation_id,

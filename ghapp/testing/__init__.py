@@ -49,6 +49,7 @@ from githubkit.webhooks import sign
 
 from ghapp.config import Settings, load_settings
 from ghapp.context import Context, RepoRef
+from ghapp.failures import plain_detail
 from ghapp.github import JournalEntry, RetryPolicy, is_token_request
 from ghapp.ingress import new_delivery
 from ghapp.options import ResolvedOptions
@@ -178,7 +179,10 @@ def test_settings(tmp_path: Path, *, api_url: str, env: dict[str, str] | None = 
 def outcomes(delivery: Delivery) -> dict[str, str]:
     """What each skill decided on a delivery: `{"label-sync": "ok", "hello": "skipped:
     switched off"}` — assert it next to "nothing was written", so silence has its reason."""
-    return {r.skill: f"{r.outcome}: {r.detail}" if r.detail else r.outcome for r in delivery.runs}
+    return {
+        r.skill: f"{r.outcome}: {plain_detail(r.detail)}" if r.detail else r.outcome
+        for r in delivery.runs
+    }
 
 
 class SkillTestApp:
@@ -248,9 +252,13 @@ class SkillTestApp:
         found: list[Failure] = []
         for delivery in await self.runtime.deliveries.list(limit=1_000_000):
             errors = [r for r in delivery.runs if r.outcome == "error"]
-            found += [Failure("delivery", delivery.id, r.skill, r.detail or "") for r in errors]
+            found += [
+                Failure("delivery", delivery.id, r.skill, plain_detail(r.detail) or "")
+                for r in errors
+            ]
             if delivery.status == "failed" and not errors:
-                found.append(Failure("delivery", delivery.id, None, delivery.error or "failed"))
+                error = plain_detail(delivery.error) or "failed"
+                found.append(Failure("delivery", delivery.id, None, error))
         return found + self._task_errors.failures
 
     async def check_outcomes(self) -> None:

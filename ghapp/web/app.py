@@ -73,6 +73,7 @@ def settings_services_of(runtime: Runtime) -> SettingsServices:
         switches=runtime.switches,
         audit=runtime.switches,
         deliveries=runtime.deliveries,
+        periodic_runs=runtime.periodic_runs,
         redeliver=runtime.redeliver,
         repository_options=runtime.repository_options,
         session_secret=session_secret,

@@ -10,7 +10,7 @@ The sessions store is the one store they use whole: it exists only for them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,7 +20,8 @@ from starlette.requests import Request
 
 from ghapp.config import Settings
 from ghapp.github import AppInfo
-from ghapp.store.deliveries import Delivery
+from ghapp.store.deliveries import Delivery, DeliveryFilter
+from ghapp.store.periodic_runs import PeriodicRun
 from ghapp.store.sessions import SessionStore
 from ghapp.store.switches import SwitchChange
 from ghapp.web.setup.access import new_setup_token
@@ -62,7 +63,15 @@ class Switches(Protocol):
 class AuditLog(Protocol):
     """Who changed which switch, and when."""
 
-    async def audit(self, installation_id: int, limit: int = 50) -> list[SwitchChange]: ...
+    async def audit(
+        self,
+        installation_id: int,
+        limit: int = 50,
+        *,
+        offset: int = 0,
+        repositories: list[str] | None = None,
+        repository: str | None = None,
+    ) -> list[SwitchChange]: ...
 
 
 class DeliveryLog(Protocol):
@@ -70,8 +79,21 @@ class DeliveryLog(Protocol):
 
     async def get(self, delivery_id: str) -> Delivery | None: ...
     async def list(
-        self, *, installation_ids: list[int] | None = None, limit: int = 100
+        self,
+        *,
+        installation_ids: list[int] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        visible: DeliveryFilter | None = None,
     ) -> list[Delivery]: ...
+
+
+class PeriodicRunLog(Protocol):
+    """The last run of each periodic job (daily milestone refresh, hourly label repair)."""
+
+    async def for_installation(
+        self, installation_id: int, *, repositories: Collection[str] | None = None
+    ) -> list[PeriodicRun]: ...
 
 
 # Each skill's options for one repository: (options, from its own section), or None when
@@ -88,6 +110,7 @@ class SettingsServices:
     switches: Switches
     audit: AuditLog
     deliveries: DeliveryLog
+    periodic_runs: PeriodicRunLog
     # The web's own store: signed-in sessions (`ghapp.web.sessions` holds the cookies).
     sessions: SessionStore
     # SESSION_SECRET, or the one generated on first run and kept for every process.

@@ -15,11 +15,15 @@ person's token was refused) and `ghapp.github.GitHubUnavailable` (GitHub could n
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from githubkit.exception import GitHubException, RequestFailed
 
@@ -27,6 +31,7 @@ from ghapp.github import GitHubUnavailable
 from ghapp.web.services import GitHubAccess
 
 log = logging.getLogger("ghapp.web.settings")
+T = TypeVar("T")
 
 
 class SignInAgain(Exception):
@@ -119,23 +124,37 @@ async def visible_installation(
 async def visible_repositories(
     github: GitHubAccess, token: str, installation_id: int
 ) -> list[RepositoryView]:
-    """The installation's repositories the person can see, by name."""
-    found = await _every_page(
-        github,
-        token,
-        lambda rest: rest.apps.async_list_installation_repos_for_authenticated_user,
-        lambda response: response.parsed_data.repositories,
-        installation_id=installation_id,
-    )
-    views = [
-        RepositoryView(
-            full_name=repo.full_name,
-            private=bool(repo.private),
-            html_url=getattr(repo, "html_url", None),
+    """The installation's repositories the person can see, by name.
+
+    Read page by page with githubkit, but from each answer's JSON rather than its parsed
+    models: validating 100 full repository models per page is most of the page's server
+    time with hundreds of repositories, and three fields are all the page uses. The
+    pages after the first are asked for at once, their count known from `total_count`.
+    """
+    gh = github.user(token)  # held: githubkit's `.rest` keeps only a weak reference
+    endpoint = gh.rest.apps.async_list_installation_repos_for_authenticated_user
+
+    async def page(number: int) -> dict[str, Any]:
+        async with as_person():
+            answer: Any = (await endpoint(installation_id, per_page=100, page=number)).json()
+        return answer if isinstance(answer, dict) else {}
+
+    first = await page(1)
+    total = first.get("total_count")
+    pages = min(int(total) // 100 + 1, 100) if isinstance(total, int) and total > 100 else 1
+    found = list(first.get("repositories") or [])
+    for more in await asyncio.gather(*(page(n) for n in range(2, pages + 1))):
+        found.extend(more.get("repositories") or [])
+    views = {
+        str(repo["full_name"]): RepositoryView(
+            full_name=str(repo["full_name"]),
+            private=bool(repo.get("private")),
+            html_url=repo.get("html_url") if isinstance(repo.get("html_url"), str) else None,
         )
         for repo in found
-    ]
-    return sorted(views, key=lambda r: r.full_name.lower())
+        if isinstance(repo, dict) and isinstance(repo.get("full_name"), str)
+    }
+    return sorted(views.values(), key=lambda r: r.full_name.lower())
 
 
 async def manages_installation(
@@ -179,3 +198,85 @@ async def administers_repository(
     except GitHubException:
         raise GitHubUnavailable("GitHub could not be reached") from None
     return permission.role_name == "admin"
+
+
+class SeenRecently:
+    """What GitHub listed for one person a moment ago, for page views only.
+
+    A person pages, searches and filters the same installation many times a minute; each
+    view asking GitHub for every repository again (three pages for 201 repositories) is
+    most of its time. Views reuse the answer for `ttl` seconds, keyed by a hash of the
+    person's token (never the token); a change (POST) always asks GitHub afresh.
+    """
+
+    def __init__(self, ttl: float = 60.0, size: int = 512) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[tuple[str, str, int], tuple[float, Any]] = {}
+
+    @staticmethod
+    def _key(kind: str, token: str, number: int) -> tuple[str, str, int]:
+        return kind, hashlib.sha256(token.encode()).hexdigest(), number
+
+    async def get(self, kind: str, token: str, number: int, read: Callable[[], Awaitable[T]]) -> T:
+        key = self._key(kind, token, number)
+        now = time.monotonic()
+        found = self._entries.get(key)
+        if found is not None and found[0] > now:
+            return found[1]
+        value = await read()
+        if len(self._entries) >= self.size:
+            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+        self._entries[key] = (now + self.ttl, value)
+        return value
+
+
+# By the identity of each app's GitHub access (a dataclass: not hashable), forgotten
+# with it.
+_recent: dict[int, tuple[weakref.ref[Any], SeenRecently]] = {}
+
+
+def seen_recently(github: GitHubAccess) -> SeenRecently:
+    """The short memory of one app's GitHub access (each app has its own)."""
+    found = _recent.get(id(github))
+    if found is not None and found[0]() is github:
+        return found[1]
+    memory = SeenRecently()
+    key = id(github)
+    _recent[key] = (weakref.ref(github, lambda _ref: _recent.pop(key, None)), memory)
+    return memory
+
+
+async def recent_installation(
+    github: GitHubAccess, token: str, installation_id: int
+) -> InstallationView | None:
+    return await seen_recently(github).get(
+        "installation",
+        token,
+        installation_id,
+        lambda: visible_installation(github, token, installation_id),
+    )
+
+
+async def recent_repositories(
+    github: GitHubAccess, token: str, installation_id: int
+) -> list[RepositoryView]:
+    return await seen_recently(github).get(
+        "repositories",
+        token,
+        installation_id,
+        lambda: visible_repositories(github, token, installation_id),
+    )
+
+
+async def recent_manages(
+    github: GitHubAccess, token: str, installation: InstallationView, login: str
+) -> bool:
+    return await seen_recently(github).get(
+        "manages",
+        token,
+        installation.id,
+        lambda: manages_installation(github, installation, login),
+    )

@@ -30,6 +30,7 @@ from ghapp.web.settings.access import (
     visible_repositories,
 )
 from ghapp.web.settings.installations import find_repository
+from ghapp.web.settings.queries import MAX_ID
 from ghapp.web.settings.rendering import forbidden, github_failure, not_configured, problem
 
 log = logging.getLogger("ghapp.web.settings")
@@ -60,7 +61,10 @@ async def _change_request(request: Request) -> ChangeRequest | Response:
         return forbidden(
             request, viewer, "The form was missing its security token. Reload and retry."
         )
-    return ChangeRequest(services, viewer, form, request.path_params["installation_id"])
+    installation_id: int = request.path_params["installation_id"]
+    if installation_id > MAX_ID:
+        return forbidden(request, viewer, CANNOT_SEE)
+    return ChangeRequest(services, viewer, form, installation_id)
 
 
 async def _manages(change: ChangeRequest) -> bool | None:
@@ -128,10 +132,10 @@ async def set_switch(request: Request) -> Response:
             "value": value,
         },
     )
-    query = {"notice": "saved" if saved else "unchanged"}
+    anchor = ("repo-skill-" if repository else "skill-") + skill.replace("/", "-")
+    query = {"notice": "saved" if saved else "unchanged", "changed": anchor}
     if repository:
         query["repo"] = repository
-    anchor = f"repo-skill-{skill}" if repository else f"skill-{skill}"
     return RedirectResponse(
         f"/settings/installations/{installation_id}?{urlencode(query)}#{anchor}",
         status_code=303,
@@ -143,7 +147,7 @@ async def redeliver(request: Request) -> Response:
     if isinstance(change, Response):
         return change
     services, viewer, installation_id = change.services, change.viewer, change.installation_id
-    delivery = await services.deliveries.get(request.path_params["delivery_id"])
+    delivery = await services.deliveries.get(request.path_params["delivery_id"][:64])
     if delivery is None or delivery.installation_id != installation_id:
         return problem(request, 404, "Not found", "No such delivery.", viewer=viewer)
     try:
@@ -170,7 +174,8 @@ async def redeliver(request: Request) -> Response:
         "delivery queued again from the settings page",
         extra={"user": viewer.login, "delivery": delivery.id},
     )
+    anchor = f"delivery-{delivery.id}"
+    query = urlencode({"notice": "requeued", "changed": anchor})
     return RedirectResponse(
-        f"/settings/installations/{installation_id}?notice=requeued#deliveries",
-        status_code=303,
+        f"/settings/installations/{installation_id}?{query}#{anchor}", status_code=303
     )

@@ -1,33 +1,49 @@
 """What a signed-in person sees: their installations, and one installation's page.
 
-The installation page shows each skill's switch (installation-wide and, for a chosen
-repository, its override), the options that repository's `.github/ghapp.yml` gives each
-skill, the overrides and recent deliveries, and the audit of changes. Everything is read;
-whether the person may change a switch decides only whether the controls are live.
+The installation page shows each skill's state in force and its switch (installation-wide
+and, for a chosen repository, its override), the options that repository's
+`.github/ghapp.yml` gives each skill, the overrides, the deliveries and the audit of
+changes, each paged and filtered. A person sees only what GitHub lets them see
+(PRODUCT.md §6): overrides, deliveries and changes of repositories GitHub does not list
+for their token are left out, not even named; deliveries of no repository only to those
+who manage the installation. Whether they may change a switch decides whether they get
+controls or the state in words with whom to ask.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from urllib.parse import quote
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ghapp.github import GitHubUnavailable
+from ghapp.store.deliveries import DeliveryFilter
 from ghapp.store.switches import INSTALLATION_WIDE
 from ghapp.web.services import SettingsServices, settings_services
 from ghapp.web.sessions import SESSION_COOKIE, Viewer, current_viewer, safe_next
 from ghapp.web.settings.access import (
+    InstallationView,
     RepositoryView,
     SignInAgain,
     administers_repository,
     manages_installation,
-    visible_installation,
+    recent_installation,
+    recent_manages,
+    recent_repositories,
     visible_installations,
-    visible_repositories,
+)
+from ghapp.web.settings.delivery_rows import delivery_rows
+from ghapp.web.settings.queries import (
+    MAX_ID,
+    PAGE_SIZE,
+    BadQuery,
+    Paged,
+    PageQuery,
+    link_maker,
+    offset,
 )
 from ghapp.web.settings.rendering import (
     github_failure,
@@ -36,23 +52,9 @@ from ghapp.web.settings.rendering import (
     render,
     sign_in_page,
 )
+from ghapp.web.settings.skill_rows import change_text, fill_options, responder_text, skill_rows
 
 log = logging.getLogger("ghapp.web.settings")
-
-
-@dataclass
-class SkillRow:
-    name: str
-    description: str
-    permissions: list[tuple[str, str]]
-    default: bool
-    installation_value: bool | None  # None: never set, the default applies
-    effective_installation: bool
-    repo_override: bool | None = None
-    effective_repo: bool | None = None
-    options_text: str | None = None
-    options_source: str | None = None
-    feature_of: str | None = None  # a feature's switch: the skill it belongs to
 
 
 def find_repository(repos: list[RepositoryView], name: str | None) -> RepositoryView | None:
@@ -60,6 +62,12 @@ def find_repository(repos: list[RepositoryView], name: str | None) -> Repository
         return None
     wanted = name.strip().lower()
     return next((r for r in repos if r.full_name.lower() == wanted), None)
+
+
+@dataclass
+class InstallationEntry:
+    installation: InstallationView
+    can_manage: bool
 
 
 async def index(request: Request) -> Response:
@@ -76,12 +84,16 @@ async def index(request: Request) -> Response:
         )
     try:
         installations = await visible_installations(services.github, viewer.token)
+        manages = await asyncio.gather(
+            *(manages_installation(services.github, i, viewer.login) for i in installations)
+        )
     except (SignInAgain, GitHubUnavailable) as exc:
         return await github_failure(request, services, exc)
+    entries = [InstallationEntry(i, m) for i, m in zip(installations, manages, strict=True)]
     return render(
         request,
         "settings_index.html",
-        {"installations": installations, "app_name": await _app_name(services)},
+        {"installations": entries, "app_name": await _app_name(services)},
         viewer=viewer,
     )
 
@@ -98,6 +110,8 @@ async def installation(request: Request) -> Response:
     if services is None:
         return not_configured(request)
     installation_id: int = request.path_params["installation_id"]
+    if installation_id > MAX_ID:
+        return problem(request, 404, "Installation not found", "No such installation.")
     viewer = await current_viewer(request, services)
     if viewer is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -107,16 +121,29 @@ async def installation(request: Request) -> Response:
             "session-ended" if SESSION_COOKIE in request.cookies else None,
         )
     try:
-        return await _installation_page(request, services, viewer, installation_id)
+        query = PageQuery.read(request.query_params)
+    except BadQuery as exc:
+        return problem(request, 400, "Bad request", f"{exc}.", viewer=viewer)
+    try:
+        return await _installation_page(request, services, viewer, installation_id, query)
     except (SignInAgain, GitHubUnavailable) as exc:
         return await github_failure(request, services, exc)
 
 
 async def _installation_page(
-    request: Request, services: SettingsServices, viewer: Viewer, installation_id: int
+    request: Request,
+    services: SettingsServices,
+    viewer: Viewer,
+    installation_id: int,
+    query: PageQuery,
 ) -> Response:
     github = services.github
-    found = await visible_installation(github, viewer.token, installation_id)
+    # Asked together: the installation, and its repositories this person can see.
+    found, repositories = await asyncio.gather(
+        recent_installation(github, viewer.token, installation_id),
+        recent_repositories(github, viewer.token, installation_id),
+        return_exceptions=True,
+    )
     if found is None:
         return problem(
             request,
@@ -125,115 +152,128 @@ async def _installation_page(
             "This installation does not exist or you cannot see it on GitHub.",
             viewer=viewer,
         )
-    repositories = await visible_repositories(github, viewer.token, installation_id)
-    chosen = find_repository(repositories, request.query_params.get("repo"))
-    can_manage = await manages_installation(github, found, viewer.login)
+    if isinstance(found, BaseException):
+        raise found
+    if isinstance(repositories, BaseException):
+        raise repositories
+    names = [r.full_name for r in repositories]
+    chosen = find_repository(repositories, query.repo)
+    can_manage = await recent_manages(github, viewer.token, found, viewer.login)
     can_override = can_manage or (
         chosen is not None
         and await administers_repository(github, installation_id, chosen.full_name, viewer.login)
     )
     stored = await services.switches.switches(installation_id)
-    rows = _skill_rows(services, stored, chosen)
-    options_error = await _fill_options(services, installation_id, chosen, rows)
+    rows = skill_rows(services, stored, chosen)
+    options_error = await fill_options(services, installation_id, chosen, rows)
+    matches = [r for r in repositories if query.search.lower() in r.full_name.lower()]
+    visible = {name.lower() for name in names}
     overrides = sorted(
         (repo, skill, enabled)
         for (repo, skill), enabled in stored.items()
         if repo != INSTALLATION_WIDE
+        and repo.lower() in visible
+        and (chosen is None or repo == chosen.full_name)
     )
-    deliveries = await services.deliveries.list(installation_ids=[installation_id], limit=25)
-    audit = await services.audit.audit(installation_id, limit=50)
+    shown = DeliveryFilter(
+        names,
+        unscoped=can_manage,
+        repository=chosen.full_name if chosen else None,
+        status=query.outcome,
+        event=query.event,
+    )
+    deliveries = await services.deliveries.list(
+        installation_ids=[installation_id],
+        visible=shown,
+        offset=offset(query.deliveries_page),
+        limit=PAGE_SIZE + 1,
+    )
+    audit = await services.audit.audit(
+        installation_id,
+        PAGE_SIZE + 1,
+        offset=offset(query.changes_page),
+        repositories=names,
+        repository=chosen.full_name if chosen else None,
+    )
+    # Scheduled work where this person can see it: failures first, then the latest runs.
+    scheduled = await services.periodic_runs.for_installation(
+        installation_id, repositories=[chosen.full_name] if chosen else names
+    )
+    scheduled.sort(key=lambda run: (run.outcome == "ok", -run.finished_at.timestamp()))
+    settings = request.app.state.settings
+    rows_of_deliveries = delivery_rows(
+        deliveries,
+        github_url=settings.github_url,
+        installation_url=found.html_url,
+        redeliverable=None
+        if can_manage
+        else ({chosen.full_name} if can_override and chosen else set()),
+    )
     return render(
         request,
         "settings_installation.html",
         {
             "installation": found,
-            "repositories": repositories,
+            "repository_count": len(repositories),
+            "repositories": Paged.slice(matches, query.repos_page),
+            "query": query,
             "chosen": chosen,
+            "repo_unknown": query.repo is not None and chosen is None,
             "can_manage": can_manage,
             "can_override": can_override,
             "rows": rows,
             "options_error": options_error,
-            "overrides": overrides,
-            "deliveries": deliveries,
-            "audit": audit,
-            "repo_query": quote(chosen.full_name, safe="/") if chosen else "",
+            "overrides": Paged.slice(overrides, query.overrides_page),
+            "deliveries": Paged.of(rows_of_deliveries, query.deliveries_page),
+            "audit": Paged.of(audit, query.changes_page),
+            "outcomes": ["failed", "done", "queued", "running", "ignored"],
+            "github_url": settings.github_url.rstrip("/"),
+            "here": link_maker(request.query_params, drop=() if chosen else ("repo",)),
+            "change_text": change_text,
+            "notice_inline": query.changed is not None,
+            "responder": responder_text(settings),
+            "scheduled_work": scheduled[:PAGE_SIZE],
         },
         viewer=viewer,
     )
 
 
-def _skill_rows(
-    services: SettingsServices,
-    stored: dict[tuple[str, str], bool],
-    chosen: RepositoryView | None,
-) -> list[SkillRow]:
-    """One row per skill, each followed by a row per feature it declares."""
-    rows: list[SkillRow] = []
-    for name in sorted(services.skills):
-        skill = services.skills[name]
-        permissions = sorted((str(k), str(v)) for k, v in skill.permissions.items())
-        rows.append(_row(stored, chosen, name, skill.description, skill.default_enabled))
-        rows[-1].permissions = permissions
-        for switch, feature in skill.feature_switches():
-            rows.append(_row(stored, chosen, switch, feature.description, feature.default))
-            rows[-1].feature_of = name
-    return rows
-
-
-def _row(
-    stored: dict[tuple[str, str], bool],
-    chosen: RepositoryView | None,
-    switch: str,
-    description: str,
-    default: bool,
-) -> SkillRow:
-    value = stored.get((INSTALLATION_WIDE, switch))
-    effective = default if value is None else value
-    row = SkillRow(
-        name=switch,
-        description=description,
-        permissions=[],
-        default=default,
-        installation_value=value,
-        effective_installation=effective,
-    )
-    if chosen is not None:
-        row.repo_override = stored.get((chosen.full_name, switch))
-        row.effective_repo = effective if row.repo_override is None else row.repo_override
-    return row
-
-
-async def _fill_options(
-    services: SettingsServices,
-    installation_id: int,
-    chosen: RepositoryView | None,
-    rows: list[SkillRow],
-) -> str | None:
-    """Fill each row's resolved options for the chosen repository (read-only)."""
-    if chosen is None:
-        return None
+async def delivery_row(request: Request) -> Response:
+    """One delivery's row, for the page's script to refresh a redelivered row in place."""
+    services = settings_services(request)
+    if services is None:
+        return not_configured(request)
+    viewer = await current_viewer(request, services)
+    if viewer is None:
+        return problem(request, 401, "Sign in", "Sign in to see deliveries.", sign_in=True)
+    installation_id: int = request.path_params["installation_id"]
+    if installation_id > MAX_ID:
+        return problem(request, 404, "Not found", "No such delivery.", viewer=viewer)
+    delivery = await services.deliveries.get(request.path_params["delivery_id"][:64])
     try:
-        resolved = await services.repository_options(installation_id, chosen.full_name)
-    except Exception as exc:
-        log.warning("options unavailable on the settings page: %s", type(exc).__name__)
-        return "The repository's .github/ghapp.yml could not be read just now."
-    for row in rows:
-        if row.feature_of is not None:
-            continue  # a feature has no options of its own: its skill's apply
-        found = resolved.get(row.name)
-        if found is None:
-            row.options_source = "its section in .github/ghapp.yml is invalid"
-            continue
-        options, own_section = found
-        dumped = options.model_dump(mode="json")
-        row.options_text = (
-            yaml.safe_dump(dumped, sort_keys=False, allow_unicode=True).strip()
-            if dumped
-            else "(no options)"
-        )
-        row.options_source = (
-            "from .github/ghapp.yml with defaults"
-            if own_section
-            else "defaults (no section in .github/ghapp.yml)"
-        )
-    return None
+        # Polled while a delivery runs: what GitHub listed a moment ago will do.
+        found = await recent_installation(services.github, viewer.token, installation_id)
+        if found is None or delivery is None or delivery.installation_id != installation_id:
+            return problem(request, 404, "Not found", "No such delivery.", viewer=viewer)
+        repositories = await recent_repositories(services.github, viewer.token, installation_id)
+        names = {r.full_name for r in repositories}
+        can_manage = await recent_manages(services.github, viewer.token, found, viewer.login)
+    except (SignInAgain, GitHubUnavailable) as exc:
+        return await github_failure(request, services, exc)
+    if (delivery.repository is None and not can_manage) or (
+        delivery.repository is not None and delivery.repository not in names
+    ):
+        return problem(request, 404, "Not found", "No such delivery.", viewer=viewer)
+    settings = request.app.state.settings
+    [row] = delivery_rows(
+        [delivery],
+        github_url=settings.github_url,
+        installation_url=found.html_url,
+        redeliverable=None if can_manage else set(),
+    )
+    return render(
+        request,
+        "settings_delivery_row.html",
+        {"d": row, "installation": found, "can_manage": can_manage},
+        viewer=viewer,
+    )

@@ -17,10 +17,12 @@ from ghapp.web.settings.access import SignInAgain
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
-# No scripts, no frames, forms only to ourselves: the toggles cannot be clickjacked.
+# Scripts only our own (progressive enhancement), no frames, forms only to ourselves: the
+# toggles cannot be clickjacked.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+        "img-src 'self' data:; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",
@@ -64,11 +66,25 @@ def problem(
     *,
     viewer: Viewer | None = None,
     sign_in: bool = False,
+    link: str | None = None,
+    link_text: str | None = None,
+    back: str | None = "/settings",
 ) -> Response:
+    # "Back to settings" only where /settings itself is not what answered.
+    if request.url.path.rstrip("/") == "/settings":
+        back = None
     return render(
         request,
         "settings_problem.html",
-        {"title": title, "message": message, "sign_in": sign_in},
+        {
+            "title": title,
+            "message": message,
+            "sign_in": sign_in,
+            "link": link,
+            "link_text": link_text,
+            "back": back,
+            "back_text": "Back to your installations",
+        },
         viewer=viewer,
         status=status,
     )
@@ -83,7 +99,10 @@ def not_configured(request: Request) -> Response:
         request,
         503,
         "Not set up yet",
-        "This App is not registered yet. Open the setup page at / to register it.",
+        "This App is not registered yet: register it on the setup page.",
+        link="/",
+        link_text="Open the setup page",
+        back=None,
     )
 
 

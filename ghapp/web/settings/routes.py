@@ -26,6 +26,11 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route(
+            "/settings/installations/{installation_id:int}/deliveries/{delivery_id}",
+            installations.delivery_row,
+            methods=["GET"],
+        ),
+        Route(
             "/settings/installations/{installation_id:int}/deliveries/{delivery_id}/redeliver",
             changes.redeliver,
             methods=["POST"],

@@ -34,6 +34,7 @@ from ghapp.web.sessions import (
 )
 from ghapp.web.settings.access import SignInAgain
 from ghapp.web.settings.oauth import SignInFailed, authorize_url, sign_in_with_code
+from ghapp.web.settings.queries import BadQuery, ascii_number
 from ghapp.web.settings.rendering import (
     base_url,
     forbidden,
@@ -140,7 +141,12 @@ async def logout(request: Request) -> Response:
 async def installed(request: Request) -> Response:
     """GitHub's setup_url: after installing, land on that installation's settings."""
     raw = request.query_params.get("installation_id", "")
-    target = f"/settings/installations/{int(raw)}" if raw.isdigit() else "/settings"
+    target = "/settings"
+    if raw:
+        try:
+            target = f"/settings/installations/{ascii_number(raw, 'installation_id')}"
+        except BadQuery as exc:
+            return problem(request, 400, "Bad request", f"{exc}.")
     services = settings_services(request)
     if services is not None and await current_viewer(request, services) is not None:
         return RedirectResponse(target, status_code=303)
