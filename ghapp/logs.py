@@ -67,6 +67,10 @@ QUIET_LIBRARIES = (
     "asyncio",
     "openai",
 )
+# Libraries that log every job at INFO (saq: "Enqueuing", "Processing", "Finished",
+# "Retrying" — three JSON lines per delivery, 5 % of the web process's CPU under load; ghapp
+# logs each delivery's outcome itself): WARNING and above unless LOG_LEVEL is debug.
+CHATTY_LIBRARIES = ("saq",)
 # Secrets learnt at run time that no pattern recognises; the oldest are forgotten first.
 MAX_REMEMBERED = 1000
 
@@ -233,3 +237,6 @@ def configure_logging(
     # parameters at DEBUG: ghapp logs GitHub requests and what it stores itself.
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+    debug = root.getEffectiveLevel() <= logging.DEBUG
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.WARNING)
