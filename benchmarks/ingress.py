@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -165,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         help="star.created (stored as ignored: ingress alone) or issue_comment.created "
         "(mention-reply reads it: the in-process worker runs too)",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="DIR",
+        help="also run `ghapp run` on SQLite from another checkout of ghapp (its root: "
+        "e.g. `git archive stage | tar -x -C DIR`), interleaved with the others",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.rounds = 60, 2
@@ -194,6 +202,14 @@ def main(argv: list[str] | None = None) -> int:
         targets.append(
             Target("ghapp sqlite", stack.enter_context(c.ghapp_run(env, sqlite_dir)), drains=True)
         )
+        if args.compare is not None:
+            other_dir = workdir / "compare"
+            other_dir.mkdir()
+            env = c.ghapp_env(other_dir, api_url=api_url, port=c.free_port())
+            env["PYTHONPATH"] = os.pathsep.join((str(args.compare.resolve()), env["PYTHONPATH"]))
+            name = f"ghapp sqlite {args.compare.name}"
+            server = stack.enter_context(c.ghapp_run(env, other_dir, name="compare"))
+            targets.append(Target(name, server, drains=True))
         reason = "--no-scaleout given" if args.no_scaleout else c.services_reason()
         if reason is None:
             try:

@@ -36,7 +36,9 @@ def parse_since(text: str) -> timedelta:
 
 def _settings() -> Settings:
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format, settings.secret_values)
+    configure_logging(
+        settings.log_level, settings.log_format, settings.secret_values, settings.webhook_path
+    )
     return settings
 
 

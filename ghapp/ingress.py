@@ -50,8 +50,15 @@ _HEADER_VALUE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 _SIGNATURE = re.compile(r"^sha256=[0-9a-fA-F]{64}$")
 
 
+class _OrjsonResponse(JSONResponse):
+    # The same compact UTF-8 bytes as Starlette's json.dumps, at a fraction of the CPU:
+    # every delivery is answered with one of these (issue 17).
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 def _answer(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"message": message}, status_code=status)
+    return _OrjsonResponse({"message": message}, status_code=status)
 
 
 class BodyBudget:
@@ -257,7 +264,7 @@ async def _accept(runtime: Runtime, request: Request, body: bytes) -> Response:
     if not isinstance(payload, dict):
         return _answer(400, "body is not a JSON object")
     if event == "ping":
-        return JSONResponse({"message": "pong"}, status_code=200)
+        return _OrjsonResponse({"message": "pong"}, status_code=200)
     problem = shape_problem(event, payload)
     if problem is not None:
         log.warning("refused a delivery whose body is not a %s event: %s", event, problem)
@@ -274,5 +281,5 @@ async def _accept(runtime: Runtime, request: Request, body: bytes) -> Response:
         log.exception("could not store or queue a delivery", extra={"delivery": delivery_id})
         return _answer(503, "could not store the delivery; try again")
     if not fresh:
-        return JSONResponse({"message": "delivery already received"}, status_code=200)
-    return JSONResponse({"message": "accepted", "delivery": delivery.id}, status_code=202)
+        return _OrjsonResponse({"message": "delivery already received"}, status_code=200)
+    return _OrjsonResponse({"message": "accepted", "delivery": delivery.id}, status_code=202)

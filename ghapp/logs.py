@@ -9,6 +9,11 @@ token or a PEM key from messages and fields, so a careless log call cannot leak 
 Libraries that log what they send or store (database drivers print statement parameters,
 httpx full URLs) are held at WARNING whatever LOG_LEVEL says, and the access log never
 prints a query string: callbacks carry one-time codes, `state` and the setup token there.
+
+The access log leaves out accepted webhook deliveries (a 2xx answer to a POST on the
+webhook path): the worker logs each delivery's outcome with its id, event and repository,
+and one more JSON line per webhook was an eighth of ingress's CPU (issue 17). Refused
+deliveries (401, 400, 413, …) and every other request keep their access line.
 """
 
 from __future__ import annotations
@@ -62,6 +67,10 @@ QUIET_LIBRARIES = (
     "asyncio",
     "openai",
 )
+# Libraries that log every job at INFO (saq: "Enqueuing", "Processing", "Finished",
+# "Retrying" — three JSON lines per delivery, 5 % of the web process's CPU under load; ghapp
+# logs each delivery's outcome itself): WARNING and above unless LOG_LEVEL is debug.
+CHATTY_LIBRARIES = ("saq",)
 # Secrets learnt at run time that no pattern recognises; the oldest are forgotten first.
 MAX_REMEMBERED = 1000
 
@@ -109,14 +118,34 @@ class SecretScrubber(logging.Filter):
 
 class AccessLogWithoutQueries(logging.Filter):
     """uvicorn's access log with the path only: query strings of callbacks carry one-time
-    codes and `state`, the setup URL its token (any query string is dropped)."""
+    codes and `state`, the setup URL its token (any query string is dropped).
+
+    With `quiet_posts`, a 2xx answer to a POST on one of those paths is not logged at all
+    (installed on the `uvicorn.access` logger itself, the record is dropped before the
+    scrubber and the formatter run). uvicorn's arguments: client, method, path, version,
+    status."""
+
+    def __init__(self, quiet_posts: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.quiet_posts = frozenset(quiet_posts)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
-            record.args = tuple(
-                arg.split("?", 1)[0] if index == 2 and isinstance(arg, str) else arg
-                for index, arg in enumerate(record.args)
-            )
+        args = record.args
+        if record.name != "uvicorn.access" or not isinstance(args, tuple) or len(args) < 3:
+            return True
+        path = args[2]
+        if not isinstance(path, str):
+            return True
+        path = path.split("?", 1)[0]
+        if (
+            len(args) >= 5
+            and args[1] == "POST"
+            and path in self.quiet_posts
+            and isinstance(args[4], int)
+            and 200 <= args[4] < 300
+        ):
+            return False
+        record.args = (*args[:2], path, *args[3:])
         return True
 
 
@@ -175,8 +204,15 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         return None
 
 
-def configure_logging(level: str, fmt: str | None, secrets: Iterable[str] = ()) -> None:
-    """Route ghapp's, uvicorn's and httpx's logs through one handler and one scrubber."""
+def configure_logging(
+    level: str,
+    fmt: str | None,
+    secrets: Iterable[str] = (),
+    webhook_path: str | None = None,
+) -> None:
+    """Route ghapp's, uvicorn's and httpx's logs through one handler and one scrubber.
+
+    With `webhook_path`, accepted deliveries leave no access-log line (see the module)."""
     chosen = fmt or ("pretty" if sys.stderr.isatty() else "json")
     handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if chosen == "json" else PrettyFormatter())
@@ -192,7 +228,15 @@ def configure_logging(level: str, fmt: str | None, secrets: Iterable[str] = ()) 
         logger.handlers = []
         logger.propagate = True
         logger.setLevel(logging.NOTSET)  # LOG_LEVEL decides, not a level uvicorn set
+    access = logging.getLogger("uvicorn.access")
+    for old in list(access.filters):
+        if isinstance(old, AccessLogWithoutQueries):
+            access.removeFilter(old)
+    access.addFilter(AccessLogWithoutQueries([webhook_path] if webhook_path else []))
     # httpx logs every request (URL and query) at INFO, database drivers statement
     # parameters at DEBUG: ghapp logs GitHub requests and what it stores itself.
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+    debug = root.getEffectiveLevel() <= logging.DEBUG
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.WARNING)

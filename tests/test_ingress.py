@@ -211,3 +211,20 @@ def test_health_ready_and_metrics(client: TestClient) -> None:
         "ghapp_github_ratelimit_remaining",
     ):
         assert name in text
+
+
+def test_answers_are_the_compact_json_starlette_would_send(client: TestClient) -> None:
+    """Issue 17: answers are encoded with orjson; the bytes and headers stay those of
+    Starlette's JSONResponse (compact, UTF-8, application/json)."""
+    from starlette.responses import JSONResponse
+
+    body = body_of(issues_event("opened", number=4))
+    accepted = client.post(PATH, content=body, headers=headers(body, delivery="bytes-1"))
+    refused = client.post(PATH, content=b"[]", headers=headers(b"[]", delivery="bytes-2"))
+    for response, status in ((accepted, 202), (refused, 400)):
+        assert response.status_code == status
+        assert response.headers["content-type"] == "application/json"
+        expected = JSONResponse(response.json()).body
+        assert response.content == expected
+        assert int(response.headers["content-length"]) == len(expected)
+    assert accepted.content == b'{"message":"accepted","delivery":"bytes-1"}'

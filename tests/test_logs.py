@@ -80,3 +80,25 @@ def test_configured_logging_scrubs_every_logger_it_routes(
     ]
     assert lines[0]["body"] == "POST /x [secret]"
     assert lines[2]["error"].endswith("RuntimeError: failed with [secret]")
+
+
+@pytest.mark.parametrize("level", ["info", "debug"])
+def test_saq_logs_every_job_only_at_debug(
+    level: str, capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    """Issue 17: saq's per-job INFO lines (enqueuing, processing, finished) are not written
+    at LOG_LEVEL=info; its warnings and errors are, and LOG_LEVEL=debug shows everything."""
+    saq = logging.getLogger("saq")
+    old = saq.level
+    try:
+        configure_logging(level, "json")
+        saq.info("Enqueuing Job<ghapp_delivery>")
+        saq.warning("No active workers found")
+        saq.error("Error processing job")
+        messages = [json.loads(line)["msg"] for line in capsys.readouterr().err.splitlines()]
+    finally:
+        saq.setLevel(old)
+    expected = ["No active workers found", "Error processing job"]
+    assert messages == (
+        ["Enqueuing Job<ghapp_delivery>", *expected] if level == "debug" else expected
+    )

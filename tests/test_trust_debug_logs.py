@@ -11,6 +11,7 @@ tokens GitHub issued, the OAuth code and state, and any query string of a callba
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -117,3 +118,41 @@ def test_library_loggers_stay_quiet_and_the_access_log_drops_queries(
     assert "library-param-value" not in err
     assert "the-setup-token-value" not in err and "GET /setup HTTP/1.1" in err
     assert "ghapp's own debug line" in err
+
+
+def _access_line(method: str, path: str, status: int) -> None:
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", method, path, "1.1", status
+    )
+
+
+def test_the_access_log_leaves_out_accepted_deliveries_only(
+    capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    """Issue 17: no access line for a webhook POST answered 2xx (the worker logs the
+    delivery); refusals, other methods and other paths keep theirs, without queries."""
+    configure_logging("info", "json", webhook_path="/api/github/webhooks")
+    _access_line("POST", "/api/github/webhooks", 202)
+    _access_line("POST", "/api/github/webhooks?delivery=quiet-query", 200)
+    _access_line("POST", "/api/github/webhooks", 401)
+    _access_line("POST", "/api/github/webhooks", 413)
+    _access_line("GET", "/api/github/webhooks", 200)
+    _access_line("POST", "/settings/switches", 204)
+    err = capsys.readouterr().err
+    lines = [json.loads(line)["msg"] for line in err.splitlines()]
+    assert lines == [
+        '127.0.0.1:5000 - "POST /api/github/webhooks HTTP/1.1" 401',
+        '127.0.0.1:5000 - "POST /api/github/webhooks HTTP/1.1" 413',
+        '127.0.0.1:5000 - "GET /api/github/webhooks HTTP/1.1" 200',
+        '127.0.0.1:5000 - "POST /settings/switches HTTP/1.1" 204',
+    ]
+
+
+def test_without_a_webhook_path_every_access_line_stays(
+    capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    configure_logging("info", "json", webhook_path="/hooks")
+    configure_logging("info", "json")  # configured again: the earlier filter is replaced
+    _access_line("POST", "/hooks", 202)
+    lines = [json.loads(line)["msg"] for line in capsys.readouterr().err.splitlines()]
+    assert lines == ['127.0.0.1:5000 - "POST /hooks HTTP/1.1" 202']
