@@ -141,6 +141,25 @@ async def test_a_failed_commit_fails_every_delivery_of_its_batch_and_the_next_on
     assert runtime.commits == [["a", "b"], ["a"]]
 
 
+async def test_deliveries_waiting_behind_a_failed_commit_are_committed_next() -> None:
+    class _FailsFirst(_Runtime):
+        async def _record_many(self, batch: list[Delivery]) -> set[str]:
+            fresh = await super()._record_many(batch)
+            if len(self.commits) == 1:
+                raise OSError("disk I/O error")
+            return fresh
+
+    runtime = _FailsFirst()
+    intake = Intake(runtime)  # type: ignore[arg-type]
+    first = asyncio.create_task(intake.accept(_delivery("a")))
+    await asyncio.sleep(0)  # the failing commit is under way
+    second = asyncio.create_task(intake.accept(_delivery("b")))
+    with pytest.raises(OSError):
+        await asyncio.wait_for(first, 5)
+    assert await asyncio.wait_for(second, 5)  # not left waiting for another delivery
+    assert runtime.commits == [["a"], ["b"]]
+
+
 async def test_one_intake_per_runtime() -> None:
     runtime = _Runtime()
     assert ingress.intake_of(runtime) is ingress.intake_of(runtime)  # type: ignore[arg-type]
@@ -222,6 +241,23 @@ async def test_a_hold_larger_than_the_budget_takes_the_whole_budget() -> None:
     async with budget.hold(30, wait=1) as a, budget.hold(70, wait=0.05) as b:
         assert a and b and budget.used == 100
     assert budget.used == 0 and budget.peak == 100
+
+
+async def test_a_waiting_hold_takes_what_is_freed_up_to_the_whole_budget() -> None:
+    budget = BodyBudget(100)
+    got: list[bool] = []
+
+    async def waiter() -> None:
+        async with budget.hold(100, wait=5) as held:
+            got.append(held)
+            assert budget.used == 100
+
+    async with budget.hold(60, wait=1):
+        task = asyncio.create_task(waiter())
+        await asyncio.sleep(0.01)
+        assert got == [] and budget._waiting == 1
+    await asyncio.wait_for(task, 5)
+    assert got == [True] and budget.used == 0 and budget._waiting == 0
 
 
 async def test_a_refused_hold_gives_back_nothing_and_stops_waiting() -> None:
@@ -349,6 +385,53 @@ def test_a_content_length_that_is_not_a_plain_small_number_is_refused(
         PATH, content=body, headers=_signed(body, delivery="cl", **{"Content-Length": length})
     )
     assert (response.status_code, response.json()) == (status, {"message": message})
+
+
+def test_a_body_sent_without_a_length_is_read_and_accepted(client: TestClient) -> None:
+    body = json.dumps(issues_event("opened")).encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield body[:10]
+        yield body[10:]
+
+    response = client.post(PATH, content=chunks(), headers=_signed(body, delivery="chunked"))
+    assert response.status_code == 202
+    assert _stored(client, "chunked").payload == body
+
+
+def test_a_declared_length_of_exactly_the_limit_is_read(client: TestClient) -> None:
+    body = json.dumps(issues_event("opened")).encode()
+    limit = str(ingress.MAX_BODY_BYTES)
+    response = client.post(
+        PATH, content=body, headers=_signed(body, delivery="at-limit", **{"Content-Length": limit})
+    )
+    assert response.status_code == 202
+
+
+def test_a_body_that_grows_past_the_limit_is_refused_with_its_reason(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingress, "MAX_BODY_BYTES", 100)
+
+    def chunks() -> Iterator[bytes]:
+        yield b" " * 60
+        yield b" " * 60
+
+    response = client.post(PATH, content=chunks(), headers=_signed(b"", delivery="grows"))
+    assert (response.status_code, response.json()) == (
+        413,
+        {"message": "payload larger than 25 MiB"},
+    )
+
+
+def test_an_action_nobody_handles_is_stored_as_ignored(client: TestClient) -> None:
+    body = json.dumps(issues_event("edited")).encode()
+    response = client.post(PATH, content=body, headers=_signed(body, delivery="edited-1"))
+    assert response.status_code == 202
+    stored = _stored(client, "edited-1")
+    assert (stored.action, stored.status) == ("edited", "ignored")
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    assert client.portal.call(runtime.queue_depth) == 0  # type: ignore[union-attr]
 
 
 def test_a_body_of_exactly_the_limit_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
