@@ -551,3 +551,29 @@ def test_routing_keys_read_only_well_typed_fields() -> None:
     assert repository_of({"repository": {"full_name": 1}}) is None
     assert repository_of({"repository": "o/r"}) is None
     assert repository_of({}) is None
+
+
+def _mismatch_report(
+    payload: dict[str, Any], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """The fields the log line about a payload githubkit's model refuses names."""
+    monkeypatch.setattr(payloads, "_reported", set())
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ghapp.payloads"):
+        assert parse_model("issues", payload) is None
+    (record,) = [r for r in caplog.records if "does not match" in r.getMessage()]
+    return record.body.split(", ")  # type: ignore[attr-defined]
+
+
+def test_the_mismatch_report_names_ten_fields_at_most_four_deep(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = issues_event("opened")
+    broken["issue"] = {key: [] for key in broken["issue"]}  # every field of the wrong type
+    fields = _mismatch_report(broken, caplog, monkeypatch)
+    assert len(fields) == 10 and fields == sorted(fields)
+    deep = issues_event("opened")
+    deep["issue"]["assignee"] = {}  # its errors lie five levels down: cut to four
+    fields = _mismatch_report(deep, caplog, monkeypatch)
+    assert fields and all(len(field.split(".")) <= 4 for field in fields)
+    assert any(len(field.split(".")) == 4 for field in fields)
