@@ -328,7 +328,8 @@ def test_a_wrong_signature_is_logged(client: TestClient, caplog: pytest.LogCaptu
     with caplog.at_level(logging.WARNING, logger="ghapp.ingress"):
         bad = _signed(body, **{"X-Hub-Signature-256": "sha256=" + "0" * 64})
         assert client.post(PATH, content=body, headers=bad).status_code == 401
-    assert "rejected delivery with a missing or wrong signature" in caplog.text
+    messages = [r.getMessage() for r in caplog.records if r.name == "ghapp.ingress"]
+    assert messages == ["rejected delivery with a missing or wrong signature"]
 
 
 @pytest.mark.parametrize(
@@ -365,7 +366,8 @@ def test_a_body_of_the_wrong_shape_is_refused_with_the_reason(
     assert response.json() == {
         "message": "the body is not the shape of a issues event: unexpected comment"
     }
-    assert "refused a delivery whose body is not a issues event: unexpected comment" in caplog.text
+    messages = [r.getMessage() for r in caplog.records if r.name == "ghapp.ingress"]
+    assert messages == ["refused a delivery whose body is not a issues event: unexpected comment"]
 
 
 @pytest.mark.parametrize(
@@ -577,3 +579,32 @@ def test_the_mismatch_report_names_ten_fields_at_most_four_deep(
     fields = _mismatch_report(deep, caplog, monkeypatch)
     assert fields and all(len(field.split(".")) <= 4 for field in fields)
     assert any(len(field.split(".")) == 4 for field in fields)
+
+
+def test_an_action_that_is_not_text_is_stored_as_none(client: TestClient) -> None:
+    body = b'{"action": 5, "starred_at": null}'
+    response = client.post(PATH, content=body, headers=_signed(body, "star", "star-5"))
+    assert response.status_code == 202
+    assert _stored(client, "star-5").action is None
+
+
+def test_a_storage_failure_is_logged_with_the_delivery_id(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+
+    async def broken(batch: Any) -> set[str]:
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(runtime.deliveries, "record_many", broken)
+    body = json.dumps(issues_event("opened")).encode()
+    with caplog.at_level(logging.ERROR, logger="ghapp.ingress"):
+        response = client.post(PATH, content=body, headers=_signed(body, delivery="lost-1"))
+    assert (response.status_code, response.json()) == (
+        503,
+        {"message": "could not store the delivery; try again"},
+    )
+    (record,) = [r for r in caplog.records if r.name == "ghapp.ingress"]
+    assert record.getMessage() == "could not store or queue a delivery"
+    assert record.delivery == "lost-1"  # type: ignore[attr-defined]
+    assert record.exc_info is not None
