@@ -260,6 +260,27 @@ async def test_a_waiting_hold_takes_what_is_freed_up_to_the_whole_budget() -> No
     assert got == [True] and budget.used == 0 and budget._waiting == 0
 
 
+async def test_two_holds_of_the_whole_budget_at_once_do_not_both_get_it() -> None:
+    budget = BodyBudget(100)
+    got: list[bool] = []
+
+    async def take() -> None:
+        async with budget.hold(100, wait=0.05) as held:
+            got.append(held)
+            await asyncio.sleep(0.1)
+
+    await asyncio.gather(take(), take())
+    assert sorted(got) == [False, True]
+    assert budget.peak == 100 and budget.used == 0
+
+
+async def test_an_empty_body_holds_nothing() -> None:
+    budget = BodyBudget(100)
+    assert (budget.used, budget.peak) == (0, 0)
+    async with budget.hold(0, wait=0.05) as held:
+        assert held and (budget.used, budget.peak) == (0, 0)
+
+
 async def test_a_refused_hold_gives_back_nothing_and_stops_waiting() -> None:
     budget = BodyBudget(100)
     async with budget.hold(60, wait=1):
