@@ -517,6 +517,8 @@ def test_shape_problem_names_what_is_missing_lacking_or_foreign() -> None:
     assert shape_problem("installation", event) == "installation lacks app_id, target_type"
     event["installation"] = {"id": 1, "node_id": "x", "target_type": "User"}
     assert shape_problem("installation", event) == "installation lacks app_id"
+    event["installation"] = {"app_id": 1, "target_type": "User"}  # exactly what it must have
+    assert shape_problem("installation", event) is None
     event["installation"] = "not an object"
     assert shape_problem("installation", event) is None  # the typed parse judges the rest
     comment = issue_comment_created("hi")
@@ -524,6 +526,7 @@ def test_shape_problem_names_what_is_missing_lacking_or_foreign() -> None:
     assert shape_problem("issues", comment) == "unexpected comment, release"
     del comment["issue"]
     assert shape_problem("issue_comment", comment) == "no issue"
+    assert shape_problem("issue_comment", {"action": "created"}) == "no comment, issue"
 
 
 def test_shape_of_an_event_name_that_is_not_a_module() -> None:
@@ -599,6 +602,7 @@ def test_the_mismatch_report_names_ten_fields_at_most_four_deep(
     deep["issue"]["assignee"] = {}  # its errors lie five levels down: cut to four
     fields = _mismatch_report(deep, caplog, monkeypatch)
     assert fields and all(len(field.split(".")) <= 4 for field in fields)
+    assert all(field.startswith("opened.issue.assignee.") for field in fields)
     assert any(len(field.split(".")) == 4 for field in fields)
 
 
@@ -629,3 +633,20 @@ def test_a_storage_failure_is_logged_with_the_delivery_id(
     assert record.getMessage() == "could not store or queue a delivery"
     assert record.delivery == "lost-1"  # type: ignore[attr-defined]
     assert record.exc_info is not None
+
+
+def test_the_shapes_are_read_from_githubkits_models() -> None:
+    # Built afresh (the shapes are cached), so that mutation testing sees this test read
+    # githubkit's models through _variants and _required.
+    payloads._shape.cache_clear()
+    payloads._adapter.cache_clear()
+    comment = payloads._shape("issue_comment")
+    assert comment is not None
+    assert comment.required == {"comment", "issue"} and comment.nested == {}
+    assert {"action", "changes", "comment", "installation", "issue", "sender"} <= comment.known
+    assert "label" not in comment.known
+    installation = payloads._shape("installation")
+    assert installation is not None
+    assert installation.required == {"installation"}
+    assert installation.nested == {"installation": {"app_id", "target_type"}}
+    assert {"repositories", "requester", "sender"} <= installation.known
