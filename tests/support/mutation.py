@@ -55,6 +55,7 @@ LABELS = "ghapp/skills/label_sync"
 RELEASES = "ghapp/skills/release_publish"
 MENTIONS = "ghapp/skills/mention_reply"
 MENTION_TESTS = ("tests/test_mentions.py", "tests/test_mentions_commonmark.py")
+INGRESS_TESTS = ("tests/test_ingress.py", "tests/test_ingress_trust.py")
 
 TARGETS: dict[str, Target] = {
     "label-plan": Target(
@@ -91,8 +92,12 @@ TARGETS: dict[str, Target] = {
     "positions": Target(f"{MENTIONS}/positions.py", MENTION_TESTS),
     "prose": Target(f"{MENTIONS}/prose.py", MENTION_TESTS),
     "raw-html": Target(f"{MENTIONS}/raw_html.py", MENTION_TESTS),
-    "ingress": Target("ghapp/ingress.py", ("tests/test_ingress.py",)),
-    "payloads": Target("ghapp/payloads.py", ("tests/test_ingress.py",)),
+    "ingress": Target("ghapp/ingress.py", INGRESS_TESTS),
+    "payloads": Target("ghapp/payloads.py", INGRESS_TESTS),
+    "store-deliveries": Target(
+        "ghapp/store/deliveries.py",
+        (*INGRESS_TESTS, "tests/test_store_backends.py", "tests/test_reliability_redeliver.py"),
+    ),
 }
 
 
