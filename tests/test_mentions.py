@@ -454,3 +454,12 @@ def test_deep_nesting_does_not_crash() -> None:
         "<a>" * 5000 + "@bot",
     ):
         find_mentions(comment, SLUG)  # any answer, but an answer
+
+
+def test_a_comment_ending_in_an_html_block_inside_a_list_item_keeps_its_commands() -> None:
+    # markdown-it-py raised IndexError on this ending (no final line break); the comment was
+    # then read as naming nobody, and the command before it was silently dropped.
+    comment = "@bot label add x\n\n<span\n>- <!--<span\n>"
+    commands, free = read_commands(comment, "bot")
+    assert [c.name for c in commands] == ["label"] and free is None
+    assert [c.args for c in commands] == [("add", "x")]

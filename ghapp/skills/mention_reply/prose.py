@@ -342,4 +342,8 @@ def _autolinks(text: str, previous: Token | None) -> list[tuple[int, int]]:
 
 def text_runs(src: str) -> list[TextRun]:
     """The prose of ``src`` (a comment as `normalize` returns it), in order."""
-    return _Walker(src).walk(_markdown().parse(src, {}))
+    # markdown-it-py (3.x) indexes past the end of a source whose last line is an HTML
+    # block inside a list item with no final line break (`<span\n>- <!--<span\n>`); a
+    # final line break changes nothing CommonMark renders and no offset before it.
+    parsed = src if src.endswith("\n") else src + "\n"
+    return _Walker(src).walk(_markdown().parse(parsed, {}))
