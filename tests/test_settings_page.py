@@ -506,7 +506,8 @@ def test_the_page_shows_skills_options_for_a_repository_and_deliveries(site: Sit
     site.fake.set_file(
         "octo-org/hello",
         ".github/ghapp.yml",
-        "label-sync:\n  delete-undeclared: true\n  exclusive-scopes: [priority]\n",
+        "label-sync:\n  delete-undeclared: true\n  exclusive-scopes: [priority]\n"
+        "mention-reply:\n  responder: agent\n",
     )
     delivery = Delivery(
         id="d-failed-1",
@@ -534,6 +535,8 @@ def test_the_page_shows_skills_options_for_a_repository_and_deliveries(site: Sit
     assert "delete_undeclared: true" in repo_section
     assert "- priority" in repo_section
     assert "from .github/ghapp.yml with defaults" in repo_section
+    # The repository's own choice of responder, said in words where the skills are.
+    assert "answered by the built-in AI agent in octo-org/hello" in page.text
     deliveries = page.text.split('id="deliveries"')[1]
     assert "issues.opened" in deliveries and ">Redeliver</button>" in deliveries
 

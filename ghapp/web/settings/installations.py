@@ -200,6 +200,9 @@ async def _installation_page(
         installation_id, repositories=[chosen.full_name] if chosen else names
     )
     scheduled.sort(key=lambda run: (run.outcome == "ok", -run.finished_at.timestamp()))
+    # A repository's file may name its own responder (mention-reply's `responder`).
+    mention = next((r for r in rows if r.name == "mention-reply" and r.options), None)
+    repo_responder = getattr(mention.options, "responder", None) if mention else None
     settings = request.app.state.settings
     rows_of_deliveries = delivery_rows(
         deliveries,
@@ -231,7 +234,8 @@ async def _installation_page(
             "here": link_maker(request.query_params, drop=() if chosen else ("repo",)),
             "change_text": change_text,
             "notice_inline": query.changed is not None,
-            "responder": responder_text(settings),
+            "responder": responder_text(settings, repo_responder),
+            "responder_repo": chosen.full_name if chosen and repo_responder else None,
             "scheduled_work": scheduled[:PAGE_SIZE],
         },
         viewer=viewer,

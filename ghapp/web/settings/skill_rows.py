@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic import BaseModel
 
 from ghapp.store.switches import INSTALLATION_WIDE, SwitchChange
 from ghapp.web.services import SettingsServices
@@ -28,6 +29,7 @@ class SkillRow:
     repo_override: bool | None = None
     effective_repo: bool | None = None
     options_text: str | None = None
+    options: BaseModel | None = None  # the chosen repository's resolved options
     options_source: str | None = None
     feature_of: str | None = None  # a feature's switch: the skill it belongs to
 
@@ -118,6 +120,7 @@ async def fill_options(
             row.options_source = "its section in .github/ghapp.yml is invalid"
             continue
         options, own_section = found
+        row.options = options
         dumped = options.model_dump(mode="json")
         row.options_text = (
             yaml.safe_dump(dumped, sort_keys=False, allow_unicode=True).strip()
@@ -146,12 +149,12 @@ def change_text(change: SwitchChange) -> str:
     return f"{change.skill} {where}: now {after} (was {before})"
 
 
-def responder_text(settings: object) -> str | None:
-    """Who answers free text in mentions by default, from the operator's settings when
-    they say (`responder`, `agent_model`); a URL is shown by its host alone (never
-    credentials). A repository's `.github/ghapp.yml` may choose otherwise (its options)."""
+def responder_text(settings: object, chosen: object = None) -> str | None:
+    """Who answers free text in mentions, from the operator's settings when they say
+    (`responder`, `agent_model`), or `chosen`, the responder a repository's
+    `.github/ghapp.yml` names; a URL is shown by its host alone (never credentials)."""
     model = getattr(settings, "agent_model", None)
-    responder = getattr(settings, "responder", None)
+    responder = chosen if isinstance(chosen, str) else getattr(settings, "responder", None)
     if not isinstance(responder, str):
         responder = None  # absent, or a secret: never on a page
     if responder is None and not model:
