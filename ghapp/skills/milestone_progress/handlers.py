@@ -128,13 +128,7 @@ async def refresh(ctx: Context[MilestoneOptions]) -> None:
                 return
             raise
         milestone = response.parsed_data
-        counts = MilestoneCounts(
-            open=milestone.open_issues,
-            closed=milestone.closed_issues,
-            due_on=milestone.due_on,
-            state=milestone.state,
-            created_at=milestone.created_at,
-        )
+        counts = MilestoneCounts.of(milestone)
         update = plan_update(
             milestone.description,
             counts,

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 MARKER_START = "<!-- ghapp:milestone-progress:start -->"
 MARKER_END = "<!-- ghapp:milestone-progress:end -->"
@@ -53,6 +53,17 @@ class MilestoneCounts:
     due_on: datetime | None
     state: str
     created_at: datetime | None = None  # the start of the schedule "on track" measures
+
+    @classmethod
+    def of(cls, milestone: Any) -> MilestoneCounts:
+        """The counts of a milestone as GitHub returns it (githubkit's `Milestone`)."""
+        return cls(
+            open=milestone.open_issues,
+            closed=milestone.closed_issues,
+            due_on=milestone.due_on,
+            state=milestone.state,
+            created_at=milestone.created_at,
+        )
 
     @property
     def total(self) -> int:

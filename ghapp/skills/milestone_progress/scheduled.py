@@ -35,13 +35,7 @@ async def refresh_due_dates(ctx: Context[MilestoneOptions]) -> None:
             continue
         if not ctx.configured and find_block(milestone.description or "") is None:
             continue
-        counts = MilestoneCounts(
-            open=milestone.open_issues,
-            closed=milestone.closed_issues,
-            due_on=milestone.due_on,
-            state=milestone.state,
-            created_at=milestone.created_at,
-        )
+        counts = MilestoneCounts.of(milestone)
         update = plan_update(
             milestone.description,
             counts,
