@@ -18,6 +18,7 @@ Importing it loads no database, queue or web module: a skill depends on this con
 not on how ghapp stores, queues or serves. `ghapp.testing` runs skills in tests.
 """
 
+from ghapp.added_repositories import RepositoriesFailed, for_each_added_repository
 from ghapp.context import AvailableCommand, Context, RepoRef
 from ghapp.failures import is_transient
 from ghapp.github import AppInfo
@@ -45,11 +46,13 @@ __all__ = [
     "Feature",
     "NoOptions",
     "RepoRef",
+    "RepositoriesFailed",
     "Role",
     "Skill",
     "SkillOptions",
     "UsageError",
     "code_span",
+    "for_each_added_repository",
     "is_transient",
     "role_allows",
 ]

@@ -4,7 +4,7 @@ story tells it (see the package docstring): sync, swaps, preview, commands.
 
 from __future__ import annotations
 
-from ghapp import CONFIG_PATH, Context, is_transient
+from ghapp import CONFIG_PATH, Context, RepositoriesFailed, for_each_added_repository
 from ghapp.skills.label_sync.apply import (
     plan_for,
     read_issue_labels,
@@ -49,7 +49,7 @@ SYNC_DONE = "Labels synced.\n\n"
 NOT_CONFIGURED = "\n_`{path}` has no `label-sync:` section, so no labels are declared here._\n"
 
 
-class FirstSyncFailed(Exception):
+class FirstSyncFailed(RepositoriesFailed):
     """Some repositories of an installation could not be synced (the others were)."""
 
 
@@ -57,32 +57,17 @@ class FirstSyncFailed(Exception):
 
 
 async def first_sync(ctx: Context[LabelSyncOptions]) -> None:
-    """Onboarding: sync every repository that declares labels. One repository failing does
-    not stop the others; a GitHub outage retries the delivery (syncs are idempotent)."""
-    key = "repositories" if ctx.event == "installation" else "repositories_added"
-    entries = ctx.payload.get(key) or []
-    names = [e["full_name"] for e in entries if isinstance(e, dict) and e.get("full_name")]
-    failures: list[str] = []
-    for full_name in names:
-        repo_ctx = await ctx.for_repo(full_name)
+    """Onboarding: sync every repository that declares labels (syncs are idempotent)."""
+
+    async def sync(repo_ctx: Context[LabelSyncOptions]) -> None:
         # Bulk changes nobody asked for happen only where the file has a section for us.
-        if repo_ctx is None or not repo_ctx.configured:
-            continue
-        options = repo_ctx.options
-        try:
+        if repo_ctx.configured:
+            options = repo_ctx.options
             await sync_labels(
-                repo_ctx,
-                options.labels,
-                delete_undeclared=options.delete_undeclared,
-                apply=True,
+                repo_ctx, options.labels, delete_undeclared=options.delete_undeclared, apply=True
             )
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            repo_ctx.log.exception("first label sync failed")
-            failures.append(f"{full_name}: {type(exc).__name__}: {exc}")
-    if failures:
-        raise FirstSyncFailed("; ".join(failures))
+
+    await for_each_added_repository(ctx, sync, what="first label sync", failed=FirstSyncFailed)
 
 
 async def sync_on_config_change(ctx: Context[LabelSyncOptions]) -> None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ghapp import CONFIG_PATH, Context, NoOptions, UsageError, code_span, is_transient
+from ghapp import (
+    CONFIG_PATH,
+    Context,
+    NoOptions,
+    RepositoriesFailed,
+    UsageError,
+    code_span,
+    for_each_added_repository,
+)
 from ghapp.skills.onboarding.proposal import Proposal, propose
 from ghapp.skills.onboarding.starter import TITLE
 
@@ -17,38 +25,25 @@ ARCHIVED_REPLY = "This repository is archived, so no pull request can be opened 
 EMPTY_REPLY = "This repository has no commits yet; push one, then ask again."
 
 
-class OnboardingFailed(Exception):
+class OnboardingFailed(RepositoriesFailed):
     """Some repositories of an installation got no proposal (the others did)."""
 
 
 async def onboard_new_repositories(ctx: Context[NoOptions]) -> None:
     """`installation.created` and `installation_repositories.added`: each repository
-    (where onboarding is switched on) gets the proposal once, ever. One repository
-    failing does not stop the others; a GitHub outage retries the delivery."""
-    key = "repositories" if ctx.event == "installation" else "repositories_added"
-    entries = ctx.payload.get(key) or []
-    names = [e["full_name"] for e in entries if isinstance(e, dict) and e.get("full_name")]
-    failures: list[str] = []
-    for full_name in names:
-        repo_ctx = await ctx.for_repo(full_name)
-        if repo_ctx is None:
-            continue  # switched off for this repository
+    (where onboarding is switched on) gets the proposal once, ever."""
 
-        async def act(retrying: bool, repo_ctx: Context[Any] = repo_ctx) -> str:
+    async def onboard(repo_ctx: Context[Any]) -> None:
+        async def act(retrying: bool) -> str:
             # GitHub is asked every time (the branch, its pull requests, the file), so a
             # retry after a crash finds what the first attempt did.
-            proposal = await propose(repo_ctx, on_demand=False)
-            return _summary(proposal)
+            return _summary(await propose(repo_ctx, on_demand=False))
 
-        try:
-            await repo_ctx.once("proposal", act)
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            repo_ctx.log.exception("onboarding pull request failed")
-            failures.append(f"{full_name}: {type(exc).__name__}: {exc}")
-    if failures:
-        raise OnboardingFailed("; ".join(failures))
+        await repo_ctx.once("proposal", act)
+
+    await for_each_added_repository(
+        ctx, onboard, what="onboarding pull request", failed=OnboardingFailed
+    )
 
 
 def _summary(proposal: Proposal) -> str:
