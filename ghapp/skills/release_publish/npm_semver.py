@@ -39,14 +39,15 @@ _CV = re.compile(
     re.IGNORECASE,
 )
 _MAX_SAFE = 2**53 - 1
+_MAX_LENGTH = 256  # npm refuses longer text before trimming it
 
 
 def parse(text: str | None) -> Version | None:
     """npm's `parse`: the version `text` names exactly (surrounding spaces and a `v`
-    allowed), or None."""
-    if not text:
+    allowed, 256 characters at most with them), or None."""
+    if not text or len(text) > _MAX_LENGTH:
         return None
-    match = _FULL.match(text.strip()[:256])
+    match = _FULL.match(text.strip())
     if match is None:
         return None
     major, minor, patch = (int(match.group(i)) for i in (1, 2, 3))
