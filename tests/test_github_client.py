@@ -90,6 +90,17 @@ async def test_a_token_is_renewed_a_minute_before_it_expires_not_after(
     assert [r.status for r in fake_github.requests if r.status == 401] == []
 
 
+async def test_a_token_is_kept_for_its_lifetime_not_minted_per_job(
+    fake_github: FakeGitHub,
+) -> None:
+    gh = clients(fake_github)
+    fake_github.add_issue("octo-org/hello", "One")
+    await (await gh.installation(1)).rest.issues.async_get(*REPO, 1)
+    await asyncio.sleep(1.5)  # GitHub's tokens live an hour; ghapp keeps one 59 minutes
+    await (await gh.installation(1)).rest.issues.async_get(*REPO, 1)
+    assert fake_github.tokens_issued == {1: 1}
+
+
 async def test_reads_are_retried_on_5xx_but_writes_are_not(fake_github: FakeGitHub) -> None:
     gh = clients(fake_github)
     fake_github.add_issue("octo-org/hello", "One")
@@ -178,6 +189,15 @@ async def test_writes_are_paced_per_installation_not_across() -> None:
     one = stamps[1]
     assert one[1] - one[0] >= 0.19 and one[2] - one[1] >= 0.39
     assert stamps[2][0] - started < 0.1  # another installation never waits
+
+
+def test_pacing_defaults_are_githubs_secondary_rate_limit_guidance() -> None:
+    """One mutation per second, one content-creating request per three seconds, in one
+    process and across workers alike."""
+    from ghapp.scaleout import RedisWritePacer
+
+    for pacer in (WritePacer, RedisWritePacer):
+        assert (pacer.write_interval, pacer.content_interval) == (1.0, 3.0), pacer
 
 
 class Stamped(httpx.AsyncBaseTransport):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ghapp.logs import JsonFormatter, SecretScrubber, configure_logging
+from ghapp.logs import JsonFormatter, SecretScrubber, configure_logging, remember_secrets
 from ghapp.testing import test_key_pair
 
 
@@ -80,6 +80,26 @@ def test_configured_logging_scrubs_every_logger_it_routes(
     ]
     assert lines[0]["body"] == "POST /x [secret]"
     assert lines[2]["error"].endswith("RuntimeError: failed with [secret]")
+
+
+def test_secrets_learnt_while_running_are_scrubbed_from_then_on(
+    capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    """The generated session secret and the setup URL's token are no configured value and
+    match no token pattern: ghapp tells the scrubber about them when it makes them."""
+    learnt = "Zq8v-generated-session-secret-3f9a"
+    configure_logging("info", "json", ["configured-webhook-secret"])
+    logging.getLogger("ghapp.web").warning("before %s", learnt)
+    remember_secrets([learnt, "short", ""])
+    logging.getLogger("ghapp.web").warning("after %s", learnt, extra={"body": learnt})
+    logging.getLogger("ghapp.web").warning("too short to tell from words: %s", "short")
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [line["msg"] for line in lines] == [
+        f"before {learnt}",  # not known yet: nothing told the scrubber
+        "after [secret]",
+        "too short to tell from words: short",
+    ]
+    assert lines[1]["body"] == "[secret]"
 
 
 @pytest.mark.parametrize("level", ["info", "debug"])
