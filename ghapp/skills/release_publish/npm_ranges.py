@@ -5,6 +5,7 @@ A range is a list of comparator sets joined by `||`; a version satisfies it when
 every comparator of one set. Shorthands are expanded the way npm expands them, then each
 comparator is `<`, `<=`, `>`, `>=` or `=` against a version. As in npm, a prerelease only
 satisfies a set that names a prerelease of the same `major.minor.patch`.
+Parsing is npm's strict one (no `loose`): no leading zeros, a prerelease after a `-`.
 
 Pure functions, no I/O.
 """
@@ -19,12 +20,13 @@ from semver import Version
 
 from ghapp.skills.release_publish.npm_semver import parse
 
-_X = r"[xX*]|\d+"
+_X = r"[xX*]|0|[1-9]\d*"
 _PART = (
     rf"[v=\s]*({_X})(?:\.({_X})(?:\.({_X})"
-    r"(?:-?([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?"
+    r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?"
 )
 _XRANGE = re.compile(rf"^(<=|>=|<|>|=)?\s*{_PART}$")
+_SHORTHAND = re.compile(rf"^(\^|~>?){_PART}$")
 _HYPHEN = re.compile(rf"^\s*{_PART}\s+-\s+{_PART}\s*$")
 _OPERATOR_SPACE = re.compile(r"(<=|>=|<|>|=|~>?|\^)\s+")
 _COMPARATOR = re.compile(r"^(<=|>=|<|>|=)?(.+)$")
@@ -141,12 +143,10 @@ def _expand_hyphen(match: re.Match[str]) -> str:
 def _expand_word(word: str) -> str:
     if word in ("*", "x", "X", ""):
         return ""
-    if word[0] in "^~":
-        match = _XRANGE.match(word.lstrip("^~>"))
-        if match is None or match.group(1):
-            raise ValueError(word)
-        parts = match.group(2, 3, 4, 5)
-        return _expand_caret(*parts) if word[0] == "^" else _expand_tilde(*parts)
+    shorthand = _SHORTHAND.match(word)
+    if shorthand:
+        parts = shorthand.group(2, 3, 4, 5)
+        return _expand_caret(*parts) if shorthand.group(1) == "^" else _expand_tilde(*parts)
     match = _XRANGE.match(word)
     if match is None:
         raise ValueError(word)
