@@ -29,7 +29,7 @@ _XRANGE = re.compile(rf"^(<=|>=|<|>|=)?\s*{_PART}$")
 _SHORTHAND = re.compile(rf"^(\^|~>?){_PART}$")
 _HYPHEN = re.compile(rf"^\s*{_PART}\s+-\s+{_PART}\s*$")
 _OPERATOR_SPACE = re.compile(r"(<=|>=|<|>|=|~>?|\^)\s+")
-_COMPARATOR = re.compile(r"^(<=|>=|<|>|=)?(.+)$")
+_COMPARATOR = re.compile(r"(<=|>=|<|>|=)?(\S+)")
 
 _TESTS: dict[str, Callable[[int], bool]] = {
     "<": lambda c: c < 0,
@@ -94,8 +94,6 @@ def _expand_x(
     operator: str, major: str | None, minor: str | None, patch: str | None, pre: str | None
 ) -> str:
     m, n, p = _number(major), _number(minor), _number(patch)
-    if operator == "=":
-        operator = ""
     if m is None:
         return "<0.0.0-0" if operator in (">", "<") else ""
     if n is None or p is None:  # `1` or `1.2`: a bound, or both ends of the span
@@ -143,7 +141,7 @@ def _expand_word(word: str) -> str:
         return _expand_caret(*parts) if shorthand.group(1) == "^" else _expand_tilde(*parts)
     match = _XRANGE.match(word)
     if match is None:
-        raise ValueError(word)
+        raise ValueError  # parse_range answers None
     return _expand_x(match.group(1) or "", *match.group(2, 3, 4, 5))
 
 
@@ -155,12 +153,11 @@ def _comparator_set(text: str) -> ComparatorSet:
         else " ".join(_expand_word(word) for word in _OPERATOR_SPACE.sub(r"\1", text).split())
     )
     found: list[Comparator] = []
-    for word in expanded.split():
-        match = _COMPARATOR.match(word)
-        version = parse(match.group(2)) if match else None
-        if match is None or version is None:
-            raise ValueError(word)
-        found.append(Comparator(match.group(1) or "=", version))
+    for operator, version_text in _COMPARATOR.findall(expanded):
+        version = parse(version_text)
+        if version is None:
+            raise ValueError
+        found.append(Comparator(operator or "=", version))
     return tuple(found)
 
 
