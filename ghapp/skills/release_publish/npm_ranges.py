@@ -5,6 +5,7 @@ A range is a list of comparator sets joined by `||`; a version satisfies it when
 every comparator of one set. Shorthands are expanded the way npm expands them, then each
 comparator is `<`, `<=`, `>`, `>=` or `=` against a version. As in npm, a prerelease only
 satisfies a set that names a prerelease of the same `major.minor.patch`.
+Parsing is npm's strict one (no `loose`): no leading zeros, a prerelease after a `-`.
 
 Pure functions, no I/O.
 """
@@ -19,15 +20,16 @@ from semver import Version
 
 from ghapp.skills.release_publish.npm_semver import parse
 
-_X = r"[xX*]|\d+"
+_X = r"[xX*]|0|[1-9]\d*"
 _PART = (
     rf"[v=\s]*({_X})(?:\.({_X})(?:\.({_X})"
-    r"(?:-?([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?"
+    r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?"
 )
 _XRANGE = re.compile(rf"^(<=|>=|<|>|=)?\s*{_PART}$")
+_SHORTHAND = re.compile(rf"^(\^|~>?){_PART}$")
 _HYPHEN = re.compile(rf"^\s*{_PART}\s+-\s+{_PART}\s*$")
 _OPERATOR_SPACE = re.compile(r"(<=|>=|<|>|=|~>?|\^)\s+")
-_COMPARATOR = re.compile(r"^(<=|>=|<|>|=)?(.+)$")
+_COMPARATOR = re.compile(r"(<=|>=|<|>|=)?(\S+)")
 
 _TESTS: dict[str, Callable[[int], bool]] = {
     "<": lambda c: c < 0,
@@ -50,106 +52,96 @@ class Comparator:
 ComparatorSet = tuple[Comparator, ...]  # empty: any version
 
 
-def _is_x(part: str | None) -> bool:
-    return part is None or part.lower() in ("x", "*")
+def _number(part: str | None) -> int | None:
+    """A version part's number; None for a wildcard (`x`, `X`, `*`) or a missing part."""
+    return None if part is None or part.lower() in ("x", "*") else int(part)
+
+
+def _release(m: int, n: int, p: int, pre: str | None) -> str:
+    return f"{m}.{n}.{p}" + (f"-{pre}" if pre else "")
 
 
 def _expand_caret(major: str | None, minor: str | None, patch: str | None, pre: str | None) -> str:
-    if _is_x(major):
+    m, n, p = _number(major), _number(minor), _number(patch)
+    if m is None:
         return ""
-    m = int(major or 0)
-    if _is_x(minor):
+    if n is None:
         return f">={m}.0.0 <{m + 1}.0.0-0"
-    n = int(minor or 0)
-    if _is_x(patch):
+    if p is None:
         upper = f"{m}.{n + 1}.0-0" if m == 0 else f"{m + 1}.0.0-0"
         return f">={m}.{n}.0 <{upper}"
-    p = int(patch or 0)
-    low = f"{m}.{n}.{p}" + (f"-{pre}" if pre else "")
     if m != 0:
         upper = f"{m + 1}.0.0-0"
     elif n != 0:
         upper = f"{m}.{n + 1}.0-0"
     else:
         upper = f"{m}.{n}.{p + 1}-0"
-    return f">={low} <{upper}"
+    return f">={_release(m, n, p, pre)} <{upper}"
 
 
 def _expand_tilde(major: str | None, minor: str | None, patch: str | None, pre: str | None) -> str:
-    if _is_x(major):
+    m, n, p = _number(major), _number(minor), _number(patch)
+    if m is None:
         return ""
-    m = int(major or 0)
-    if _is_x(minor):
+    if n is None:
         return f">={m}.0.0 <{m + 1}.0.0-0"
-    n = int(minor or 0)
-    if _is_x(patch):
+    if p is None:
         return f">={m}.{n}.0 <{m}.{n + 1}.0-0"
-    low = f"{m}.{n}.{int(patch or 0)}" + (f"-{pre}" if pre else "")
-    return f">={low} <{m}.{n + 1}.0-0"
+    return f">={_release(m, n, p, pre)} <{m}.{n + 1}.0-0"
 
 
 def _expand_x(
     operator: str, major: str | None, minor: str | None, patch: str | None, pre: str | None
 ) -> str:
-    x_major = _is_x(major)
-    x_minor = x_major or _is_x(minor)
-    x_patch = x_minor or _is_x(patch)
-    if operator == "=" and x_patch:
-        operator = ""
-    if x_major:
+    m, n, p = _number(major), _number(minor), _number(patch)
+    if m is None:
         return "<0.0.0-0" if operator in (">", "<") else ""
-    m, n, p = int(major or 0), 0 if x_minor else int(minor or 0), 0 if x_patch else int(patch or 0)
-    if operator and x_patch:
-        suffix = ""
+    if n is None or p is None:  # `1` or `1.2`: a bound, or both ends of the span
         if operator == ">":
-            operator = ">="
-            m, n = (m + 1, 0) if x_minor else (m, n + 1)
-        elif operator == "<=":
-            operator = "<"
-            m, n = (m + 1, n) if x_minor else (m, n + 1)
+            return f">={m + 1}.0.0" if n is None else f">={m}.{n + 1}.0"
+        if operator == ">=":
+            return f">={m}.{n or 0}.0"
         if operator == "<":
-            suffix = "-0"
-        return f"{operator}{m}.{n}.{p}{suffix}"
-    if x_minor:
-        return f">={m}.0.0 <{m + 1}.0.0-0"
-    if x_patch:
+            return f"<{m}.{n or 0}.0-0"
+        if operator == "<=":
+            return f"<{m + 1}.0.0-0" if n is None else f"<{m}.{n + 1}.0-0"
+        if n is None:
+            return f">={m}.0.0 <{m + 1}.0.0-0"
         return f">={m}.{n}.0 <{m}.{n + 1}.0-0"
-    return f"{operator}{m}.{n}.{p}" + (f"-{pre}" if pre else "")
+    return operator + _release(m, n, p, pre)
 
 
 def _expand_hyphen(match: re.Match[str]) -> str:
     fm, fn, fp, fpre, tm, tn, tp, tpre = match.groups()
-    if _is_x(fm):
+    m, n, p = _number(fm), _number(fn), _number(fp)
+    if m is None:
         low = ""
-    elif _is_x(fn):
-        low = f">={fm}.0.0"
-    elif _is_x(fp):
-        low = f">={fm}.{fn}.0"
+    elif n is None:
+        low = f">={m}.0.0"
+    elif p is None:
+        low = f">={m}.{n}.0"
     else:
-        low = f">={fm}.{fn}.{fp}" + (f"-{fpre}" if fpre else "")
-    if _is_x(tm):
+        low = f">={_release(m, n, p, fpre)}"
+    m, n, p = _number(tm), _number(tn), _number(tp)
+    if m is None:
         high = ""
-    elif _is_x(tn):
-        high = f"<{int(tm) + 1}.0.0-0"
-    elif _is_x(tp):
-        high = f"<{tm}.{int(tn or 0) + 1}.0-0"
+    elif n is None:
+        high = f"<{m + 1}.0.0-0"
+    elif p is None:
+        high = f"<{m}.{n + 1}.0-0"
     else:
-        high = f"<={tm}.{tn}.{tp}" + (f"-{tpre}" if tpre else "")
-    return f"{low} {high}".strip()
+        high = f"<={_release(m, n, p, tpre)}"
+    return f"{low} {high}"
 
 
 def _expand_word(word: str) -> str:
-    if word in ("*", "x", "X", ""):
-        return ""
-    if word[0] in "^~":
-        match = _XRANGE.match(word.lstrip("^~>"))
-        if match is None or match.group(1):
-            raise ValueError(word)
-        parts = match.group(2, 3, 4, 5)
-        return _expand_caret(*parts) if word[0] == "^" else _expand_tilde(*parts)
+    shorthand = _SHORTHAND.match(word)
+    if shorthand:
+        parts = shorthand.group(2, 3, 4, 5)
+        return _expand_caret(*parts) if shorthand.group(1) == "^" else _expand_tilde(*parts)
     match = _XRANGE.match(word)
     if match is None:
-        raise ValueError(word)
+        raise ValueError  # parse_range answers None
     return _expand_x(match.group(1) or "", *match.group(2, 3, 4, 5))
 
 
@@ -158,17 +150,14 @@ def _comparator_set(text: str) -> ComparatorSet:
     expanded = (
         _expand_hyphen(hyphen)
         if hyphen
-        else " ".join(
-            _expand_word(word) for word in _OPERATOR_SPACE.sub(r"\1", text.strip()).split()
-        )
+        else " ".join(_expand_word(word) for word in _OPERATOR_SPACE.sub(r"\1", text).split())
     )
     found: list[Comparator] = []
-    for word in expanded.split():
-        match = _COMPARATOR.match(word)
-        version = parse(match.group(2)) if match else None
-        if match is None or version is None:
-            raise ValueError(word)
-        found.append(Comparator(match.group(1) or "=", version))
+    for operator, version_text in _COMPARATOR.findall(expanded):
+        version = parse(version_text)
+        if version is None:
+            raise ValueError
+        found.append(Comparator(operator or "=", version))
     return tuple(found)
 
 
