@@ -576,6 +576,44 @@ def test_only_admins_may_redeliver(site: Site) -> None:
     assert stored is not None and stored.status == "failed"
 
 
+@pytest.mark.parametrize(
+    ("who", "installation", "status", "expected"),
+    [
+        # alice manages her own installation, and names octo-org's delivery under it.
+        ("alice", USER_INSTALLATION, "failed", 404),
+        # A delivery that finished is not run again: its effects happened.
+        ("owner", ORG_INSTALLATION, "ok", 409),
+    ],
+    ids=["delivery-of-another-installation", "delivery-not-failed"],
+)
+def test_a_redelivery_that_is_not_for_this_page_changes_nothing(
+    site: Site, who: str, installation: int, status: str, expected: int
+) -> None:
+    delivery = Delivery(
+        id="d-other-1",
+        event="issues",
+        action="opened",
+        installation_id=ORG_INSTALLATION,
+        repository="octo-org/hello",
+        ordering_key=None,
+        received_at=utcnow(),
+        status=status,
+        attempts=1,
+        payload=b"{}",
+    )
+    assert site.client.portal is not None
+    site.client.portal.call(site.runtime.deliveries.record, delivery)
+    site.sign_in(who)
+    refused = site.client.post(
+        f"/settings/installations/{installation}/deliveries/d-other-1/redeliver",
+        data={"csrf_token": site.csrf()},
+        follow_redirects=False,
+    )
+    assert refused.status_code == expected
+    stored = site.client.portal.call(site.runtime.deliveries.get, "d-other-1")
+    assert stored is not None and stored.status == status
+
+
 def _switch_form(html: str, skill: str, repository: str) -> str:
     """The switch form of one skill at one level, to look at its buttons."""
     for form in re.findall(r"<form[^>]*class=\"switch\".*?</form>", html, flags=re.S):

@@ -154,7 +154,7 @@ async def redeliver(request: Request) -> Response:
         allowed = await _manages(change)
         if allowed is None:
             return forbidden(request, viewer, CANNOT_SEE)
-        if not allowed and delivery.repository:
+        if delivery.repository:
             allowed = await administers_repository(
                 services.github, installation_id, delivery.repository, viewer.login
             )
