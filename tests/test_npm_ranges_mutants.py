@@ -1,7 +1,8 @@
 """npm's range syntax (`ghapp/skills/release_publish/npm_ranges.py`): the expansions and
 prerelease rules mutation testing found unchecked (docs/testing.md, "Mutation testing").
 
-The expected values are npm's `semver` 7 without options (strict parsing, prereleases
+The expected values are npm's `semver` 7.8.5 (release-drafter's pin; 7.7.1 differs on
+wildcard order and build metadata) without options (strict parsing, prereleases
 excluded): `new Range(text).range` for an expansion (npm's canonical comparators, `1.2.3`
 for `=1.2.3`), `validRange` for what is not a range, `satisfies` for a version. npm writes a
 lower bound of `>=0.0.0` as nothing, so ranges of major zero are checked through `satisfies`.
