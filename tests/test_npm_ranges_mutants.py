@@ -1,7 +1,8 @@
 """npm's range syntax (`ghapp/skills/release_publish/npm_ranges.py`): the expansions and
 prerelease rules mutation testing found unchecked (docs/testing.md, "Mutation testing").
 
-The expected values are npm's `semver` 7 without options (strict parsing, prereleases
+The expected values are npm's `semver` 7.8.5 (release-drafter's pin; 7.7.1 differs on
+wildcard order and build metadata) without options (strict parsing, prereleases
 excluded): `new Range(text).range` for an expansion (npm's canonical comparators, `1.2.3`
 for `=1.2.3`), `validRange` for what is not a range, `satisfies` for a version. npm writes a
 lower bound of `>=0.0.0` as nothing, so ranges of major zero are checked through `satisfies`.
@@ -50,6 +51,23 @@ EXPANSIONS = [
     ("=1.2", ">=1.2.0 <1.3.0-0"),
     ("=1", ">=1.0.0 <2.0.0-0"),
     ("=*", ""),
+    # what npm 7.8 reads around a wildcard and before a version
+    ("==1.2", ">=1.2.0 <1.3.0-0"),  # a partial version is rebuilt, so its prefix goes
+    ("vv1", ">=1.0.0 <2.0.0-0"),
+    ("v=1", ">=1.0.0 <2.0.0-0"),
+    ("==1.2.x", ">=1.2.0 <1.3.0-0"),
+    ("v=1.2.x-beta", ">=1.2.0 <1.3.0-0"),
+    (">=v1.2.3", ">=1.2.3"),
+    ("1.x.*", ">=1.0.0 <2.0.0-0"),
+    # build metadata is dropped wherever it stands
+    ("1.x+build", ">=1.0.0 <2.0.0-0"),
+    ("1+b.2", ">=1.0.0 <2.0.0-0"),
+    ("1.2+b", ">=1.2.0 <1.3.0-0"),
+    (">=1.x+build", ">=1.0.0"),
+    ("1.2.x-rc+b", ">=1.2.0 <1.3.0-0"),
+    ("1.2.3+a+b", "1.2.3"),
+    ("1.2.3+b 2.0.0+c", "1.2.3 2.0.0"),
+    ("+b", ""),
     # operators against x-ranges
     (">1", ">=2.0.0"),
     (">1.x", ">=2.0.0"),
@@ -108,6 +126,13 @@ EXPANSIONS = [
     ("^1.2.3+build", ">=1.2.3 <2.0.0-0"),
     ("^1.2.3-RC.1", ">=1.2.3-RC.1 <2.0.0-0"),
     ("^v1.2.3", ">=1.2.3 <2.0.0-0"),
+    ("^1.x+build", ">=1.0.0 <2.0.0-0"),
+    ("^1+b", ">=1.0.0 <2.0.0-0"),
+    ("^1.x.5", ">=1.0.0 <2.0.0-0"),  # no order check after a caret or tilde
+    ("^x.1", ""),
+    ("^vv1.2.3", ">=1.2.3 <2.0.0-0"),  # nor any on the prefix: the version is rebuilt
+    ("^v=1.2.3", ">=1.2.3 <2.0.0-0"),
+    ("^==1.2.3", ">=1.2.3 <2.0.0-0"),
     # tilde
     ("~*", ""),
     ("~x", ""),
@@ -125,6 +150,10 @@ EXPANSIONS = [
     ("^=1.2.3", ">=1.2.3 <2.0.0-0"),
     ("~1.2.3+build", ">=1.2.3 <1.3.0-0"),
     ("~1.2.3-Rc.1", ">=1.2.3-Rc.1 <1.3.0-0"),
+    ("~1.x+build", ">=1.0.0 <2.0.0-0"),
+    ("~1.x.5", ">=1.0.0 <2.0.0-0"),
+    ("~x.1.2", ""),
+    ("~=v1.2.3", ">=1.2.3 <1.3.0-0"),
     # hyphen ranges
     ("1.2.3 - 2.3.4", ">=1.2.3 <=2.3.4"),
     ("1.2 - 2.3.4", ">=1.2.0 <=2.3.4"),
@@ -144,6 +173,17 @@ EXPANSIONS = [
     ("1.0 - 2.x", ">=1.0.0 <3.0.0-0"),
     ("  1.2 - 3  ", ">=1.2.0 <4.0.0-0"),
     ("1.2.3 - 2.3.4 || 5", ">=1.2.3 <=2.3.4||>=5.0.0 <6.0.0-0"),
+    ("1+b - 2+c", ">=1.0.0 <3.0.0-0"),
+    ("1.x.5 - 2", ">=1.0.0 <3.0.0-0"),  # no order check in a hyphen range
+    ("1 - 2.x.5", ">=1.0.0 <3.0.0-0"),
+    ("x.1 - 2", "<3.0.0-0"),
+    ("1.2.3 - x.1", ">=1.2.3"),
+    ("v1.2.3 - v2.3.4", ">=1.2.3 <=2.3.4"),  # a whole end: one `v` at most
+    ("vv1.2 - 2", ">=1.2.0 <3.0.0-0"),
+    ("1.2.3 - vv2", ">=1.2.3 <3.0.0-0"),
+    ("v=1 - 2", ">=1.0.0 <3.0.0-0"),
+    ("1 - vv2.3.4-beta", ">=1.0.0 <=2.3.4-beta"),  # an upper end with a prerelease is rebuilt
+    ("1 - v=2.3.4-beta", ">=1.0.0 <=2.3.4-beta"),
     # sets
     (">=1.2.3 <2", ">=1.2.3 <2.0.0-0"),
     ("1.x || >=2.5.0", ">=1.0.0 <2.0.0-0||>=2.5.0"),
@@ -198,6 +238,43 @@ NOT_RANGES = [
     "^>1.2.3",
     "^^1.2",
     "~~1.2",
+    # a number after a wildcard, outside `^`, `~` and hyphen ranges (npm 7.8)
+    "1.x.5",
+    "x.1",
+    ">1.x.3",
+    "1.*.3",
+    "x.1.2",
+    "*.1",
+    "X.x.1",
+    "<=1.x.3",
+    ">=x.1",
+    "=1.x.5",
+    "1.x.3-beta",
+    "1.x.5+b",
+    "x.1+b",
+    "1.x.3 || 2",
+    # a whole version with more than a `v` between operator and number
+    "==1.2.3",
+    "vv1.2.3",
+    "v=1.2.3",
+    "=v=1.2.3",
+    "=vv1.2.3",
+    ">==1.2.3",
+    ">=vv1.2.3",
+    ">=v=1.2.3",
+    "==1.2.3-beta",
+    "v=1.2.3-beta",
+    "==1.2.3 || 1",
+    "vv1.2.3 - 2",
+    "=1.2.3 - 2",
+    "v=1.2.3-beta - 2",
+    "1 - vv2.3.4",
+    "1.2.3 - =2.3.4",
+    "1 - v 2.3.4",
+    # build metadata that is not any
+    "1.2.3+",
+    "1.2.3+b..c",
+    "1+b.",
 ]
 
 
@@ -254,6 +331,7 @@ SATISFIES = [
     # sets: any one of them
     ("1.2.3 ||", "9.9.9", True),
     ("|| 1.2.3", "0.0.1", True),
+    ("1.2.3 || +b", "9.9.9", True),
     ("<1 || >2", "1.5.0", False),
     ("<1 || >2", "2.5.0", False),
     ("<1 || >2", "3.0.0", True),

@@ -5,7 +5,9 @@ A range is a list of comparator sets joined by `||`; a version satisfies it when
 every comparator of one set. Shorthands are expanded the way npm expands them, then each
 comparator is `<`, `<=`, `>`, `>=` or `=` against a version. As in npm, a prerelease only
 satisfies a set that names a prerelease of the same `major.minor.patch`.
-Parsing is npm's strict one (no `loose`): no leading zeros, a prerelease after a `-`.
+Parsing is npm's strict one (no `loose`): no leading zeros, a prerelease after a `-`, a
+whole version with at most a `v` before it (`v1.2.3`, not `==1.2.3`), no number after a
+wildcard (`1.x.5`) outside `^`, `~` and hyphen ranges; build metadata is dropped anywhere.
 
 Pure functions, no I/O.
 """
@@ -21,10 +23,10 @@ from semver import Version
 from ghapp.skills.release_publish.npm_semver import parse
 
 _X = r"[xX*]|0|[1-9]\d*"
-_PART = (
-    rf"[v=\s]*({_X})(?:\.({_X})(?:\.({_X})"
-    r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?"
-)
+# npm drops build metadata (`+…`) wherever it stands before reading a set, so a partial
+# version may carry it (`1.x+build`); `_PART` meets none.
+_BUILD = re.compile(r"\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*")
+_PART = rf"([v=\s]*)({_X})(?:\.({_X})(?:\.({_X})(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?)?)?"
 _XRANGE = re.compile(rf"^(<=|>=|<|>|=)?\s*{_PART}$")
 _SHORTHAND = re.compile(rf"^(\^|~>?){_PART}$")
 _HYPHEN = re.compile(rf"^\s*{_PART}\s+-\s+{_PART}\s*$")
@@ -61,6 +63,14 @@ def _release(m: int, n: int, p: int, pre: str | None) -> str:
     return f"{m}.{n}.{p}" + (f"-{pre}" if pre else "")
 
 
+def _exact(prefix: str, m: int, n: int, p: int, pre: str | None) -> str:
+    """A whole version npm keeps as written: its comparators allow one `v` before it, no
+    `=` (`==1.2.3`, `v=1.2.3` and `vv1.2.3` are not ranges; `==1.2` is rebuilt, so it is)."""
+    if prefix not in ("", "v"):
+        raise ValueError
+    return _release(m, n, p, pre)
+
+
 def _expand_caret(major: str | None, minor: str | None, patch: str | None, pre: str | None) -> str:
     m, n, p = _number(major), _number(minor), _number(patch)
     if m is None:
@@ -91,9 +101,16 @@ def _expand_tilde(major: str | None, minor: str | None, patch: str | None, pre: 
 
 
 def _expand_x(
-    operator: str, major: str | None, minor: str | None, patch: str | None, pre: str | None
+    operator: str,
+    prefix: str,
+    major: str | None,
+    minor: str | None,
+    patch: str | None,
+    pre: str | None,
 ) -> str:
     m, n, p = _number(major), _number(minor), _number(patch)
+    if (m is None and n is not None) or (n is None and p is not None):
+        raise ValueError  # a number after a wildcard: `x.1`, `1.x.5` (not so after `^`/`~`)
     if m is None:
         return "<0.0.0-0" if operator in (">", "<") else ""
     if n is None or p is None:  # `1` or `1.2`: a bound, or both ends of the span
@@ -108,11 +125,11 @@ def _expand_x(
         if n is None:
             return f">={m}.0.0 <{m + 1}.0.0-0"
         return f">={m}.{n}.0 <{m}.{n + 1}.0-0"
-    return operator + _release(m, n, p, pre)
+    return operator + _exact(prefix, m, n, p, pre)
 
 
 def _expand_hyphen(match: re.Match[str]) -> str:
-    fm, fn, fp, fpre, tm, tn, tp, tpre = match.groups()
+    fprefix, fm, fn, fp, fpre, tprefix, tm, tn, tp, tpre = match.groups()
     m, n, p = _number(fm), _number(fn), _number(fp)
     if m is None:
         low = ""
@@ -121,7 +138,7 @@ def _expand_hyphen(match: re.Match[str]) -> str:
     elif p is None:
         low = f">={m}.{n}.0"
     else:
-        low = f">={_release(m, n, p, fpre)}"
+        low = f">={_exact(fprefix, m, n, p, fpre)}"
     m, n, p = _number(tm), _number(tn), _number(tp)
     if m is None:
         high = ""
@@ -130,22 +147,24 @@ def _expand_hyphen(match: re.Match[str]) -> str:
     elif p is None:
         high = f"<{m}.{n + 1}.0-0"
     else:
-        high = f"<={_release(m, n, p, tpre)}"
+        # npm rebuilds an upper end with a prerelease, whatever came before it
+        high = f"<={_exact('' if tpre else tprefix, m, n, p, tpre)}"
     return f"{low} {high}"
 
 
 def _expand_word(word: str) -> str:
     shorthand = _SHORTHAND.match(word)
     if shorthand:
-        parts = shorthand.group(2, 3, 4, 5)
+        parts = shorthand.group(3, 4, 5, 6)
         return _expand_caret(*parts) if shorthand.group(1) == "^" else _expand_tilde(*parts)
     match = _XRANGE.match(word)
     if match is None:
         raise ValueError  # parse_range answers None
-    return _expand_x(match.group(1) or "", *match.group(2, 3, 4, 5))
+    return _expand_x(match.group(1) or "", *match.group(2, 3, 4, 5, 6))
 
 
 def _comparator_set(text: str) -> ComparatorSet:
+    text = _BUILD.sub("", text)
     hyphen = _HYPHEN.match(text)
     expanded = (
         _expand_hyphen(hyphen)
