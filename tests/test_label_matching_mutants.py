@@ -192,3 +192,77 @@ def test_swap_memory_keys_are_stable_across_releases() -> None:
     assert swap_signature([("a", "b"), ("b", "a")]) == signature
     assert swap_signature([("B", "A"), ("A", "B")]) == signature
     assert RenameCycle(((1, "a", "b"), (2, "b", "a"))).signature == signature
+
+
+THREE_SWAP = [D("d", "b"), D("a", "d"), D("b", "a")]  # a's label → b, b's → d, d's → a
+
+
+@pytest.mark.parametrize("stop_after", [1, 2, 3])
+def test_a_three_name_swap_stopped_anywhere_is_finished_by_the_next_sync(
+    stop_after: int,
+) -> None:
+    model = repo("a", "b", "d")
+    model.sync(THREE_SWAP, delete_undeclared=False, stop_after=stop_after)
+    model.sync(THREE_SWAP, delete_undeclared=False)
+    assert held(model) == {1: "b", 2: "d", 3: "a"}
+    assert {number: model.issue_labels(number) for number in model.issues} == {
+        1: {"b"},
+        2: {"d"},
+        3: {"a"},
+    }
+
+
+def test_a_half_done_swap_takes_its_own_name_not_another_declared_one() -> None:
+    """`a` also lists `old`, a label declared in its own right: finishing the swap moves the
+    parked label to `b`, and `old` stays."""
+    declared = [D("a", "old", "b"), D("b", "a"), D("old")]
+    model = repo("a", "b", "old")
+    model.sync(declared, delete_undeclared=False, stop_after=1)
+    model.sync(declared, delete_undeclared=False)
+    assert held(model) == {1: "b", 2: "a", 3: "old"}
+
+
+def test_a_half_done_swap_keeps_the_swapped_label_and_merges_a_plain_old_name() -> None:
+    declared = [D("a", "b"), D("b", "a", "old")]
+    model = repo("old", "a", "b")
+    model.sync(declared, delete_undeclared=False, stop_after=1)
+    model.sync(declared, delete_undeclared=False)
+    assert held(model) == {2: "b", 3: "a"}
+    assert model.issue_labels(1) == {"b"}, "the issue labelled `old` now has `b`"
+
+
+@pytest.mark.parametrize(
+    ("names", "declared", "after"),
+    [
+        pytest.param(
+            ["a", "old"],
+            [D("old"), D("d", "a", "old")],
+            {1: "d", 2: "old"},
+            id="a plain old name is taken before another declared label's name",
+        ),
+        pytest.param(
+            ["a"],
+            [D("c", "d", "a"), D("a")],
+            {1: "c", 2: "a"},
+            id="a chain link listed after a plain old name that does not exist",
+        ),
+        pytest.param(
+            ["b"],
+            [D("d", "a", "b"), D("a"), D("b")],
+            {1: "d", 2: "a", 3: "b"},
+            id="a chain link listed after one whose label does not exist",
+        ),
+        pytest.param(
+            ["b", "old"],
+            [D("old", delete=True), D("c")],
+            {1: "b", 3: "c"},
+            id="a label marked delete is deleted, not turned into another",
+        ),
+    ],
+)
+def test_which_label_becomes_which_after_one_sync(
+    names: list[str], declared: list[DeclaredLabel], after: dict[int, str]
+) -> None:
+    model = repo(*names)
+    model.sync(declared, delete_undeclared=False)
+    assert held(model) == after
