@@ -385,3 +385,13 @@ async def test_redeliver_takes_failed_and_unknown_ids_as_not_seen(store: Deliver
     await store.finish("failed", "failed", "boom")
     assert await store.ids_seen(["done", "failed", "queued", "never"]) == {"done", "queued"}
     assert await store.ids_seen([]) == set()
+
+
+async def test_the_list_shows_a_hundred_deliveries_unless_asked_for_more(
+    store: DeliveryStore,
+) -> None:
+    await store.record_many([delivery(f"d-{n:03}", seconds=n) for n in range(101)])
+    listed = await _listed(store)
+    assert len(listed) == 100
+    assert listed[0] == "d-100" and "d-000" not in listed
+    assert len(await _listed(store, limit=101)) == 101
