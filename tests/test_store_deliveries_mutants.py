@@ -178,7 +178,8 @@ async def test_finishing_records_the_outcome_and_clears_the_retry_time(
     await store.record(delivery("d-1"))
     await store.claim("d-1")
     await store.requeue("d-1", T0 + timedelta(hours=1), "502")
-    await store.claim("d-1")
+    again = await store.claim("d-1")
+    assert again is not None and (again.attempts, again.runs) == (2, []), "no skill finished"
     before = datetime.now(UTC)
     await store.finish(
         "d-1",
