@@ -396,3 +396,20 @@ async def test_the_list_shows_a_hundred_deliveries_unless_asked_for_more(
     assert len(listed) == 100
     assert listed[0] == "d-100" and "d-000" not in listed
     assert len(await _listed(store, limit=101)) == 101
+
+
+async def test_the_runs_are_listed_by_skill_whatever_order_they_finished_in(
+    store: DeliveryStore,
+) -> None:
+    await store.record(delivery("d-1"))
+    await store.claim("d-1")
+    for skill in ("zeta", "mid", "alpha"):
+        await store.record_run("d-1", SkillRun(skill, "ok", None, 1.0))
+    expected = ["alpha", "mid", "zeta"]
+    found = await store.get("d-1")
+    assert found is not None and [r.skill for r in found.runs] == expected
+    (listed,) = await store.list()
+    assert [r.skill for r in listed.runs] == expected
+    await store.requeue("d-1", T0, "502")
+    claimed = await store.claim("d-1")
+    assert claimed is not None and [r.skill for r in claimed.runs] == expected
