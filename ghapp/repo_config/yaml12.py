@@ -144,7 +144,11 @@ def parse_config_text(text: str, source: str) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise RepoConfigError(f"{source}: {problem}{where}") from None
+        raise RepoConfigError(
+            f"{source}: {problem}{where}",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else 1,
+        ) from None
     except TooLarge as exc:
         raise RepoConfigError(f"{source}: {exc}") from None
     except RecursionError:
