@@ -92,7 +92,13 @@ async def test_a_base_that_is_not_yaml_or_chains_on_is_named_by_its_path_only(
 ) -> None:
     fake_github.set_file(PRIVATE, "broken.yml", "token: [AKIAEXAMPLE0SECRET\n")
     body = await check_run_for(app, fake_github, f"_extends: {PRIVATE}:broken.yml\n")
-    assert shown(body).splitlines()[1:] == [f"- `{PRIVATE}:broken.yml` is not a valid ghapp config"]
+    # Its line, and the line on GitHub: nothing of its content.
+    assert shown(body).splitlines()[1:] == [
+        f"- `{PRIVATE}:broken.yml` is not a valid ghapp config (line 2)",
+        "",
+        f"**Next:** Fix line 2 of `{PRIVATE}:broken.yml`; the next event uses it. "
+        f"[Open line 2 of broken.yml](https://github.com/{PRIVATE}/blob/HEAD/broken.yml#L2)",
+    ]
     # A base whose own `_extends` names something secret, missing or looping.
     fake_github.set_file(PRIVATE, "chain.yml", "_extends: secret-org/SECRET7-plans\n")
     body = await check_run_for(app, fake_github, f"_extends: {PRIVATE}:chain.yml\n")
