@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ghapp.options import section_errors, section_problems
 from ghapp.repo_config import Location, RepoConfigError, RepoConfigLoader
-from ghapp.repo_config import lines as lines_module
+from ghapp.repo_config import model as model_module
 from ghapp.repo_config.lines import locate
 from tests.test_repo_config_probot import ContentsApi, github
 
@@ -188,7 +188,7 @@ async def test_a_wrong_extends_in_the_own_file_names_its_line() -> None:
 async def test_the_normal_load_tracks_no_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lines cost a second parse, made only to report: a valid file never pays it."""
     calls: list[Any] = []
-    monkeypatch.setattr(lines_module, "locate", lambda *a: calls.append(a))
+    monkeypatch.setattr(model_module, "locate", lambda *a: calls.append(a))
     config = await load({OWN: TEXT})
     assert section_problems("greeter", Labels, config) == []
     assert config.section("label-sync")["labels"][0]["name"] == "bug"

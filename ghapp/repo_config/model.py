@@ -5,59 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
+
+from ghapp.repo_config.lines import locate
+from ghapp.repo_config.problems import Location, Problem, RepoConfigError
 
 CONFIG_PATH = ".github/ghapp.yml"
 
-
-@dataclass(frozen=True)
-class Location:
-    """A line (and column, both from 1) of a config file as ghapp read it: the file's
-    repository and path, and `ref` (None: the default branch)."""
-
-    owner: str
-    repo: str
-    path: str
-    ref: str | None
-    line: int
-    column: int = 1
-
-    @property
-    def label(self) -> str:
-        return f"{self.owner}/{self.repo}:{self.path}"
-
-    def blob_path(self) -> str:
-        """The line on the GitHub web site, as a path under its root (GitHub reads `HEAD`
-        as the default branch)."""
-        return f"/{self.owner}/{self.repo}/blob/{self.ref or 'HEAD'}/{self.path}#L{self.line}"
-
-
-class Problem(NamedTuple):
-    """One thing wrong with a configuration, for its author, and where it was written
-    when that is known."""
-
-    text: str
-    location: Location | None = None
-
-
-class RepoConfigError(Exception):
-    """The configuration file is wrong; the message is written for its author (and names
-    nothing but the path of a file other than the repository's own). `location`: the
-    line at fault, when one is known (a YAML syntax error)."""
-
-    def __init__(
-        self,
-        message: str,
-        location: Location | None = None,
-        *,
-        line: int | None = None,
-        column: int = 1,
-    ) -> None:
-        super().__init__(message)
-        self.location = location
-        # Where in the text the parser stopped (1-based), before the loader names the file.
-        self.line = location.line if location else line
-        self.column = location.column if location else column
+__all__ = ["CONFIG_PATH", "Location", "Problem", "RepoConfig", "RepoConfigError", "SourceFile"]
 
 
 @dataclass(frozen=True)
@@ -81,8 +36,6 @@ class SourceFile:
         again: call it only to report)."""
 
         def at() -> Location | None:
-            from ghapp.repo_config.lines import locate
-
             found = locate(self.text, path)
             return Location(self.owner, self.repo, self.path, self.ref, *found) if found else None
 

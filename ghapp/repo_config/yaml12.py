@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from ghapp.repo_config.model import RepoConfigError
+from ghapp.repo_config.problems import RepoConfigError
 
 MAX_CONFIG_BYTES = 256 * 1024  # real files are a few KiB; parsing a hostile one is bounded by it
 MAX_CONFIG_VALUES = 20_000  # values after alias expansion; real files have hundreds
