@@ -154,7 +154,7 @@ def test_settings_page_prints_times_and_a_constant_count_of_queries() -> None:
     for view in ("owner (first page)", "member (first page)", "owner ?outcome=failed&dpage=2"):
         sql, first, repeat, status = figures(
             out,
-            rf"^\s*{re.escape(view)}\s+\S+\s+\S+\s+\S+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$",
+            rf"^\s*{re.escape(view)}\s+\S+\s+\S+\s+\S+\s+\S+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$",
         )
         # A handful of statements, whatever the number of repositories and deliveries:
         # no query per repository or per delivery. A first view asks GitHub for the
