@@ -6,6 +6,8 @@ for them. Issue 20: the 200-repository page within 0.3 s of server time."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +20,9 @@ from starlette.testclient import TestClient
 from ghapp.github import RetryPolicy
 from ghapp.runtime import RuntimeOptions
 from ghapp.web.app import create_app
+from ghapp.web.settings import access, rendering
 from ghapp.web.settings.rendering import TEMPLATES
+from ghapp.web.settings.routes import routes
 from tests.support.fake_github import run_fake_github
 from tests.test_settings_page import Site, make_fake, settings_for
 
@@ -112,3 +116,30 @@ def test_the_pages_templates_are_compiled_when_the_app_is_built(
         assert status == 200
         assert site.client.get("/settings").status_code == 200
         assert compiled == []
+
+
+def test_the_github_models_of_the_access_checks_are_loaded_when_the_app_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a process of its own: githubkit loads each group of models on first use."""
+    script = (
+        "import sys\n"
+        "from ghapp.web.settings import access\n"
+        "access.warm_up()\n"
+        "loaded = set(sys.modules)\n"
+        "from githubkit import GitHub\n"
+        "client = GitHub('x')\n"
+        "module = type(client.rest.apps).__module__.rsplit('.rest.', 1)[0] + '.models'\n"
+        "models = sys.modules[module]\n"
+        "missing = [n for n in access.MODELS if getattr(models, n, None) is None]\n"
+        "print(missing, sorted(set(sys.modules) - loaded))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[] []"
+    called: list[str] = []
+    monkeypatch.setattr(access, "warm_up", lambda: called.append("access"))
+    monkeypatch.setattr(rendering, "warm_up", lambda: called.append("templates"))
+    routes()
+    assert sorted(called) == ["access", "templates"]

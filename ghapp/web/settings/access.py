@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import logging
 import time
 import weakref
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
+from githubkit import GitHub
 from githubkit.exception import GitHubException, RequestFailed
 
 from ghapp.github import GitHubUnavailable
@@ -35,6 +37,32 @@ log = logging.getLogger("ghapp.web.settings")
 PER_PAGE = 100  # GitHub's most per page
 MAX_PAGES = 100  # 10,000 repositories
 T = TypeVar("T")
+
+
+# The GitHub models the page's access checks parse: githubkit builds each group of models
+# on first use, half a second of the process's first view for these.
+MODELS = (
+    "UserInstallationsGetResponse200",
+    "Installation",
+    "AppInstallationsInstallationIdAccessTokensPostBody",
+    "InstallationToken",
+    "OrgMembership",
+    "RepositoryCollaboratorPermission",
+    "BasicError",
+    "ValidationError",
+)
+
+
+def warm_up() -> None:
+    """Load the REST groups and models the access checks use, when the app is built
+    (a client that makes no request tells which version's modules they are)."""
+    client = GitHub("warm-up")  # held: githubkit's `.rest` keeps only a weak reference
+    module = ""
+    for group in ("apps", "orgs", "repos"):
+        module = type(getattr(client.rest, group)).__module__
+    models = importlib.import_module(module.rsplit(".rest.", 1)[0] + ".models")
+    for name in MODELS:
+        getattr(models, name, None)
 
 
 class SignInAgain(Exception):
