@@ -198,8 +198,8 @@ def invalid_options(
 
 
 def _at_line(problem: Problem) -> str:
-    """ " (line N)" after a problem whose line is known (and not said already: a YAML
-    syntax error says "at line N, column M")."""
+    """What follows a problem whose line is known, `(line N)`, unless it says its line
+    already (a YAML syntax error says "at line N, column M")."""
     line = problem.location.line if problem.location is not None else None
     return "" if line is None or f"line {line}," in problem.text else f" (line {line})"
 
