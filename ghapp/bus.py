@@ -38,8 +38,8 @@ from ghapp.failures import (
 )
 from ghapp.github import AppInfo, GitHubClients, RetryLater, current_delivery
 from ghapp.metrics import Metrics
-from ghapp.options import OptionsResolver, ResolvedOptions, validate_options
-from ghapp.repo_config import RepoConfig, RepoConfigError
+from ghapp.options import OptionsResolver, ResolvedOptions, section_problems
+from ghapp.repo_config import Problem, RepoConfig
 from ghapp.services import HandlerServices, SeenSettings
 from ghapp.skill import Skill
 from ghapp.store import (
@@ -378,10 +378,11 @@ class Bus:
 
 
 def _invalid_section(skill: Skill, config: RepoConfig, repo: RepoRef | None) -> str:
-    """Why the skill's section did not validate, for the person who reads the outcome."""
-    try:
-        validate_options(skill.name, skill.options, config.section(skill.name))
-        problems = ["the section did not validate"]
-    except RepoConfigError as exc:
-        problems = str(exc).split("; ")
-    return invalid_options(skill.name, problems, repo.full_name if repo else None).encode()
+    """Why the skill's section did not validate, for the person who reads the outcome:
+    each option, why, and the line to fix."""
+    problems = section_problems(skill.name, skill.options, config)
+    return invalid_options(
+        skill.name,
+        problems or [Problem("the section did not validate")],
+        repo.full_name if repo else None,
+    ).encode()

@@ -10,11 +10,13 @@ but it has no outcome among the skills'.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ghapp.context import Context
+from ghapp.failures import invalid_options
 from ghapp.options import OptionsResolver
-from ghapp.repo_config import CONFIG_PATH
+from ghapp.repo_config import CONFIG_PATH, Problem
 from ghapp.skill import Skill
 
 NAME = "config-check"
@@ -48,27 +50,46 @@ class ConfigCheck:
     async def report(self, ctx: Context[Any]) -> None:
         if ctx.repo is None or not touches_config(ctx.payload):
             return
-        config, problems = await self.resolver.checked(ctx.github, ctx.repo)
+        config, problems = await self.resolver.checked_problems(ctx.github, ctx.repo)
         if config is not None and not problems:
             await self.resolver.remember_valid(ctx.repo, config)
         head = ctx.payload.get("after")
         if not head:
             return
+        repository = ctx.payload.get("repository") or {}
         await ctx.github.rest.checks.async_create(
             ctx.repo.owner,
             ctx.repo.name,
             name=CHECK_NAME,
             head_sha=head,
             status="completed",
-            **check_output(problems, config.notes if config is not None else []),
+            **check_output(
+                problems,
+                config.notes if config is not None else [],
+                repo=ctx.repo.full_name,
+                branch=repository.get("default_branch"),
+                site=_site(repository.get("html_url"), ctx.repo.full_name),
+            ),
         )
 
 
-def check_output(problems: list[str], notes: list[str]) -> dict[str, Any]:
+def check_output(
+    problems: Sequence[str | Problem],
+    notes: list[str],
+    *,
+    repo: str | None = None,
+    branch: str | None = None,
+    site: str = "https://github.com",
+) -> dict[str, Any]:
     """The check run's conclusion and output: failure for problems; neutral (shown, yet
     not red) when the file applies but something is amiss, such as a missing
-    `_extends` base; success otherwise."""
-    listed = "\n".join(f"- {line}" for line in [*problems, *notes])
+    `_extends` base; success otherwise. Problems say their line, and the next step
+    links the first one on `site` (the default branch, `branch`, is what was read)."""
+    reason = invalid_options(NAME, problems, repo, branch=branch) if problems else None
+    listed = "\n".join(f"- {line}" for line in [*(reason.problems if reason else ()), *notes])
+    if reason is not None and reason.link and reason.link.startswith("/") and "#L" in reason.link:
+        link = site.rstrip("/") + reason.link
+        listed += f"\n\n**Next:** {reason.next_step} [{reason.link_text}]({link})"
     if problems:
         conclusion, title = "failure", "Invalid configuration"
     elif notes:
@@ -79,6 +100,14 @@ def check_output(problems: list[str], notes: list[str]) -> dict[str, Any]:
         "conclusion": conclusion,
         "output": {"title": title, "summary": fit_summary(listed or VALID_SUMMARY)},
     }
+
+
+def _site(html_url: Any, full_name: str) -> str:
+    """The GitHub web site's root, from the repository's page (GitHub Enterprise too)."""
+    suffix = "/" + full_name
+    if isinstance(html_url, str) and html_url.lower().endswith(suffix.lower()):
+        return html_url[: -len(suffix)]
+    return "https://github.com"
 
 
 def fit_summary(text: str, limit: int = 65_535) -> str:

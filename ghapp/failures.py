@@ -22,13 +22,15 @@ the tables keep their shape; text stored before reasons existed reads back as a 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestError, RequestFailed
 
 from ghapp.github import GitHubUnavailable, RetryLater, classify_failure, request_of
+from ghapp.repo_config.model import Location, Problem
 
 __all__ = [
     "CONFIG_FILE",
@@ -156,15 +158,54 @@ def config_file_link(repo: str | None) -> str | None:
     return f"/{repo}/blob/HEAD/{CONFIG_FILE}" if repo else None
 
 
-def invalid_options(skill: str, problems: list[str], repo: str | None) -> FailureReason:
-    """A skill skipped because its section of the config file does not validate."""
-    return FailureReason(
-        summary=f"invalid {CONFIG_FILE} section",
-        problems=tuple(_cut(p) for p in problems[:10]),
+def invalid_options(
+    skill: str,
+    problems: Sequence[str | Problem],
+    repo: str | None,
+    *,
+    summary: str | None = None,
+    branch: str | None = None,
+) -> FailureReason:
+    """A skill skipped because its section of the config file does not validate (or,
+    with `summary`, a configuration that does not load). A problem whose line is known
+    says it, and the next step is to fix the first such line, linked on GitHub at the
+    ref ghapp read (`branch` names the default branch where the read was of it)."""
+    located = [p if isinstance(p, Problem) else Problem(p) for p in problems[:10]]
+    first = next((p.location for p in located if p.location is not None), None)
+    reason = FailureReason(
+        summary=summary or f"invalid {CONFIG_FILE} section",
+        problems=tuple(_cut(p.text) + _at_line(p) for p in located),
         next_step=f"Fix the option named above in {CONFIG_FILE}; the next event uses it.",
         link=config_file_link(repo),
         link_text=f"Open {CONFIG_FILE}" if repo else None,
     )
+    if first is None:
+        return reason
+    where = first.path if _is_own(first, repo) else f"`{first.label}`"
+    others = sorted(
+        {p.location.line for p in located if p.location and p.location.label == first.label}
+        - {first.line}
+    )
+    also = f" (and {'line' if len(others) == 1 else 'lines'} {', '.join(map(str, others))})"
+    ref = first.ref or (branch if _is_own(first, repo) else None)
+    return replace(
+        reason,
+        next_step=f"Fix line {first.line} of {where}{also if others else ''}; "
+        "the next event uses it.",
+        link=replace(first, ref=ref).blob_path(),
+        link_text=f"Open line {first.line} of {first.path}",
+    )
+
+
+def _at_line(problem: Problem) -> str:
+    """What follows a problem whose line is known, `(line N)`, unless it says its line
+    already (a YAML syntax error says "at line N, column M")."""
+    line = problem.location.line if problem.location is not None else None
+    return "" if line is None or f"line {line}," in problem.text else f" (line {line})"
+
+
+def _is_own(location: Location, repo: str | None) -> bool:
+    return f"{location.owner}/{location.repo}".lower() == (repo or "").lower()
 
 
 def explain(exc: BaseException, *, repo: str | None = None) -> FailureReason:

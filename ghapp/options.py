@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from ghapp.context import RepoRef
 from ghapp.repo_config import (
     CONFIG_PATH,
+    Problem,
     RepoConfig,
     RepoConfigError,
     RepoConfigLoader,
@@ -89,6 +90,34 @@ def validate_options(skill: str, model: type[BaseModel], section: Any) -> BaseMo
     if options is None:
         raise RepoConfigError("; ".join(describe_error(skill, loc, msg) for loc, msg in errors))
     return options
+
+
+def section_problems(name: str, model: type[BaseModel], config: RepoConfig) -> list[Problem]:
+    """What is wrong with the skill's section, for the file's author, with lines. A
+    key another file gave is reported by that file's path (and line) only."""
+    section = config.section(name)
+    _, errors = section_errors(model, section)
+    # Which file gave each key, as validation names it (`-` read as `_`).
+    foreign: dict[Any, str] = {}
+    origin = config.origins.get(name)
+    if isinstance(origin, dict):
+        for key, source in origin.items():
+            if source != config.own:
+                foreign[key.replace("-", "_") if isinstance(key, str) else key] = source
+    problems = []
+    for loc, msg in errors:
+        source = foreign.get(loc[0]) if loc else None
+        if source is None and (loc or config.from_own_file(name)):
+            problems.append(Problem(describe_error(name, loc, msg), config.locate(name, loc)))
+        elif source is not None:
+            text = f"{not_valid(source)} (its `{name}` section)"
+            problems.append(Problem(text, config.locate(name, loc)))
+        else:
+            problems.extend(
+                Problem(f"{not_valid(other)} (its `{name}` section)")
+                for other in config.foreign_sources(name)
+            )
+    return problems
 
 
 class ResolvedOptions(NamedTuple):
@@ -164,45 +193,32 @@ class OptionsResolver:
         it from loading (a missing `_extends` base) is in `config.notes`. A problem in a
         file other than the repository's own (an `_extends` base, the owner's `.github`
         file) is reported by that file's path only: its keys and values may be private."""
+        config, problems = await self.checked_problems(gh, repo, ref)
+        return config, [problem.text for problem in problems]
+
+    async def checked_problems(
+        self, gh: GitHub[Any], repo: RepoRef, ref: str | None = None
+    ) -> tuple[RepoConfig | None, list[Problem]]:
+        """`checked`, each problem with the line it is at when that is known."""
         try:
             config = await self.loader.load(gh, repo.owner, repo.name, ref=ref)
         except RepoConfigError as exc:
-            return None, [str(exc)]
-        problems: list[str] = []  # `config.notes` stop nothing: the caller shows them
+            return None, [Problem(str(exc), exc.location)]
+        problems: list[Problem] = []  # `config.notes` stop nothing: the caller shows them
         known = ", ".join(sorted(self.skills))
         for name in config.sections:
             if name not in self.skills:
                 if config.from_own_file(name):
-                    problems.append(f"{name}: no such skill (known: {known})")
+                    text = f"{name}: no such skill (known: {known})"
+                    problems.append(Problem(text, config.locate(name)))
                 else:
-                    problems.extend(not_valid(s) for s in config.foreign_sources(name))
+                    problems.extend(Problem(not_valid(s)) for s in config.foreign_sources(name))
                 continue
-            problems.extend(self._section_problems(name, config))
-        return config, list(dict.fromkeys(problems))
-
-    def _section_problems(self, name: str, config: RepoConfig) -> list[str]:
-        section = config.section(name)
-        _, errors = section_errors(self.skills[name].options, section)
-        # Which file gave each key, as validation names it (`-` read as `_`).
-        foreign: dict[Any, str] = {}
-        origin = config.origins.get(name)
-        if isinstance(origin, dict):
-            for key, source in origin.items():
-                if source != config.own:
-                    foreign[key.replace("-", "_") if isinstance(key, str) else key] = source
-        problems = []
-        for loc, msg in errors:
-            source = foreign.get(loc[0]) if loc else None
-            if source is None and (loc or config.from_own_file(name)):
-                problems.append(describe_error(name, loc, msg))
-            elif source is not None:
-                problems.append(f"{not_valid(source)} (its `{name}` section)")
-            else:
-                problems.extend(
-                    f"{not_valid(other)} (its `{name}` section)"
-                    for other in config.foreign_sources(name)
-                )
-        return problems
+            problems.extend(section_problems(name, self.skills[name].options, config))
+        unique: dict[str, Problem] = {}  # one line per problem: the first place it is at
+        for problem in problems:
+            unique.setdefault(problem.text, problem)
+        return config, list(unique.values())
 
     async def options_at(
         self, gh: GitHub[Any], repo: RepoRef, skill: Skill, ref: str

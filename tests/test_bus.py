@@ -146,15 +146,22 @@ async def test_invalid_section_skips_the_skill_and_push_reports_it(
     assert run.outcome == "skipped" and reason is not None
     # The cause, not only the log: which option, why, and where to fix it.
     assert reason.summary == "invalid .github/ghapp.yml section"
-    assert reason.problems == ("greeter.greting: Extra inputs are not permitted",)
+    assert reason.problems == ("greeter.greting: Extra inputs are not permitted (line 2)",)
+    assert reason.next_step == "Fix line 2 of .github/ghapp.yml; the next event uses it."
     assert reason.link_for("https://github.com", None) == (
-        "https://github.com/octo-org/hello/blob/HEAD/.github/ghapp.yml"
+        "https://github.com/octo-org/hello/blob/HEAD/.github/ghapp.yml#L2"
     )
     assert seen == []
     assert len(checks) == 1
     body = checks[0].body
     assert body["conclusion"] == "failure" and body["head_sha"] == head
-    assert "greeter.greting: Extra inputs are not permitted" in body["output"]["summary"]
+    # The same reason, linking the line on the default branch that was read.
+    assert body["output"]["summary"] == (
+        "- greeter.greting: Extra inputs are not permitted (line 2)\n\n"
+        "**Next:** Fix line 2 of .github/ghapp.yml; the next event uses it. "
+        "[Open line 2 of .github/ghapp.yml]"
+        "(https://github.com/octo-org/hello/blob/main/.github/ghapp.yml#L2)"
+    )
 
 
 @pytest.mark.vcr

@@ -155,8 +155,17 @@ def test_deliveries_shows_why_a_run_failed_and_what_to_do(
         link=INSTALLATION_LINK,
         link_text="Review the installation's permissions",
     )
+    from ghapp.repo_config import Location, Problem
+
     invalid = invalid_options(
-        "label-sync", ["label-sync.exclusive_scopes: Input should be a valid list"], "o/hello"
+        "label-sync",
+        [
+            Problem(
+                "label-sync.exclusive_scopes: Input should be a valid list",
+                Location("o", "hello", ".github/ghapp.yml", None, 4, 3),
+            )
+        ],
+        "o/hello",
     )
 
     async def seed() -> None:
@@ -178,6 +187,12 @@ def test_deliveries_shows_why_a_run_failed_and_what_to_do(
     assert "GitHub said: Resource not accessible by integration" in out
     assert "Next: An owner accepts the App's requested permissions." in out
     assert "settings/installations/7" in out  # the page where permissions are accepted
-    assert "label-sync.exclusive_scopes: Input should be a valid list" in out
-    assert "/o/hello/blob/HEAD/.github/ghapp.yml" in out
+    # The option, why, the line to fix and the link to that line.
+    assert (
+        "  label-sync: invalid .github/ghapp.yml section — label-sync.exclusive_scopes: Input "
+        "should be a valid list (line 4) — Next: Fix line 4 of .github/ghapp.yml; the next "
+        "event uses it.\n"
+        "    Open line 4 of .github/ghapp.yml: http://127.0.0.1:"
+    ) in out
+    assert "/o/hello/blob/HEAD/.github/ghapp.yml#L4\n" in out  # on the configured GITHUB_URL
     assert "ghapp-reason" not in out  # never the stored form

@@ -19,6 +19,7 @@ from ghapp.failures import (
     read_reason,
 )
 from ghapp.github import GitHubUnavailable, RetryLater
+from ghapp.repo_config import Location, Problem
 
 API = "https://api.github.com"
 
@@ -106,6 +107,71 @@ def test_invalid_options_name_the_option_and_why() -> None:
     again = read_reason(reason.encode())
     assert again == reason
     assert "exclusive_scopes: Input should be a valid list" in reason.line()
+
+
+OWN_FILE = ".github/ghapp.yml"
+
+
+def test_an_invalid_option_at_a_known_line_says_fix_that_line_and_links_it() -> None:
+    reason = invalid_options(
+        "label-sync",
+        [
+            Problem("label-sync.labels.0.color: bad", Location("o", "r", OWN_FILE, None, 7, 9)),
+            Problem("label-sync.nope: Extra inputs", Location("o", "r", OWN_FILE, None, 3)),
+            Problem("label-sync.other: bad", Location("o", "r", OWN_FILE, None, 12)),
+            "no line known",
+        ],
+        "o/r",
+    )
+    assert reason.problems == (
+        "label-sync.labels.0.color: bad (line 7)",
+        "label-sync.nope: Extra inputs (line 3)",
+        "label-sync.other: bad (line 12)",
+        "no line known",
+    )
+    assert reason.next_step == (
+        "Fix line 7 of .github/ghapp.yml (and lines 3, 12); the next event uses it."
+    )
+    assert reason.link_text == "Open line 7 of .github/ghapp.yml"
+    assert reason.link_for("https://ghe.example/", None) == (
+        "https://ghe.example/o/r/blob/HEAD/.github/ghapp.yml#L7"
+    )
+    assert "Next: Fix line 7 of .github/ghapp.yml" in reason.line()
+    assert read_reason(reason.encode()) == reason
+
+
+def test_the_line_links_the_ref_that_was_read() -> None:
+    at_sha = Location("o", "r", OWN_FILE, "c0ffee", 2)
+    assert invalid_options("s", [Problem("x", at_sha)], "o/r").link == (
+        "/o/r/blob/c0ffee/.github/ghapp.yml#L2"
+    )
+    # The default branch, named when the caller knows it (a push says it).
+    default = Location("o", "r", OWN_FILE, None, 2)
+    assert invalid_options("s", [Problem("x", default)], "o/r", branch="trunk").link == (
+        "/o/r/blob/trunk/.github/ghapp.yml#L2"
+    )
+
+
+def test_a_line_of_an_extends_base_names_that_file_and_links_it_there() -> None:
+    base = Location("o", ".github", "shared/ghapp.yml", None, 4)
+    reason = invalid_options(
+        "s",
+        [Problem("`o/.github:shared/ghapp.yml` is not a valid ghapp config", base)],
+        "o/r",
+        branch="main",
+    )
+    assert reason.next_step == (
+        "Fix line 4 of `o/.github:shared/ghapp.yml`; the next event uses it."
+    )
+    # Its own repository, at its default branch: not the repository's branch name.
+    assert reason.link == "/o/.github/blob/HEAD/shared/ghapp.yml#L4"
+
+
+def test_a_syntax_error_that_says_its_line_is_not_told_twice() -> None:
+    text = "o/r:.github/ghapp.yml: expected ',' at line 3, column 1"
+    reason = invalid_options("s", [Problem(text, Location("o", "r", OWN_FILE, None, 3))], "o/r")
+    assert reason.problems == (text,)
+    assert reason.next_step is not None and reason.next_step.startswith("Fix line 3 of")
 
 
 def test_plain_text_stored_before_reasons_reads_as_a_summary() -> None:

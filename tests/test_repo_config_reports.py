@@ -92,7 +92,13 @@ async def test_a_base_that_is_not_yaml_or_chains_on_is_named_by_its_path_only(
 ) -> None:
     fake_github.set_file(PRIVATE, "broken.yml", "token: [AKIAEXAMPLE0SECRET\n")
     body = await check_run_for(app, fake_github, f"_extends: {PRIVATE}:broken.yml\n")
-    assert shown(body).splitlines()[1:] == [f"- `{PRIVATE}:broken.yml` is not a valid ghapp config"]
+    # Its line, and the line on GitHub: nothing of its content.
+    assert shown(body).splitlines()[1:] == [
+        f"- `{PRIVATE}:broken.yml` is not a valid ghapp config (line 2)",
+        "",
+        f"**Next:** Fix line 2 of `{PRIVATE}:broken.yml`; the next event uses it. "
+        f"[Open line 2 of broken.yml](https://github.com/{PRIVATE}/blob/HEAD/broken.yml#L2)",
+    ]
     # A base whose own `_extends` names something secret, missing or looping.
     fake_github.set_file(PRIVATE, "chain.yml", "_extends: secret-org/SECRET7-plans\n")
     body = await check_run_for(app, fake_github, f"_extends: {PRIVATE}:chain.yml\n")
@@ -149,3 +155,30 @@ def app_repo() -> Any:
     from ghapp.context import RepoRef
 
     return RepoRef.parse(REPO)
+
+
+async def test_a_syntax_error_in_the_own_file_names_its_line_and_links_it(
+    app: SkillTestApp, fake_github: FakeGitHub
+) -> None:
+    body = await check_run_for(app, fake_github, "hello:\n  greeting: Hi\n  bad: [1, 2\n")
+    assert body["conclusion"] == "failure"
+    lines = shown(body).splitlines()
+    assert lines[1].startswith(f"- {REPO}:{FILE}: ") and "at line 4, column 1" in lines[1]
+    assert lines[3] == (
+        f"**Next:** Fix line 4 of {FILE}; the next event uses it. [Open line 4 of {FILE}]"
+        f"(https://github.com/{REPO}/blob/main/{FILE}#L4)"
+    )
+
+
+async def test_an_invalid_option_of_an_extends_base_links_the_base_s_line(
+    app: SkillTestApp, fake_github: FakeGitHub
+) -> None:
+    fake_github.set_file(PRIVATE, "base.yml", "# shared\nlabel-sync:\n  labels: SECRET7\n")
+    body = await check_run_for(app, fake_github, f"_extends: {PRIVATE}:base.yml\n")
+    text = shown(body)
+    assert (
+        f"- `{PRIVATE}:base.yml` is not a valid ghapp config (its `label-sync` section) (line 3)"
+        in text
+    )
+    assert f"[Open line 3 of base.yml](https://github.com/{PRIVATE}/blob/HEAD/base.yml#L3)" in text
+    assert [s for s in SECRETS if s in text] == []

@@ -114,7 +114,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         ),
         Fault("POST", r"/repos/octo-org/secret-vault/issues/1/comments$", 403, body=forbidden),
     ]
-    fake.set_file(REPOS[2], ".github/ghapp.yml", "label-sync:\n  exclusive_scopes: nope\n")
+    fake.set_file(
+        REPOS[2], ".github/ghapp.yml", "# labels\n\nlabel-sync:\n  exclusive_scopes: nope\n"
+    )
     port = browser.free_port()
     with run_fake_github(fake) as github_url:
         settings = test_settings(
@@ -240,14 +242,17 @@ def test_an_owner_reads_why_each_delivery_failed_and_what_to_do(
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=str(browser.screenshot_path("owner-failed-1280.png")), full_page=True)
 
-    # An invalid option: skipped, which option and why, a link to the file.
+    # An invalid option: skipped, which option and why, the line to fix and a link to it.
     page.goto(installation_url(servers, "repo=octo-org/repo-002"))
     invalid = row(page, servers, "invalid-option")
     assert "label-sync: skipped" in invalid.inner_text()
-    assert "label-sync.exclusive_scopes: Input should be a valid list" in invalid.inner_text()
-    file_link = invalid.get_by_role("link", name="Open .github/ghapp.yml")
+    assert (
+        "label-sync.exclusive_scopes: Input should be a valid list (line 4)" in invalid.inner_text()
+    )
+    assert "Next: Fix line 4 of .github/ghapp.yml" in invalid.inner_text()
+    file_link = invalid.get_by_role("link", name="Open line 4 of .github/ghapp.yml")
     assert file_link.get_attribute("href") == (
-        f"{servers.github_url}/octo-org/repo-002/blob/HEAD/.github/ghapp.yml"
+        f"{servers.github_url}/octo-org/repo-002/blob/HEAD/.github/ghapp.yml#L4"
     )
     # Choosing a repository filters the deliveries to it.
     rows = page.locator("tr.delivery")

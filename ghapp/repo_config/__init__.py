@@ -10,7 +10,14 @@ business. The parts: `model` (what a load gives), `yaml12` (parsing), `extends`
 from ghapp.repo_config.cache import CachedFile, ConfigCache, MemoryConfigCache, entry_name
 from ghapp.repo_config.extends import FileRef, extends_nothing, parse_extends
 from ghapp.repo_config.loader import MAX_EXTENDS, RepoConfigLoader, merge_files, not_valid
-from ghapp.repo_config.model import CONFIG_PATH, RepoConfig, RepoConfigError
+from ghapp.repo_config.model import (
+    CONFIG_PATH,
+    Location,
+    Problem,
+    RepoConfig,
+    RepoConfigError,
+    SourceFile,
+)
 from ghapp.repo_config.yaml12 import MAX_CONFIG_BYTES, MAX_CONFIG_VALUES, parse_config_text
 
 __all__ = [
@@ -21,10 +28,13 @@ __all__ = [
     "CachedFile",
     "ConfigCache",
     "FileRef",
+    "Location",
     "MemoryConfigCache",
+    "Problem",
     "RepoConfig",
     "RepoConfigError",
     "RepoConfigLoader",
+    "SourceFile",
     "entry_name",
     "extends_nothing",
     "merge_files",

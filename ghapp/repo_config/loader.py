@@ -30,7 +30,7 @@ from githubkit.exception import RequestFailed
 
 from ghapp.repo_config.cache import CachedFile, ConfigCache, MemoryConfigCache, entry_name
 from ghapp.repo_config.extends import FileRef, extends_nothing, parse_extends
-from ghapp.repo_config.model import CONFIG_PATH, RepoConfig, RepoConfigError
+from ghapp.repo_config.model import CONFIG_PATH, Location, RepoConfig, RepoConfigError, SourceFile
 from ghapp.repo_config.yaml12 import parse_config_text
 
 MAX_EXTENDS = 5
@@ -134,7 +134,7 @@ class RepoConfigLoader:
         else:
             self._parsed.move_to_end(key)
         if isinstance(known, RepoConfigError):
-            raise RepoConfigError(str(known))
+            raise RepoConfigError(str(known), line=known.line, column=known.column)
         return known
 
     # -- the merged configuration ----------------------------------------------------------
@@ -162,18 +162,23 @@ class RepoConfigLoader:
             config.own = current.label
         shown = current.label
         chain = [(shown, await self._parse_part(config, shown, current, ref, entry))]
+        config.files.append(SourceFile(shown, *current, ref, entry.text or ""))
         seen = {current.label.lower()}
         while not extends_nothing(value := chain[-1][1].get("_extends")):
             own = shown == config.own
+            # Where `_extends` was written, for the report (parsed again: errors only).
+            at = config.files[-1].locate_key("_extends")
             try:
                 target = parse_extends(value, current.owner, shown, self.path)
-            except RepoConfigError:
+            except RepoConfigError as exc:
                 if own:
-                    raise
+                    raise RepoConfigError(str(exc), at()) from None
                 raise RepoConfigError(not_valid(shown)) from None
             if target.label.lower() in seen:
                 if own:
-                    raise RepoConfigError(f"{shown}: `_extends: {value}` loops back to itself")
+                    raise RepoConfigError(
+                        f"{shown}: `_extends: {value}` loops back to itself", at()
+                    )
                 raise RepoConfigError(f"{not_valid(shown)}: its `_extends` chain loops back")
             if len(chain) > MAX_EXTENDS:
                 raise RepoConfigError(f"_extends chain is longer than {MAX_EXTENDS} files")
@@ -188,6 +193,7 @@ class RepoConfigLoader:
                 break
             current, shown = target, target.label if own else shown
             chain.append((shown, await self._parse_part(config, shown, current, None, entry)))
+            config.files.append(SourceFile(shown, *current, None, entry.text or ""))
         config.found = True
         config.sources = list(dict.fromkeys(label for label, _ in chain))
         config.sections, config.origins = merge_files(chain)
@@ -199,10 +205,14 @@ class RepoConfigLoader:
         try:
             return await self.parse(file, ref, entry)
         except RepoConfigError as exc:
+            # The line a syntax error is at, in a file reported under its own name.
+            at = None
+            if exc.line is not None and shown == file.label:
+                at = Location(*file, ref, exc.line, exc.column)
             if shown == config.own:
-                raise
+                raise RepoConfigError(str(exc), at) from None
             detail = " (larger than 1 MB)" if entry.too_large and shown == file.label else ""
-            raise RepoConfigError(not_valid(shown) + detail) from exc
+            raise RepoConfigError(not_valid(shown) + detail, at) from exc
 
     async def _fetch_base(self, gh: GitHub[Any], file: FileRef) -> CachedFile:
         """A base file: one the App may not read (403) counts as missing, like a 404."""

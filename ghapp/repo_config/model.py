@@ -3,15 +3,43 @@ what is wrong with it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ghapp.repo_config.lines import locate
+from ghapp.repo_config.problems import Location, Problem, RepoConfigError
+
 CONFIG_PATH = ".github/ghapp.yml"
 
+__all__ = ["CONFIG_PATH", "Location", "Problem", "RepoConfig", "RepoConfigError", "SourceFile"]
 
-class RepoConfigError(Exception):
-    """The configuration file is wrong; the message is written for its author (and names
-    nothing but the path of a file other than the repository's own)."""
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of a loaded configuration: the name reports give it (`shown`), the file
+    itself, the ref it was read at (None: the default branch) and its text."""
+
+    shown: str
+    owner: str
+    repo: str
+    path: str
+    ref: str | None
+    text: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.owner}/{self.repo}:{self.path}"
+
+    def locate_key(self, *path: Any) -> Callable[[], Location | None]:
+        """A function giving where `path` is written in this file (it parses the text
+        again: call it only to report)."""
+
+        def at() -> Location | None:
+            found = locate(self.text, path)
+            return Location(self.owner, self.repo, self.path, self.ref, *found) if found else None
+
+        return at
 
 
 @dataclass
@@ -28,6 +56,7 @@ class RepoConfig:
     own: str | None = None
     origins: dict[str, str | dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    files: list[SourceFile] = field(default_factory=list, repr=False)
 
     def section(self, skill: str) -> Any:
         """The skill's section as written (None when the file has none); a section that
@@ -48,3 +77,26 @@ class RepoConfig:
         origin = self.origins.get(skill)
         found = origin.values() if isinstance(origin, dict) else [origin] if origin else []
         return sorted({source for source in found if source != self.own})
+
+    def locate(self, skill: str, loc: tuple[Any, ...] = ()) -> Location | None:
+        """The line where the option `loc` of the skill's section (a validation error's
+        location, keys as validation reads them) was written, in the file that gave it;
+        None when it is not known, or when that file is reported under another file's
+        name (a base's base: its name must not be shown). Parses the file again: for
+        reports only, never on the normal load."""
+        origin = self.origins.get(skill)
+        source = origin if isinstance(origin, str) else None
+        if isinstance(origin, dict):
+            if loc:
+                wanted = str(loc[0]).replace("-", "_")
+                for key, label in origin.items():
+                    if isinstance(key, str | int) and str(key).replace("-", "_") == wanted:
+                        source = label
+            elif len(set(origin.values())) == 1:
+                source = next(iter(origin.values()))
+            else:
+                source = self.own if self.own in origin.values() else None
+        file = next((f for f in self.files if f.shown == source), None)
+        if file is None or file.label != file.shown:
+            return None
+        return file.locate_key(skill, *loc)()

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from ghapp.repo_config.model import RepoConfigError
+from ghapp.repo_config.problems import RepoConfigError
 
 MAX_CONFIG_BYTES = 256 * 1024  # real files are a few KiB; parsing a hostile one is bounded by it
 MAX_CONFIG_VALUES = 20_000  # values after alias expansion; real files have hundreds
@@ -144,7 +144,11 @@ def parse_config_text(text: str, source: str) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise RepoConfigError(f"{source}: {problem}{where}") from None
+        raise RepoConfigError(
+            f"{source}: {problem}{where}",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else 1,
+        ) from None
     except TooLarge as exc:
         raise RepoConfigError(f"{source}: {exc}") from None
     except RecursionError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import logging
 import time
 import weakref
@@ -25,13 +26,43 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
+from githubkit import GitHub
 from githubkit.exception import GitHubException, RequestFailed
 
 from ghapp.github import GitHubUnavailable
 from ghapp.web.services import GitHubAccess
 
 log = logging.getLogger("ghapp.web.settings")
+PER_PAGE = 100  # GitHub's most per page
+MAX_PAGES = 100  # 10,000 repositories
 T = TypeVar("T")
+
+
+# The GitHub models the page's access checks parse: githubkit builds each group of models
+# on first use, half a second of the process's first view for these.
+MODELS = (
+    "UserInstallationsGetResponse200",
+    "Installation",
+    "AppInstallationsInstallationIdAccessTokensPostBody",
+    "InstallationToken",
+    "OrgMembership",
+    "RepositoryCollaboratorPermission",
+    "BasicError",
+    "ValidationError",
+)
+
+
+def warm_up() -> None:
+    """Load the REST groups and models the access checks use, when the app is built
+    (a client that makes no request tells which version's modules they are)."""
+    client = GitHub("warm-up")  # held: githubkit's `.rest` keeps only a weak reference
+    module = ""
+    for group in ("apps", "orgs", "repos"):
+        module = type(getattr(client.rest, group)).__module__
+    models = importlib.import_module(module.rsplit(".rest.", 1)[0] + ".models")
+    for name in MODELS:
+        getattr(models, name, None)
 
 
 class SignInAgain(Exception):
@@ -136,12 +167,17 @@ async def visible_repositories(
 
     async def page(number: int) -> dict[str, Any]:
         async with as_person():
-            answer: Any = (await endpoint(installation_id, per_page=100, page=number)).json()
+            response = await endpoint(installation_id, per_page=PER_PAGE, page=number)
+        try:
+            answer: Any = orjson.loads(response.content)  # several times json's speed
+        except orjson.JSONDecodeError:
+            raise GitHubUnavailable("GitHub answered with something other than JSON") from None
         return answer if isinstance(answer, dict) else {}
 
     first = await page(1)
     total = first.get("total_count")
-    pages = min(int(total) // 100 + 1, 100) if isinstance(total, int) and total > 100 else 1
+    # Exactly the pages that hold `total` (200 repositories: 2, never an empty third).
+    pages = min(-(-total // PER_PAGE), MAX_PAGES) if isinstance(total, int) and total > 0 else 1
     found = list(first.get("repositories") or [])
     for more in await asyncio.gather(*(page(n) for n in range(2, pages + 1))):
         found.extend(more.get("repositories") or [])
@@ -269,6 +305,17 @@ async def recent_repositories(
         installation_id,
         lambda: visible_repositories(github, token, installation_id),
     )
+
+
+async def recent_installation_and_manages(
+    github: GitHubAccess, token: str, installation_id: int, login: str
+) -> tuple[InstallationView | None, bool]:
+    """The installation as the person sees it (None: they cannot) and whether they manage
+    it: the second question is asked only once GitHub listed the installation for them."""
+    found = await recent_installation(github, token, installation_id)
+    if found is None:
+        return None, False
+    return found, await recent_manages(github, token, found, login)
 
 
 async def recent_manages(

@@ -31,6 +31,7 @@ from ghapp.web.settings.access import (
     administers_repository,
     manages_installation,
     recent_installation,
+    recent_installation_and_manages,
     recent_manages,
     recent_repositories,
     visible_installations,
@@ -138,12 +139,16 @@ async def _installation_page(
     query: PageQuery,
 ) -> Response:
     github = services.github
-    # Asked together: the installation, and its repositories this person can see.
-    found, repositories = await asyncio.gather(
-        recent_installation(github, viewer.token, installation_id),
+    # Asked together: the installation (then whether the person manages it), and its
+    # repositories this person can see.
+    seen, repositories = await asyncio.gather(
+        recent_installation_and_manages(github, viewer.token, installation_id, viewer.login),
         recent_repositories(github, viewer.token, installation_id),
         return_exceptions=True,
     )
+    if isinstance(seen, BaseException):
+        raise seen
+    found, can_manage = seen
     if found is None:
         return problem(
             request,
@@ -152,13 +157,10 @@ async def _installation_page(
             "This installation does not exist or you cannot see it on GitHub.",
             viewer=viewer,
         )
-    if isinstance(found, BaseException):
-        raise found
     if isinstance(repositories, BaseException):
         raise repositories
     names = [r.full_name for r in repositories]
     chosen = find_repository(repositories, query.repo)
-    can_manage = await recent_manages(github, viewer.token, found, viewer.login)
     can_override = can_manage or (
         chosen is not None
         and await administers_repository(github, installation_id, chosen.full_name, viewer.login)

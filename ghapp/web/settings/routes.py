@@ -5,10 +5,13 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from ghapp.manifest import OAUTH_CALLBACK_PATH, SETUP_URL_PATH
-from ghapp.web.settings import changes, installations, sign_in
+from ghapp.web.settings import access, changes, installations, rendering, sign_in
 
 
 def routes() -> list[BaseRoute]:
+    # The app is being built: this work is not left to a person's first view.
+    rendering.warm_up()
+    access.warm_up()
     return [
         Route("/settings", installations.index, methods=["GET"]),
         Route("/settings/login", sign_in.login, methods=["GET"]),
