@@ -1,0 +1,102 @@
+"""Raw HTML in a comment (`ghapp/skills/mention_reply/raw_html.py`): the cases mutation
+testing found unchecked (docs/testing.md, "Mutation testing").
+
+Each case is a comment as GitHub renders it: which mentions ghapp finds in it (the same
+number as the reference rendering, at the offsets given) and which command lines.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ghapp.skills.mention_reply.mentions import CommandLine, find_mentions, read_commands
+from tests.support.rendered_mentions import reference_mentions
+
+SLUG = "bot"
+
+
+def spans(comment: str) -> list[tuple[int, int]]:
+    found = find_mentions(comment, SLUG)
+    assert len(found) == reference_mentions(comment, SLUG)
+    return [(m.start, m.end) for m in found]
+
+
+# An end tag that closes an element (or is read as one: "</p>" makes an empty paragraph,
+# "</br>" a line break) ends the text node, so "@bot" before it stands alone; an end tag
+# that closes nothing is dropped and the text on both sides joins up.
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("<div>\nx @bot</p>team\n</div>", [(8, 12)]),
+        ("<div>\nx @bot</br>team\n</div>", [(8, 12)]),
+        ("<div>\nx <span>@bot</span>team\n</div>", [(14, 18)]),
+        ("x *@bot</em>team*", [(3, 7)]),
+        ("<div>\nx @bot</span>team\n</div>", []),
+        ("<div>\nx <b>@bot</i>team\n</div>", []),
+    ],
+)
+def test_end_tags_that_close_something_split_the_text(
+    comment: str, expected: list[tuple[int, int]]
+) -> None:
+    assert spans(comment) == expected
+
+
+# Character references in raw HTML render as the characters they name, and the mention's
+# place runs over the whole reference.
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("<div>\n&#64;bot help\n</div>", (6, 14)),
+        ("<div>\n&commat;bot help\n</div>", (6, 17)),
+        ("<div>\n@bot[bot&rsqb; help\n</div>", (6, 20)),
+        ("<div>\n@bot[bot&#93; help\n</div>", (6, 19)),
+        ("<div>\n@bot[bot&#x5d; help\n</div>", (6, 20)),
+    ],
+)
+def test_character_references_in_raw_html(comment: str, expected: tuple[int, int]) -> None:
+    assert spans(comment) == [expected]
+    assert read_commands(comment, SLUG) == ([CommandLine("help", (), "help", 2)], None)
+
+
+# Comments in an HTML block: "<!-->", "<!--->" and "<!---->" are whole comments; "--!>"
+# ends one too, but not the "!>" right after its "<!--".
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("<div>\nz <!--> @bot\n</div>", [(14, 18)]),
+        ("<div>\nz <!---> @bot\n</div>", [(15, 19)]),
+        ("<div>\n<!----> @bot\n</div>", [(14, 18)]),
+        ("<div>\nz <!-- y --!> @bot\n</div>", [(20, 24)]),
+        ("<div>\n<!--!> @bot -->\n</div>", []),
+        ("<div>\nz <!--!> @bot -->\n</div>", []),
+    ],
+)
+def test_comments_in_an_html_block(comment: str, expected: list[tuple[int, int]]) -> None:
+    assert spans(comment) == expected
+
+
+def test_a_command_line_leaves_out_a_comment_in_an_html_block() -> None:
+    comment = "<div>\n<!----> @bot label add x <!-- y --> z\n</div>"
+    assert read_commands(comment, SLUG) == (
+        [CommandLine("label", ("add", "x", "z"), "label add x  z", 2)],
+        None,
+    )
+
+
+# What an end tag closes, as the HTML standard's tree construction decides: "</div>" closes
+# the <pre> inside it; "</span>" closes the <i> inside it, whose text then goes on in a new
+# <i>; the formatting elements (<code>) a closed element held stay open, and so does a
+# <pre> in a closed <b>.
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("<div>\n<div><pre>x</div> @bot\n</div>", [(24, 28)]),
+        ("<div>\nx <span><i>@bot</span>team\n</div>", [(17, 21)]),
+        ("<div>\n<b><code>x</b> @bot\n</div>", []),
+        ("<div>\n<span><code>x</span> @bot\n</div>", []),
+        ("<div>\n<b><pre>x</b> @bot\n</div>", []),
+        ("<div>\n<b><i>x</b> @bot\n</div>", [(18, 22)]),
+    ],
+)
+def test_what_an_end_tag_closes(comment: str, expected: list[tuple[int, int]]) -> None:
+    assert spans(comment) == expected
