@@ -196,14 +196,6 @@ class ContentMap:
         start, source, length = self.segments[k]
         return source + (at - start) if at - start <= length else None
 
-    def verbatim(self, at: int, text: str, src: str) -> bool:
-        begin = self.source(at)
-        return (
-            begin is not None
-            and src.startswith(text, begin)
-            and self.source(at + len(text)) == begin + len(text)
-        )
-
 
 def _place(
     line: str, at: int, src: str, line_starts: list[int], number: int, cell_from: int | None
