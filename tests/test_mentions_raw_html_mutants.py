@@ -100,3 +100,25 @@ def test_a_command_line_leaves_out_a_comment_in_an_html_block() -> None:
 )
 def test_what_an_end_tag_closes(comment: str, expected: list[tuple[int, int]]) -> None:
     assert spans(comment) == expected
+
+
+# A <script> left open hides the rest of the comment: the tags after it are read as its
+# text, and what came before it still counts.
+def test_tags_after_an_open_script_are_its_text() -> None:
+    comment = "@bot help <script> <b>"
+    assert spans(comment) == [(0, 4)]
+    assert read_commands(comment, SLUG) == ([CommandLine("help", (), "help", 1)], None)
+
+
+# A comment left open in a list item goes on into the next HTML block; the text after its
+# "-->" is shown, and a mention there starts a command line.
+def test_text_after_the_end_of_a_comment_from_an_earlier_block() -> None:
+    comment = "- <!-- a\n\n<div>\n--> @bot help\n</div>"
+    assert spans(comment) == [(20, 24)]
+    assert read_commands(comment, SLUG) == ([CommandLine("help", (), "help", 4)], None)
+
+
+# A start tag ends the text node before it: "a<b>@bot" is a mention.
+@pytest.mark.parametrize("comment", ["<div>\na<b>@bot</b>\n</div>", "<div>\na<br/>@bot\n</div>"])
+def test_a_start_tag_splits_the_text(comment: str) -> None:
+    assert len(spans(comment)) == 1
