@@ -51,3 +51,15 @@ def commands(comment: str) -> tuple[list[CommandLine], str | None]:
 )
 def test_command_lines(comment: str, expected: tuple[list[CommandLine], str | None]) -> None:
     assert commands(comment) == expected
+
+
+# A mention whose "@" is written as a reference or an escape starts where that does.
+@pytest.mark.parametrize(
+    ("comment", "span"),
+    [("&#64;bot help", (0, 8)), ("x &commat;bot", (2, 13)), ("\\@bot help", (0, 5))],
+)
+def test_a_mention_written_with_a_reference_or_an_escape(
+    comment: str, span: tuple[int, int]
+) -> None:
+    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
+    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == [span]
