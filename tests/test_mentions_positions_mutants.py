@@ -85,6 +85,10 @@ def fresh_parser() -> Iterator[None]:
     ("comment", "starts"),
     [
         ("@bot see http://x.com @bot see", [0, 22]),
+        ("@bot see http://x.com @bot see x", [0, 22]),
+        ("long words before @bot and more https://x.com", [18]),
+        ("_a_ @bot _b_ @bot http://x.com", [4, 13]),
+        ("`a` @bot `b` @bot http://x.com", [4, 13]),
         ("| x |\n|---|\n| a \\| b \\| @bot |", [24]),
         ("| x | y |\n|---|---|\n| @bot | a \\| @bot |", [22, 34]),
         ("| @bot | @bot |\n|--|--|\n| @bot | @bot |", [2, 9, 26, 33]),
