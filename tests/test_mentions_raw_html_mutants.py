@@ -7,6 +7,8 @@ number as the reference rendering, at the offsets given) and which command lines
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from ghapp.skills.mention_reply.mentions import CommandLine, find_mentions, read_commands
@@ -122,3 +124,19 @@ def test_text_after_the_end_of_a_comment_from_an_earlier_block() -> None:
 @pytest.mark.parametrize("comment", ["<div>\na<b>@bot</b>\n</div>", "<div>\na<br/>@bot\n</div>"])
 def test_a_start_tag_splits_the_text(comment: str) -> None:
     assert len(spans(comment)) == 1
+
+
+# A <script> opened in one paragraph ends at its "</script>" in a later one: the text after
+# that end tag is shown again.
+def test_a_script_ends_at_its_end_tag_in_a_later_paragraph() -> None:
+    assert spans("a <script> b\n\nc </script> @bot help") == [(26, 30)]
+
+
+# Raw HTML that html.parser cannot read is hidden, and the operator is told why.
+def test_unreadable_raw_html_is_hidden_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="ghapp.mentions"):
+        assert find_mentions("<div>\n@bot <![x[ y ]]>\n</div>", SLUG) == []
+    assert caplog.messages == [
+        "raw HTML in a comment could not be read; hiding it: "
+        "AssertionError(\"unknown status keyword 'x' in marked section\")"
+    ]
