@@ -136,7 +136,31 @@ def test_a_script_ends_at_its_end_tag_in_a_later_paragraph() -> None:
 def test_unreadable_raw_html_is_hidden_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="ghapp.mentions"):
         assert find_mentions("<div>\n@bot <![x[ y ]]>\n</div>", SLUG) == []
-    assert caplog.messages == [
-        "raw HTML in a comment could not be read; hiding it: "
-        "AssertionError(\"unknown status keyword 'x' in marked section\")"
-    ]
+        comment = "@bot help\n\n<div>\n<![x[ y ]]>\n</div>"
+        assert read_commands(comment, SLUG) == ([CommandLine("help", (), "help", 1)], None)
+    assert (
+        caplog.messages
+        == [
+            "raw HTML in a comment could not be read; hiding it: "
+            "AssertionError(\"unknown status keyword 'x' in marked section\")"
+        ]
+        * 2
+    )
+
+
+# A tag cut off by the end of the comment is dropped, also after the end of a comment that
+# began in an earlier block; a <script> left open in a quote hides the rest of the comment.
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("<div>\n@bot label add x <b", [CommandLine("label", ("add", "x"), "label add x", 2)]),
+        (
+            "- <!-- a\n\n<div>\n--> @bot label add x <b",
+            [CommandLine("label", ("add", "x"), "label add x", 4)],
+        ),
+        ("> <script>\n\n@bot help", []),
+    ],
+)
+def test_the_end_of_the_comment_in_raw_html(comment: str, expected: list[CommandLine]) -> None:
+    assert len(spans(comment)) == len(expected)
+    assert read_commands(comment, SLUG) == (expected, None)
