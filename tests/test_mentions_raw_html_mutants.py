@@ -128,8 +128,9 @@ def test_a_start_tag_splits_the_text(comment: str) -> None:
 
 # A <script> opened in one paragraph ends at its "</script>" in a later one: the text after
 # that end tag is shown again.
-def test_a_script_ends_at_its_end_tag_in_a_later_paragraph() -> None:
-    assert spans("a <script> b\n\nc </script> @bot help") == [(26, 30)]
+@pytest.mark.parametrize("end", ["</script>", "</SCRIPT>"])
+def test_a_script_ends_at_its_end_tag_in_a_later_paragraph(end: str) -> None:
+    assert spans(f"a <script> b\n\nc {end} @bot help") == [(26, 30)]
 
 
 # Raw HTML that html.parser cannot read is hidden, and the operator is told why.
@@ -159,6 +160,11 @@ def test_unreadable_raw_html_is_hidden_and_logged(caplog: pytest.LogCaptureFixtu
             [CommandLine("label", ("add", "x"), "label add x", 4)],
         ),
         ("> <script>\n\n@bot help", []),
+        # text at the end that html.parser holds back (an unfinished reference) is shown
+        (
+            "<div>\n@bot label add x &#",
+            [CommandLine("label", ("add", "x", "&#"), "label add x &#", 2)],
+        ),
     ],
 )
 def test_the_end_of_the_comment_in_raw_html(comment: str, expected: list[CommandLine]) -> None:
