@@ -87,6 +87,7 @@ def fresh_parser() -> Iterator[None]:
         ("@bot see http://x.com @bot see", [0, 22]),
         ("@bot see http://x.com @bot see x", [0, 22]),
         ("@bot see Https://x.com @bot", [0, 23]),
+        ("@bot[bot\\]", [0]),
         ("long words before @bot and more https://x.com", [18]),
         ("_a_ @bot _b_ @bot http://x.com", [4, 13]),
         ("`a` @bot `b` @bot http://x.com", [4, 13]),
