@@ -157,7 +157,10 @@ class ContentMap:
     """Offsets in a block's content (what markdown-it parsed inline) → offsets in the comment.
 
     Content lines are source lines less their container prefixes (``>``, list indents),
-    trimmed, with a heading's markers or a table row's other cells cut away.
+    trimmed, with a heading's markers or a table row's other cells cut away. markdown-it
+    strips a paragraph's content, and with it any first lines that hold only whitespace
+    CommonMark does not call blank (a no-break space): the content then starts below the
+    block's first line (``last_line``, the block's end, bounds how far).
     """
 
     def __init__(
@@ -168,16 +171,20 @@ class ContentMap:
         first_line: int,
         *,
         cell_from: int | None = None,
+        last_line: int | None = None,
     ) -> None:
         self.content = content
+        lines = content.split("\n")
+        spare = max(last_line - first_line - len(lines), 0) if last_line is not None else 0
         self.segments: list[tuple[int, int, int]] = []  # (content at, source at, length)
-        at = 0
-        for index, line in enumerate(content.split("\n")):
-            number = first_line + index
-            if line and number < len(line_starts):
-                lo = line_starts[number] if cell_from is None else cell_from
-                hi = line_starts[number + 1] - 1 if number + 1 < len(line_starts) else len(src)
-                self.segments.extend(_align(line, at, src, lo, hi, anchored=cell_from is None))
+        for skip in range(spare + 1):
+            self.segments = _place(lines[0], 0, src, line_starts, first_line + skip, cell_from)
+            if self.segments:
+                first_line += skip
+                break
+        at = len(lines[0]) + 1
+        for index, line in enumerate(lines[1:], 1):
+            self.segments.extend(_place(line, at, src, line_starts, first_line + index, cell_from))
             at += len(line) + 1
         self.starts = [segment[0] for segment in self.segments]
 
@@ -189,13 +196,17 @@ class ContentMap:
         start, source, length = self.segments[k]
         return source + (at - start) if at - start <= length else None
 
-    def verbatim(self, at: int, text: str, src: str) -> bool:
-        begin = self.source(at)
-        return (
-            begin is not None
-            and src.startswith(text, begin)
-            and self.source(at + len(text)) == begin + len(text)
-        )
+
+def _place(
+    line: str, at: int, src: str, line_starts: list[int], number: int, cell_from: int | None
+) -> list[tuple[int, int, int]]:
+    """The segments of content line ``line`` (at content offset ``at``) on source line
+    ``number``, or from ``cell_from`` in a table row."""
+    if not line or number >= len(line_starts):
+        return []
+    lo = line_starts[number] if cell_from is None else cell_from
+    hi = line_starts[number + 1] - 1 if number + 1 < len(line_starts) else len(src)
+    return _align(line, at, src, lo, hi, anchored=cell_from is None)
 
 
 def _align(

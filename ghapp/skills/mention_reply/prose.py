@@ -197,7 +197,7 @@ class _Walker:
             elif token.type == "tr_open" and token.map:
                 self.row_cursor = self.line_starts[token.map[0]]
             elif token.type == "inline" and token.map:
-                self.inline(token, token.map[0])
+                self.inline(token, token.map[0], token.map[1])
             elif token.type == "html_block" and token.map:
                 content_map = ContentMap(token.content, self.src, self.line_starts, token.map[0])
                 breaks = [m.start() for m in re.finditer("\n", token.content)]
@@ -227,7 +227,7 @@ class _Walker:
                     raw_hidden=item.hidden,
                 )
 
-    def inline(self, token: Token, line: int) -> None:
+    def inline(self, token: Token, line: int, end_line: int) -> None:
         children = token.children or []
         in_cell = self.in_cell = bool(self.containers) and self.containers[-1] in ("th", "td")
         content_map = ContentMap(
@@ -236,6 +236,7 @@ class _Walker:
             self.line_starts,
             line,
             cell_from=self.row_cursor if in_cell else None,
+            last_line=end_line,
         )
         if in_cell and content_map.segments:
             self.row_cursor = content_map.segments[-1][1] + content_map.segments[-1][2]

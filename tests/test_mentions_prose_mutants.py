@@ -1,0 +1,65 @@
+"""The prose of a comment (`ghapp/skills/mention_reply/prose.py`): the cases mutation
+testing found unchecked (docs/testing.md, "Mutation testing").
+
+Each case is a comment as GitHub renders it: which command lines ghapp reads in it (a
+mention that starts a rendered line, the rest of that line less HTML tags and comments)
+and which mentions it finds, compared with the reference rendering.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ghapp.skills.mention_reply.mentions import CommandLine, find_mentions, read_commands
+from tests.support.rendered_mentions import reference_mentions
+
+SLUG = "bot"
+
+
+def commands(comment: str) -> tuple[list[CommandLine], str | None]:
+    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
+    lines, free = read_commands(comment, SLUG)
+    assert all(isinstance(line, CommandLine) for line in lines)
+    return [line for line in lines if isinstance(line, CommandLine)], free
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # text before the mention on its line: no command, even with a line after it
+        ("hi @bot help\nthanks", ([], "hi @bot help\nthanks")),
+        (
+            "hi @bot help\n@bot label add x",
+            ([CommandLine("label", ("add", "x"), "label add x", 2)], "hi @bot help"),
+        ),
+        # tags after the line's end belong to the next line, not to the command
+        ("@bot help\nmore <b>x</b>", ([CommandLine("help", (), "help", 1)], None)),
+        # tags before the mention and after it are left out of the command
+        (
+            "<b>@bot label add <i>x</i>",
+            ([CommandLine("label", ("add", "x"), "label add x", 1)], None),
+        ),
+        # the command starts after the whole mention, here one ending in a character
+        # reference, right before a comment that ends the text node
+        ("@bot[bot&#93;<!-- c --> help", ([CommandLine("help", (), "help", 1)], None)),
+        # in an HTML block, comments and tags are left out of the command too
+        (
+            "<div>\n@bot label add x <!-- y --> z\n</div>",
+            ([CommandLine("label", ("add", "x", "z"), "label add x  z", 2)], None),
+        ),
+    ],
+)
+def test_command_lines(comment: str, expected: tuple[list[CommandLine], str | None]) -> None:
+    assert commands(comment) == expected
+
+
+# A mention whose "@" is written as a reference or an escape starts where that does.
+@pytest.mark.parametrize(
+    ("comment", "span"),
+    [("&#64;bot help", (0, 8)), ("x &commat;bot", (2, 13)), ("\\@bot help", (0, 5))],
+)
+def test_a_mention_written_with_a_reference_or_an_escape(
+    comment: str, span: tuple[int, int]
+) -> None:
+    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
+    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == [span]
