@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 
 from ghapp.config import Settings
+from ghapp.failures import FailureReason
 from ghapp.github import AppInfo
 from ghapp.store.deliveries import Delivery, DeliveryFilter
 from ghapp.store.periodic_runs import PeriodicRun
@@ -96,9 +97,11 @@ class PeriodicRunLog(Protocol):
     ) -> list[PeriodicRun]: ...
 
 
-# Each skill's options for one repository: (options, from its own section), or None when
-# its section is invalid (the skill then does nothing).
-ResolvedOptions = tuple[BaseModel, bool] | None
+# Each skill's options for one repository: (options, from its own section), or, when its
+# section is invalid (the skill then does nothing), why: the invalid options, each with
+# its line when known, and the line to fix (`ghapp.failures.invalid_options`). None: the
+# section is invalid and nothing more is known.
+ResolvedOptions = tuple[BaseModel, bool] | FailureReason | None
 
 
 @dataclass(frozen=True)
