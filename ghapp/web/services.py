@@ -19,7 +19,6 @@ from pydantic import BaseModel
 from starlette.requests import Request
 
 from ghapp.config import Settings
-from ghapp.failures import FailureReason
 from ghapp.github import AppInfo
 from ghapp.store.deliveries import Delivery, DeliveryFilter
 from ghapp.store.periodic_runs import PeriodicRun
@@ -98,10 +97,10 @@ class PeriodicRunLog(Protocol):
 
 
 # Each skill's options for one repository: (options, from its own section), or, when its
-# section is invalid (the skill then does nothing), why: the invalid options, each with
-# its line when known, and the line to fix (`ghapp.failures.invalid_options`). None: the
-# section is invalid and nothing more is known.
-ResolvedOptions = tuple[BaseModel, bool] | FailureReason | None
+# section is invalid (the skill then does nothing), why, as a delivery's skipped run
+# stores it (`ghapp.failures.read_reason` reads it): the invalid options, each with its
+# line when known, and the line to fix. None: invalid, and nothing more is known.
+ResolvedOptions = tuple[BaseModel, bool] | str | None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel
 
-from ghapp.failures import FailureReason
+from ghapp.failures import FailureReason, read_reason
 from ghapp.store.switches import INSTALLATION_WIDE, SwitchChange
 from ghapp.web.services import SettingsServices
 from ghapp.web.settings.access import RepositoryView
@@ -123,10 +123,11 @@ async def fill_options(
         if row.feature_of is not None:
             continue  # a feature has no options of its own: its skill's apply
         found = resolved.get(row.name)
-        if found is None or isinstance(found, FailureReason):
+        if found is None or isinstance(found, str):
             row.options_source = "its section in .github/ghapp.yml is invalid"
-            row.options_problem = found
-            row.options_link = found.link_for(github_url, None) if found else None
+            row.options_problem = read_reason(found)
+            if row.options_problem is not None:
+                row.options_link = row.options_problem.link_for(github_url, None)
             continue
         options, own_section = found
         row.options = options
