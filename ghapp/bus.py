@@ -30,6 +30,7 @@ from githubkit import GitHub
 
 from ghapp.context import Context, RepoRef
 from ghapp.failures import (
+    FailureReason,
     explain,
     invalid_options,
     plain_detail,
@@ -377,12 +378,17 @@ class Bus:
             log.exception("cannot record the periodic run of %s.%s", task.skill, task.name)
 
 
-def _invalid_section(skill: Skill, config: RepoConfig, repo: RepoRef | None) -> str:
-    """Why the skill's section did not validate, for the person who reads the outcome:
-    each option, why, and the line to fix."""
+def invalid_section(skill: Skill, config: RepoConfig, repo: RepoRef | None) -> FailureReason:
+    """Why the skill's section did not validate, for the person who reads the outcome
+    (a delivery's skill run, the settings page's skill row): each option, why, and the
+    line to fix."""
     problems = section_problems(skill.name, skill.options, config)
     return invalid_options(
         skill.name,
         problems or [Problem("the section did not validate")],
         repo.full_name if repo else None,
-    ).encode()
+    )
+
+
+def _invalid_section(skill: Skill, config: RepoConfig, repo: RepoRef | None) -> str:
+    return invalid_section(skill, config, repo).encode()

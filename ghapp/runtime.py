@@ -17,7 +17,7 @@ import httpx
 from githubkit.cache import BaseCacheStrategy, MemCacheStrategy
 from pydantic import BaseModel
 
-from ghapp.bus import Bus, load_skills
+from ghapp.bus import Bus, invalid_section, load_skills
 from ghapp.config import Settings
 from ghapp.config_check import ConfigCheck
 from ghapp.context import RepoRef
@@ -249,13 +249,18 @@ class Runtime:
 
     async def repository_options(
         self, installation_id: int, full_name: str
-    ) -> dict[str, tuple[BaseModel, bool] | None]:
-        """Each skill's options in one repository, as a delivery there gets them (None:
-        the skill's section is invalid, so it would do nothing)."""
+    ) -> dict[str, tuple[BaseModel, bool] | str]:
+        """Each skill's options in one repository, as a delivery there gets them, or,
+        when the skill's section is invalid (so it would do nothing), why: the reason a
+        delivery's skipped run stores, the line to fix included."""
         repo = RepoRef.parse(full_name)
         gh = await self.clients.installation(installation_id)
         config = await self.options_resolver.load_config(gh, repo)
-        return {
-            name: await self.options_resolver.options_for(skill, config, repo)
-            for name, skill in self.skills.items()
-        }
+        resolved: dict[str, tuple[BaseModel, bool] | str] = {}
+        for name, skill in self.skills.items():
+            found = await self.options_resolver.options_for(skill, config, repo)
+            if found is None:
+                resolved[name] = invalid_section(skill, config, repo).encode()
+            else:
+                resolved[name] = found
+        return resolved

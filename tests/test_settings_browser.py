@@ -257,6 +257,18 @@ def test_an_owner_reads_why_each_delivery_failed_and_what_to_do(
     # Choosing a repository filters the deliveries to it.
     rows = page.locator("tr.delivery")
     assert rows.count() == 1
+    # The skill's row for that repository says the same: the option, why, the line.
+    skill_row = page.locator("#repo-skill-label-sync")
+    assert "label-sync.exclusive_scopes: Input should be a valid list (line 4)" in (
+        skill_row.inner_text()
+    )
+    assert "Next: Fix line 4 of .github/ghapp.yml" in skill_row.inner_text()
+    line_link = skill_row.get_by_role("link", name="Open line 4 of .github/ghapp.yml")
+    assert line_link.get_attribute("href") == file_link.get_attribute("href")
+    page.set_viewport_size({"width": 390, "height": 900})
+    no_horizontal_overflow(page)
+    assert skill_row.get_by_role("link", name="Open line 4 of .github/ghapp.yml").is_visible()
+    page.screenshot(path=str(browser.screenshot_path("owner-invalid-row-390.png")), full_page=True)
     context.close()
 
 

@@ -822,3 +822,43 @@ def test_before_setup_the_settings_page_links_the_setup_page(tmp_path: Path) -> 
     assert page.status_code == 503
     assert '<a href="/">Open the setup page</a>' in page.text
     assert "Back to" not in page.text  # no link back to the page that says this
+
+
+def test_a_skill_row_says_which_option_is_invalid_and_links_its_line(site: Site) -> None:
+    site.fake.set_file(
+        "octo-org/hello",
+        ".github/ghapp.yml",
+        "mention-reply:\n  responder: agent\nlabel-sync:\n  delete-undeclared: maybe\n",
+    )
+    site.sign_in("owner")
+    page = site.client.get("/settings/installations/1?repo=octo-org/hello")
+    assert page.status_code == 200
+    row = page.text.split('id="repo-skill-label-sync"')[1].split("</tr>")[0]
+    assert "label-sync.delete_undeclared: Input should be a valid boolean" in row
+    assert "(line 4)" in row
+    assert "Fix line 4 of .github/ghapp.yml; the next event uses it." in row
+    link = f"{site.github_url}/octo-org/hello/blob/HEAD/.github/ghapp.yml#L4"
+    assert f'<a href="{link}">Open line 4 of .github/ghapp.yml</a>' in row
+    # The other skills' rows are untouched: their sections are valid.
+    other = page.text.split('id="repo-skill-mention-reply"')[1].split("</tr>")[0]
+    assert "Fix line" not in other and "from .github/ghapp.yml with defaults" in other
+
+
+def test_an_invalid_option_from_an_extends_base_is_named_by_its_path_only(site: Site) -> None:
+    site.fake.set_file(
+        "octo-org/hello",
+        ".github/ghapp.yml",
+        "_extends: other\nlabel-sync:\n  delete-undeclared: true\n",
+    )
+    site.fake.set_file(
+        "octo-org/other", ".github/ghapp.yml", "# base\nlabel-sync:\n  exclusive-scopes: hush-42\n"
+    )
+    site.sign_in("repoadmin")  # may see octo-org/hello, not the base's repository
+    page = site.client.get("/settings/installations/1?repo=octo-org/hello")
+    assert page.status_code == 200
+    row = page.text.split('id="repo-skill-label-sync"')[1].split("</tr>")[0]
+    base = "`octo-org/other:.github/ghapp.yml`"
+    assert f"{base} is not a valid ghapp config (its `label-sync` section)" in row
+    assert f"Fix line 3 of {base}; the next event uses it." in row
+    # The base's keys and values are never shown, on the row or anywhere on the page.
+    assert "hush-42" not in page.text and "exclusive" not in row

@@ -96,9 +96,11 @@ class PeriodicRunLog(Protocol):
     ) -> list[PeriodicRun]: ...
 
 
-# Each skill's options for one repository: (options, from its own section), or None when
-# its section is invalid (the skill then does nothing).
-ResolvedOptions = tuple[BaseModel, bool] | None
+# Each skill's options for one repository: (options, from its own section), or, when its
+# section is invalid (the skill then does nothing), why, as a delivery's skipped run
+# stores it (`ghapp.failures.read_reason` reads it): the invalid options, each with its
+# line when known, and the line to fix. None: invalid, and nothing more is known.
+ResolvedOptions = tuple[BaseModel, bool] | str | None
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,10 @@ async def _installation_page(
     )
     stored = await services.switches.switches(installation_id)
     rows = skill_rows(services, stored, chosen)
-    options_error = await fill_options(services, installation_id, chosen, rows)
+    settings = request.app.state.settings
+    options_error = await fill_options(
+        services, installation_id, chosen, rows, github_url=settings.github_url
+    )
     matches = [r for r in repositories if query.search.lower() in r.full_name.lower()]
     visible = {name.lower() for name in names}
     overrides = sorted(
@@ -205,7 +208,6 @@ async def _installation_page(
     # A repository's file may name its own responder (mention-reply's `responder`).
     mention = next((r for r in rows if r.name == "mention-reply" and r.options), None)
     repo_responder = getattr(mention.options, "responder", None) if mention else None
-    settings = request.app.state.settings
     rows_of_deliveries = delivery_rows(
         deliveries,
         github_url=settings.github_url,

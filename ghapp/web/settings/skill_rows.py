@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel
 
+from ghapp.failures import FailureReason, read_reason
 from ghapp.store.switches import INSTALLATION_WIDE, SwitchChange
 from ghapp.web.services import SettingsServices
 from ghapp.web.settings.access import RepositoryView
@@ -32,6 +33,9 @@ class SkillRow:
     options: BaseModel | None = None  # the chosen repository's resolved options
     options_source: str | None = None
     feature_of: str | None = None  # a feature's switch: the skill it belongs to
+    # Its section in the chosen repository's file is invalid: why, and the line's link.
+    options_problem: FailureReason | None = None
+    options_link: str | None = None
 
     @property
     def anchor(self) -> str:
@@ -103,8 +107,11 @@ async def fill_options(
     installation_id: int,
     chosen: RepositoryView | None,
     rows: list[SkillRow],
+    *,
+    github_url: str,
 ) -> str | None:
-    """Fill each row's resolved options for the chosen repository (read-only)."""
+    """Fill each row's resolved options for the chosen repository (read-only), or why
+    its section is invalid, with the link to the line to fix (on `github_url`)."""
     if chosen is None:
         return None
     try:
@@ -116,8 +123,11 @@ async def fill_options(
         if row.feature_of is not None:
             continue  # a feature has no options of its own: its skill's apply
         found = resolved.get(row.name)
-        if found is None:
+        if found is None or isinstance(found, str):
             row.options_source = "its section in .github/ghapp.yml is invalid"
+            row.options_problem = read_reason(found)
+            if row.options_problem is not None:
+                row.options_link = row.options_problem.link_for(github_url, None)
             continue
         options, own_section = found
         row.options = options
