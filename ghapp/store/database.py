@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -18,6 +19,8 @@ from ghapp.store.tables import Table
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
+# A pooled PostgreSQL connection idle longer than this is pinged before it is used again.
+PING_AFTER_IDLE = 2.0
 
 
 def utcnow() -> datetime:
@@ -41,12 +44,36 @@ class Database:
         # or an exception's text.
         options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if not self.is_sqlite:
-            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # Not `pool_pre_ping`: with asyncpg it is BEGIN, `;`, ROLLBACK before every
+            # transaction (7 % of a worker's CPU, benchmarks/README.md). See _checkout.
+            options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(self.engine.sync_engine.pool, "checkin", _checkin)
+            event.listen(self.engine.sync_engine.pool, "checkout", self._checkout)
         self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._sqlite_writer: tuple[Engine, ThreadPoolExecutor] | None = None
+
+    def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        """Hand out only a live PostgreSQL connection, as `pool_pre_ping` did, cheaper.
+
+        One the server closed (a restart, a terminated backend) is known without a round
+        trip: asyncpg saw the socket close. One idle longer than PING_AFTER_IDLE is pinged
+        (a connection that died silently, a firewall's timeout); one used moments ago, as
+        under load, is trusted. A dead one makes the pool connect afresh (up to twice).
+        """
+        raw = getattr(dbapi_connection, "_connection", None)
+        if raw is not None and raw.is_closed():
+            raise exc.InvalidatePoolError("the server closed this connection")
+        idle_since = record.info.get("ghapp_idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE:
+            return
+        try:
+            self.engine.sync_engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.InvalidatePoolError(f"ping failed: {type(error).__name__}") from error
 
     def insert(self, table: Table) -> Any:
         """An INSERT supporting on_conflict_do_nothing/do_update on both dialects."""
@@ -125,6 +152,10 @@ class Database:
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.begin() as conn:
         return work(conn)
+
+
+def _checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["ghapp_idle_since"] = time.monotonic()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
