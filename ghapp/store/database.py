@@ -55,6 +55,7 @@ class Database:
             event.listen(self.engine.sync_engine.pool, "checkout", self._checkout)
         self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._sqlite_writer: tuple[Engine, ThreadPoolExecutor] | None = None
+        self._sqlite_reader: tuple[Engine, ThreadPoolExecutor] | None = None
 
     def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         """Hand out only a live PostgreSQL connection, as `pool_pre_ping` did, cheaper.
@@ -107,14 +108,35 @@ class Database:
                 thread, _in_transaction, engine, work
             )
 
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` (reads only) on one connection, as one call.
+
+        On a SQLite file: in a reader thread of its own with a plain sqlite3 connection
+        (WAL: it reads beside the writer, never waits for it), one thread hop instead of
+        aiosqlite's hop per statement, fetch and pool reset. Elsewhere the async engine's
+        connection through `run_sync`.
+        """
+        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+            async with self.connect() as conn:
+                return await conn.run_sync(work)
+        engine, thread = self._reader()
+        return await asyncio.get_running_loop().run_in_executor(thread, _read, engine, work)
+
     def _writer(self) -> tuple[Engine, ThreadPoolExecutor]:
         if self._sqlite_writer is None:
-            url = self.engine.url.set(drivername="sqlite+pysqlite")
-            engine = create_engine(url, pool_size=1, max_overflow=0)
-            event.listen(engine, "connect", _sqlite_pragmas)
-            thread = ThreadPoolExecutor(1, thread_name_prefix="ghapp-sqlite-writer")
-            self._sqlite_writer = (engine, thread)
+            self._sqlite_writer = self._sqlite_thread("ghapp-sqlite-writer")
         return self._sqlite_writer
+
+    def _reader(self) -> tuple[Engine, ThreadPoolExecutor]:
+        if self._sqlite_reader is None:
+            self._sqlite_reader = self._sqlite_thread("ghapp-sqlite-reader")
+        return self._sqlite_reader
+
+    def _sqlite_thread(self, name: str) -> tuple[Engine, ThreadPoolExecutor]:
+        url = self.engine.url.set(drivername="sqlite+pysqlite")
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine, ThreadPoolExecutor(1, thread_name_prefix=name)
 
     def _lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -142,15 +164,21 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
-        if self._sqlite_writer is not None:
-            engine, thread = self._sqlite_writer
-            self._sqlite_writer = None
-            await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
-            thread.shutdown(wait=False)
+        for pair in (self._sqlite_writer, self._sqlite_reader):
+            if pair is not None:
+                engine, thread = pair
+                await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
+                thread.shutdown(wait=False)
+        self._sqlite_writer = self._sqlite_reader = None
 
 
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.begin() as conn:
+        return work(conn)
+
+
+def _read(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.connect() as conn:
         return work(conn)
 
 

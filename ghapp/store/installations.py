@@ -95,12 +95,8 @@ class InstallationStore:
             )
 
     async def get(self, installation_id: int) -> Installation | None:
-        async with self.db.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(installations).where(installations.c.id == installation_id)
-                )
-            ).first()
+        query = select(installations).where(installations.c.id == installation_id)
+        row = await self.db.read(lambda conn: conn.execute(query).first())
         if row is None:
             return None
         return Installation(

@@ -34,11 +34,9 @@ class SwitchStore:
 
     async def switches(self, installation_id: int) -> dict[tuple[str, str], bool]:
         """{(repository or "", skill): enabled} as stored for one installation."""
-        async with self.db.connect() as conn:
-            rows = await conn.execute(
-                select(skill_switches).where(skill_switches.c.installation_id == installation_id)
-            )
-            return {(r.repository, r.skill): r.enabled for r in rows}
+        query = select(skill_switches).where(skill_switches.c.installation_id == installation_id)
+        rows = await self.db.read(lambda conn: conn.execute(query).all())
+        return {(r.repository, r.skill): r.enabled for r in rows}
 
     async def enabled_map(
         self, installation_id: int, repository: str | None, defaults: dict[str, bool]
