@@ -7,6 +7,7 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Connection, text
 
 from ghapp.store import Database
@@ -54,4 +55,27 @@ async def test_a_read_does_not_wait_for_an_open_write(tmp_path: Path) -> None:
         assert await db.read(lambda conn: conn.execute(text("SELECT count(*) FROM t")).scalar())
     finally:
         release.set()
+        await db.close()
+
+
+async def test_the_writer_keeps_its_connection_and_a_failed_transaction_rolls_back(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    try:
+        await db.transact(lambda conn: conn.execute(text("CREATE TABLE t (v INTEGER)")))
+        first = await db.transact(lambda conn: conn)
+
+        def fails(conn: Connection) -> None:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            raise RuntimeError("the work failed")
+
+        with pytest.raises(RuntimeError):
+            await db.transact(fails)
+        count = await db.transact(
+            lambda conn: conn.execute(text("SELECT count(*) FROM t")).scalar()
+        )
+        assert count == 0  # the failed transaction's insert was rolled back
+        assert await db.transact(lambda conn: conn) is first  # kept, not checked out again
+    finally:
         await db.close()
