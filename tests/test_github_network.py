@@ -145,3 +145,22 @@ async def test_a_connection_dropped_mid_answer_is_an_error_not_a_hang() -> None:
     async with serve(half) as server, httpx.AsyncClient(transport=transport, timeout=2) as client:
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
             await client.get(server.url + "/app")
+
+
+async def test_a_request_head_and_body_leave_in_one_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[bytes] = []
+    original = asyncio.StreamWriter.write
+
+    def counted(self: asyncio.StreamWriter, data: bytes) -> None:
+        if data.startswith(b"POST "):
+            sent.append(bytes(data))
+        original(self, data)
+
+    monkeypatch.setattr(asyncio.StreamWriter, "write", counted)
+    async with serve(lambda _s, _h: ANSWER) as server:
+        gh = clients(server.url).user("ghu_token")
+        await gh.rest.issues.async_create_comment("o", "r", 1, body="a reply")
+    assert len(sent) == 1
+    assert sent[0].endswith(b'{"body":"a reply"}')

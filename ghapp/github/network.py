@@ -35,13 +35,21 @@ from httpcore import (
 )
 from httpcore._backends.base import SOCKET_OPTION
 
+FLUSH_AT = 64 * 1024  # bytes of a request held before they are sent anyway
+
 
 class AsyncioStream(AsyncNetworkStream):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
+        # httpcore writes a request's head and its body separately; they are sent
+        # together when it starts reading the answer (one system call, not two).
+        self._pending: list[bytes] = []
+        self._pending_size = 0
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._pending:
+            await self._flush(timeout)
         try:
             async with asyncio.timeout(timeout):
                 return await self._reader.read(max_bytes)
@@ -53,11 +61,22 @@ class AsyncioStream(AsyncNetworkStream):
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
             return
+        if self._writer.transport.is_closing():
+            raise WriteError("the connection is closed")
+        self._pending.append(buffer)
+        self._pending_size += len(buffer)
+        if self._pending_size >= FLUSH_AT:
+            await self._flush(timeout)
+
+    async def _flush(self, timeout: float | None) -> None:
         writer = self._writer
+        data = b"".join(self._pending)
+        self._pending.clear()
+        self._pending_size = 0
         if writer.transport.is_closing():
             raise WriteError("the connection is closed")
         try:
-            writer.write(buffer)
+            writer.write(data)
             # drain() waits only while the transport's buffer is over its high mark.
             async with asyncio.timeout(timeout):
                 await writer.drain()
@@ -67,6 +86,7 @@ class AsyncioStream(AsyncNetworkStream):
             raise WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
+        self._pending.clear()
         self._writer.close()
         with contextlib.suppress(OSError, ssl.SSLError):
             await self._writer.wait_closed()
