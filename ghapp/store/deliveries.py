@@ -38,6 +38,22 @@ _FINISH = (
         status=bindparam("s"), error=bindparam("e"), finished_at=bindparam("at"), not_before=None
     )
 )
+_ME = deliveries.alias("me")
+_OTHER = deliveries.alias("other")
+_OLDER = (  # checked before every job of the Redis queue (ordering per issue)
+    select(_OTHER.c.id, _OTHER.c.ordering_key, _OTHER.c.not_before)
+    .select_from(_ME.join(_OTHER, _OTHER.c.ordering_key == _ME.c.ordering_key))
+    .where(
+        _ME.c.id == bindparam("d"),
+        _OTHER.c.status.in_(UNFINISHED),
+        or_(
+            _OTHER.c.received_at < _ME.c.received_at,
+            and_(_OTHER.c.received_at == _ME.c.received_at, _OTHER.c.id < _ME.c.id),
+        ),
+    )
+    .order_by(_OTHER.c.received_at, _OTHER.c.id)
+    .limit(1)
+)
 _REQUEUE = (
     update(deliveries)
     .where(deliveries.c.id == bindparam("d"))
@@ -250,24 +266,7 @@ class DeliveryStore:
     ) -> tuple[str, str | None, datetime | None] | None:
         """The oldest unfinished delivery received before this one for the same issue or
         pull request: (id, ordering key, not_before)."""
-        me = deliveries.alias("me")
-        other = deliveries.alias("other")
-        query = (
-            select(other.c.id, other.c.ordering_key, other.c.not_before)
-            .select_from(me.join(other, other.c.ordering_key == me.c.ordering_key))
-            .where(
-                me.c.id == delivery_id,
-                other.c.status.in_(UNFINISHED),
-                or_(
-                    other.c.received_at < me.c.received_at,
-                    and_(other.c.received_at == me.c.received_at, other.c.id < me.c.id),
-                ),
-            )
-            .order_by(other.c.received_at, other.c.id)
-            .limit(1)
-        )
-        async with self.db.connect() as conn:
-            row = (await conn.execute(query)).first()
+        row = await self.db.read(lambda conn: conn.execute(_OLDER, {"d": delivery_id}).first())
         if row is None:
             return None
         return row.id, row.ordering_key, as_utc(row.not_before)
