@@ -236,6 +236,23 @@ def probot_peer(args: argparse.Namespace, mode: str) -> Outcome | None:
         return asyncio.run(drive("probot 14 peer", fake, server, deliveries, args.timeout))
 
 
+def wait_started(worker: c.Server, timeout: float = 120.0) -> None:
+    """Until the worker says it started (skills loaded, queue connected).
+
+    `serve` only waits a second for a process without a health URL; on a loaded machine
+    a worker was still importing its skills then, and that start-up CPU (a quarter of a
+    worker's samples in a 300-mention run) was counted as the mentions' CPU.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "ghapp worker started" in worker.log_path.read_text(errors="replace"):
+            return
+        if worker.process.poll() is not None:
+            raise c.ServerFailed(f"worker exited:\n{worker.log_tail()}")
+        time.sleep(0.1)
+    raise c.ServerFailed(f"worker not started after {timeout:.0f}s:\n{worker.log_tail()}")
+
+
 def two_workers(
     fake: FakeGitHub, deliveries: list[c.Delivery], workdir: Path, timeout: float
 ) -> Outcome:
@@ -259,6 +276,8 @@ def two_workers(
         workers = tuple(
             stack.enter_context(c.ghapp_worker(env, home, name=f"worker{n}")) for n in (1, 2)
         )
+        for worker in workers:
+            wait_started(worker)
         name = "ghapp run (web) + 2 ghapp workers, PostgreSQL + Redis"
         return asyncio.run(drive(name, fake, server, deliveries, timeout, workers))
 

@@ -18,7 +18,6 @@ can store the rest as ignored without asking any skill.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
+import orjson
 from githubkit import GitHub
 
 from ghapp.context import Context, RepoRef
@@ -137,7 +137,8 @@ class Bus:
         installation = await self.installations.get(iid)
         if installation is not None and not installation.active:
             return result
-        payload: dict[str, Any] = json.loads(delivery.payload)
+        # orjson: ingress already accepted this body with it (one parser for both ends).
+        payload: dict[str, Any] = orjson.loads(delivery.payload)
         repo = RepoRef.parse(delivery.repository) if delivery.repository else None
         enabled = await self.resolver.enabled(iid, repo.full_name if repo else None)
         enabled.update({s.name: True for s in self.core})

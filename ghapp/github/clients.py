@@ -19,6 +19,7 @@ from githubkit.cache import BaseCacheStrategy, MemCacheStrategy
 from githubkit.throttling import BaseThrottler
 
 from ghapp.github.locks import LockFactory, local_locks
+from ghapp.github.network import asyncio_transport
 from ghapp.github.pacing import InstallationThrottler, NoPacing
 from ghapp.github.rate_limits import LocalRateLimitHolds, RateLimitHolds
 from ghapp.github.retry import RetryPolicy
@@ -59,8 +60,7 @@ class GitHubClients:
 
     def __post_init__(self) -> None:
         self.transport = GitHubTransport(
-            self.inner_transport
-            or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=50)),
+            self.inner_transport or asyncio_transport(httpx.Limits(max_connections=50)),
             metrics=self.metrics,
             dry_run=self.dry_run,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -18,6 +19,8 @@ from ghapp.store.tables import Table
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
+# A pooled PostgreSQL connection idle longer than this is pinged before it is used again.
+PING_AFTER_IDLE = 2.0
 
 
 def utcnow() -> datetime:
@@ -41,12 +44,37 @@ class Database:
         # or an exception's text.
         options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if not self.is_sqlite:
-            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # Not `pool_pre_ping`: with asyncpg it is BEGIN, `;`, ROLLBACK before every
+            # transaction (7 % of a worker's CPU, benchmarks/README.md). See _checkout.
+            options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(self.engine.sync_engine.pool, "checkin", _checkin)
+            event.listen(self.engine.sync_engine.pool, "checkout", self._checkout)
         self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
-        self._sqlite_writer: tuple[Engine, ThreadPoolExecutor] | None = None
+        self._sqlite_writer: _SqliteThread | None = None
+        self._sqlite_reader: _SqliteThread | None = None
+
+    def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        """Hand out only a live PostgreSQL connection, as `pool_pre_ping` did, cheaper.
+
+        One the server closed (a restart, a terminated backend) is known without a round
+        trip: asyncpg saw the socket close. One idle longer than PING_AFTER_IDLE is pinged
+        (a connection that died silently, a firewall's timeout); one used moments ago, as
+        under load, is trusted. A dead one makes the pool connect afresh (up to twice).
+        """
+        raw = getattr(dbapi_connection, "_connection", None)
+        if raw is not None and raw.is_closed():
+            raise exc.InvalidatePoolError("the server closed this connection")
+        idle_since = record.info.get("ghapp_idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE:
+            return
+        try:
+            self.engine.sync_engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.InvalidatePoolError(f"ping failed: {type(error).__name__}") from error
 
     def insert(self, table: Table) -> Any:
         """An INSERT supporting on_conflict_do_nothing/do_update on both dialects."""
@@ -74,20 +102,34 @@ class Database:
         if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
             async with self.begin() as conn:  # (an in-memory SQLite is per connection)
                 return await conn.run_sync(work)
-        engine, thread = self._writer()
+        writer = self._writer()
         async with self._lock():
-            return await asyncio.get_running_loop().run_in_executor(
-                thread, _in_transaction, engine, work
-            )
+            return await writer.call(work)
 
-    def _writer(self) -> tuple[Engine, ThreadPoolExecutor]:
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` (reads only) on one connection, as one call.
+
+        On a SQLite file: in a reader thread of its own with a plain sqlite3 connection
+        (WAL: it reads beside the writer, never waits for it), one thread hop instead of
+        aiosqlite's hop per statement, fetch and pool reset. Elsewhere the async engine's
+        connection through `run_sync`.
+        """
+        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+            async with self.connect() as conn:
+                return await conn.run_sync(work)
+        return await self._reader().call(work)
+
+    def _writer(self) -> _SqliteThread:
         if self._sqlite_writer is None:
             url = self.engine.url.set(drivername="sqlite+pysqlite")
-            engine = create_engine(url, pool_size=1, max_overflow=0)
-            event.listen(engine, "connect", _sqlite_pragmas)
-            thread = ThreadPoolExecutor(1, thread_name_prefix="ghapp-sqlite-writer")
-            self._sqlite_writer = (engine, thread)
+            self._sqlite_writer = _SqliteThread(url, "ghapp-sqlite-writer")
         return self._sqlite_writer
+
+    def _reader(self) -> _SqliteThread:
+        if self._sqlite_reader is None:
+            url = self.engine.url.set(drivername="sqlite+pysqlite")
+            self._sqlite_reader = _SqliteThread(url, "ghapp-sqlite-reader")
+        return self._sqlite_reader
 
     def _lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -115,16 +157,49 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
-        if self._sqlite_writer is not None:
-            engine, thread = self._sqlite_writer
-            self._sqlite_writer = None
-            await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
-            thread.shutdown(wait=False)
+        for thread in (self._sqlite_writer, self._sqlite_reader):
+            if thread is not None:
+                await thread.close()
+        self._sqlite_writer = self._sqlite_reader = None
 
 
-def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
-    with engine.begin() as conn:
-        return work(conn)
+class _SqliteThread:
+    """One thread and its own plain sqlite3 connection, kept open between calls: each
+    call is one transaction on it. Checking a connection out of a pool and building an
+    SQLAlchemy Connection for every transaction was a third of the writer's CPU."""
+
+    def __init__(self, url: Any, name: str) -> None:
+        self.engine = create_engine(url, pool_size=1, max_overflow=0)
+        event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._conn: Connection | None = None  # used in the thread only
+
+    async def call(self, work: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._run, work)
+
+    def _run(self, work: Callable[[Connection], T]) -> T:
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated or conn.in_transaction():
+            # First use, or a failure left it unusable: start from a fresh connection.
+            if conn is not None:
+                conn.close()
+            conn = self._conn = self.engine.connect()
+        with conn.begin():
+            return work(conn)
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self.engine.dispose()
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.executor, self._close)
+        self.executor.shutdown(wait=False)
+
+
+def _checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["ghapp_idle_since"] = time.monotonic()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

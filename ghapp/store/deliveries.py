@@ -7,12 +7,58 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Select, and_, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from ghapp.store.database import AsyncConnection, Database, as_utc, utcnow
 from ghapp.store.tables import deliveries, skill_runs
 
 UNFINISHED = ("queued", "running")
+# The statements of every delivery, built once: building one per call cost five times
+# its execution on SQLite (issue 17).
+_CLAIM = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("d"), deliveries.c.status.in_(UNFINISHED))
+    .values(status="running", attempts=deliveries.c.attempts + 1)
+    .returning(*deliveries.c)
+)
+_FINISH = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("d"))
+    .values(
+        status=bindparam("s"), error=bindparam("e"), finished_at=bindparam("at"), not_before=None
+    )
+)
+_ME = deliveries.alias("me")
+_OTHER = deliveries.alias("other")
+_OLDER = (  # checked before every job of the Redis queue (ordering per issue)
+    select(_OTHER.c.id, _OTHER.c.ordering_key, _OTHER.c.not_before)
+    .select_from(_ME.join(_OTHER, _OTHER.c.ordering_key == _ME.c.ordering_key))
+    .where(
+        _ME.c.id == bindparam("d"),
+        _OTHER.c.status.in_(UNFINISHED),
+        or_(
+            _OTHER.c.received_at < _ME.c.received_at,
+            and_(_OTHER.c.received_at == _ME.c.received_at, _OTHER.c.id < _ME.c.id),
+        ),
+    )
+    .order_by(_OTHER.c.received_at, _OTHER.c.id)
+    .limit(1)
+)
+_REQUEUE = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("d"))
+    .values(status="queued", error=bindparam("e"), not_before=bindparam("nb"))
+)
 
 
 @dataclass
@@ -109,6 +155,21 @@ class DeliveryFilter:
 class DeliveryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._record = (
+            db.insert(deliveries)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(deliveries.c.id)
+        )
+        upsert = db.insert(skill_runs)
+        self._runs_upsert = upsert.on_conflict_do_update(
+            index_elements=["delivery_id", "skill"],
+            set_={
+                "outcome": upsert.excluded.outcome,
+                "detail": upsert.excluded.detail,
+                "duration_ms": upsert.excluded.duration_ms,
+                "finished_at": upsert.excluded.finished_at,
+            },
+        )
 
     async def record(self, delivery: Delivery) -> bool:
         """Store a new delivery; False when this delivery id was seen before."""
@@ -120,11 +181,7 @@ class DeliveryStore:
         `batch` is inserted once."""
         if not batch:
             return set()
-        stmt = (
-            self.db.insert(deliveries)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(deliveries.c.id)
-        )
+        stmt = self._record
         rows = [_row(d) for d in {d.id: d for d in reversed(batch)}.values()]
         return await self.db.transact(lambda conn: set(conn.execute(stmt, rows).scalars()))
 
@@ -141,15 +198,9 @@ class DeliveryStore:
 
     async def claim(self, delivery_id: str) -> Delivery | None:
         """Mark an unfinished delivery running (one more attempt) and return it."""
-        stmt = (
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id, deliveries.c.status.in_(UNFINISHED))
-            .values(status="running", attempts=deliveries.c.attempts + 1)
-            .returning(*deliveries.c)
-        )
 
         def work(conn: Connection) -> Delivery | None:
-            row = conn.execute(stmt).first()
+            row = conn.execute(_CLAIM, {"d": delivery_id}).first()
             if row is None:
                 return None
             found = _delivery(row)
@@ -167,12 +218,8 @@ class DeliveryStore:
         runs: Sequence[SkillRun] = (),
     ) -> None:
         """The outcome of a delivery: its status and its skills' runs, in one transaction."""
-        stmt = (
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id)
-            .values(status=status, error=error, finished_at=utcnow(), not_before=None)
-        )
-        await self.db.transact(lambda conn: self._outcome(conn, delivery_id, runs, stmt))
+        values = {"d": delivery_id, "s": status, "e": error, "at": utcnow()}
+        await self.db.transact(lambda conn: self._outcome(conn, delivery_id, runs, _FINISH, values))
 
     async def requeue(
         self,
@@ -183,12 +230,10 @@ class DeliveryStore:
     ) -> None:
         """Queued again for `not_before`; the runs so far are kept (finished skills are
         not run again)."""
-        stmt = (
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id)
-            .values(status="queued", error=error, not_before=not_before)
+        values = {"d": delivery_id, "e": error, "nb": not_before}
+        await self.db.transact(
+            lambda conn: self._outcome(conn, delivery_id, runs, _REQUEUE, values)
         )
-        await self.db.transact(lambda conn: self._outcome(conn, delivery_id, runs, stmt))
 
     async def reset_running(self) -> int:
         """After a crash of the only worker, its running deliveries are queued again."""
@@ -221,24 +266,7 @@ class DeliveryStore:
     ) -> tuple[str, str | None, datetime | None] | None:
         """The oldest unfinished delivery received before this one for the same issue or
         pull request: (id, ordering key, not_before)."""
-        me = deliveries.alias("me")
-        other = deliveries.alias("other")
-        query = (
-            select(other.c.id, other.c.ordering_key, other.c.not_before)
-            .select_from(me.join(other, other.c.ordering_key == me.c.ordering_key))
-            .where(
-                me.c.id == delivery_id,
-                other.c.status.in_(UNFINISHED),
-                or_(
-                    other.c.received_at < me.c.received_at,
-                    and_(other.c.received_at == me.c.received_at, other.c.id < me.c.id),
-                ),
-            )
-            .order_by(other.c.received_at, other.c.id)
-            .limit(1)
-        )
-        async with self.db.connect() as conn:
-            row = (await conn.execute(query)).first()
+        row = await self.db.read(lambda conn: conn.execute(_OLDER, {"d": delivery_id}).first())
         if row is None:
             return None
         return row.id, row.ordering_key, as_utc(row.not_before)
@@ -261,18 +289,9 @@ class DeliveryStore:
         delivery_id: str,
         runs: Sequence[SkillRun],
         status: Executable | None = None,
+        values: dict[str, Any] | None = None,
     ) -> None:
         if runs:
-            stmt = self.db.insert(skill_runs)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["delivery_id", "skill"],
-                set_={
-                    "outcome": stmt.excluded.outcome,
-                    "detail": stmt.excluded.detail,
-                    "duration_ms": stmt.excluded.duration_ms,
-                    "finished_at": stmt.excluded.finished_at,
-                },
-            )
             now = utcnow()
             rows = {
                 run.skill: {
@@ -285,9 +304,9 @@ class DeliveryStore:
                 }
                 for run in runs
             }
-            conn.execute(stmt, list(rows.values()))
+            conn.execute(self._runs_upsert, list(rows.values()))
         if status is not None:
-            conn.execute(status)
+            conn.execute(status, values)
 
     async def list(
         self,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from ghapp.store.database import Database, as_utc, utcnow
 from ghapp.store.deliveries import Delivery
@@ -20,6 +20,8 @@ from ghapp.store.tables import installations, repositories
 
 # The events that change installations; GitHub sends them to every App.
 INSTALLATION_EVENTS = frozenset({"installation", "installation_repositories"})
+# Read for every delivery: built once (issue 17).
+_GET = select(installations).where(installations.c.id == bindparam("i"))
 
 
 @dataclass
@@ -95,12 +97,7 @@ class InstallationStore:
             )
 
     async def get(self, installation_id: int) -> Installation | None:
-        async with self.db.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(installations).where(installations.c.id == installation_id)
-                )
-            ).first()
+        row = await self.db.read(lambda conn: conn.execute(_GET, {"i": installation_id}).first())
         if row is None:
             return None
         return Installation(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 
 from ghapp.store.database import Database, as_utc, utcnow
 from ghapp.store.tables import skill_switches, switch_audit
 
 INSTALLATION_WIDE = ""
+# Read for every delivery: built once (issue 17).
+_SWITCHES = select(skill_switches).where(skill_switches.c.installation_id == bindparam("i"))
 
 
 @dataclass
@@ -34,11 +36,10 @@ class SwitchStore:
 
     async def switches(self, installation_id: int) -> dict[tuple[str, str], bool]:
         """{(repository or "", skill): enabled} as stored for one installation."""
-        async with self.db.connect() as conn:
-            rows = await conn.execute(
-                select(skill_switches).where(skill_switches.c.installation_id == installation_id)
-            )
-            return {(r.repository, r.skill): r.enabled for r in rows}
+        rows = await self.db.read(
+            lambda conn: conn.execute(_SWITCHES, {"i": installation_id}).all()
+        )
+        return {(r.repository, r.skill): r.enabled for r in rows}
 
     async def enabled_map(
         self, installation_id: int, repository: str | None, defaults: dict[str, bool]
