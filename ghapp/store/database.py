@@ -12,10 +12,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ghapp.store.tables import Table
 
+CHECKPOINT_EVERY = 64
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 
@@ -47,6 +49,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._sqlite_writer: tuple[Engine, ThreadPoolExecutor] | None = None
+        self._inline_engine: Engine | None = None
+        self._inline_commits = 0
 
     def insert(self, table: Table) -> Any:
         """An INSERT supporting on_conflict_do_nothing/do_update on both dialects."""
@@ -65,20 +69,46 @@ class Database:
     async def transact(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one transaction, committed when it returns.
 
-        On SQLite the whole transaction is one call into a writer thread (a plain sqlite3
-        connection on the same file): aiosqlite hops between threads for every statement,
-        commit and pool check, 4-6 ms of waiting per commit on a busy 2-core machine
-        against under 1 ms in one hop (benchmarks/README.md). On PostgreSQL it is the
-        async engine's own connection, driven through `run_sync`.
+        On SQLite the whole transaction runs on the event loop's thread through a plain
+        sqlite3 connection (same file, WAL): aiosqlite hops between threads for every
+        statement, and even one hop into a writer thread per transaction waited 17 ms
+        (median) for the scheduler on a busy 2-core machine against 1 ms done in place
+        (benchmarks/README.md, issue 17). That connection never waits for the file's
+        write lock (busy_timeout 0): when another process holds it, the transaction is
+        rolled back and run in the writer thread, which waits. Its checkpoints run in
+        the writer thread too (no fsync on the loop). On PostgreSQL it is the async
+        engine's own connection, driven through `run_sync`.
         """
         if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
             async with self.begin() as conn:  # (an in-memory SQLite is per connection)
                 return await conn.run_sync(work)
         engine, thread = self._writer()
         async with self._lock():
+            inline = self._inline()
+            try:
+                result = _in_transaction(inline, work)
+            except OperationalError as exc:
+                if not _busy(exc):
+                    raise
+            else:
+                self._inline_commits += 1
+                if self._inline_commits % CHECKPOINT_EVERY == 0:
+                    # Still holding the write lock: with writes in between, a checkpoint
+                    # never catches up and the log only grows.
+                    await asyncio.get_running_loop().run_in_executor(thread, _checkpoint, engine)
+                return result
             return await asyncio.get_running_loop().run_in_executor(
                 thread, _in_transaction, engine, work
             )
+
+    def _inline(self) -> Engine:
+        if self._inline_engine is None:
+            url = self.engine.url.set(drivername="sqlite+pysqlite")
+            engine = create_engine(url, pool_size=1, max_overflow=0)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _inline_pragmas)
+            self._inline_engine = engine
+        return self._inline_engine
 
     def _writer(self) -> tuple[Engine, ThreadPoolExecutor]:
         if self._sqlite_writer is None:
@@ -115,6 +145,9 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._inline_engine is not None:
+            self._inline_engine.dispose()
+            self._inline_engine = None
         if self._sqlite_writer is not None:
             engine, thread = self._sqlite_writer
             self._sqlite_writer = None
@@ -125,6 +158,22 @@ class Database:
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.begin() as conn:
         return work(conn)
+
+
+def _busy(exc: OperationalError) -> bool:
+    return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+
+
+def _checkpoint(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _inline_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
