@@ -692,11 +692,12 @@ def scaleout_reason() -> str | None:
 
 
 @contextlib.contextmanager
-def postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
+def postgres_database(admin_url: str = POSTGRES_ADMIN_URL, suffix: str = "") -> Iterator[str]:
     """A fresh database for this run (dropped afterwards); yields its URL."""
     import asyncpg
 
-    name = f"ghapp_bench_{os.getpid()}_{int(time.time())}"
+    tail = "".join(ch if ch.isalnum() else "_" for ch in suffix)
+    name = f"ghapp_bench_{os.getpid()}_{int(time.time())}{'_' + tail if tail else ''}"
 
     async def admin(sql: str) -> None:
         conn = await asyncpg.connect(admin_url)
