@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from ghapp.store.tables import Table
 
-CHECKPOINT_EVERY = 64
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 
@@ -50,7 +49,6 @@ class Database:
         self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._sqlite_writer: tuple[Engine, ThreadPoolExecutor] | None = None
         self._inline_engine: Engine | None = None
-        self._inline_commits = 0
 
     def insert(self, table: Table) -> Any:
         """An INSERT supporting on_conflict_do_nothing/do_update on both dialects."""
@@ -75,9 +73,11 @@ class Database:
         (median) for the scheduler on a busy 2-core machine against 1 ms done in place
         (benchmarks/README.md, issue 17). That connection never waits for the file's
         write lock (busy_timeout 0): when another process holds it, the transaction is
-        rolled back and run in the writer thread, which waits. Its checkpoints run in
-        the writer thread too (no fsync on the loop). On PostgreSQL it is the async
-        engine's own connection, driven through `run_sync`.
+        rolled back and run in the writer thread, which waits. SQLite's own automatic
+        checkpoint (every ~1000 pages of log) runs there in place: checkpointing every
+        64 commits from the writer thread instead, under the write lock, made small
+        commits (the worker's) pay an fsync every few deliveries. On PostgreSQL it is the
+        async engine's own connection, driven through `run_sync`.
         """
         if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
             async with self.begin() as conn:  # (an in-memory SQLite is per connection)
@@ -91,11 +91,6 @@ class Database:
                 if not _busy(exc):
                     raise
             else:
-                self._inline_commits += 1
-                if self._inline_commits % CHECKPOINT_EVERY == 0:
-                    # Still holding the write lock: with writes in between, a checkpoint
-                    # never catches up and the log only grows.
-                    await asyncio.get_running_loop().run_in_executor(thread, _checkpoint, engine)
                 return result
             return await asyncio.get_running_loop().run_in_executor(
                 thread, _in_transaction, engine, work
@@ -164,15 +159,9 @@ def _busy(exc: OperationalError) -> bool:
     return "locked" in str(exc.orig) or "busy" in str(exc.orig)
 
 
-def _checkpoint(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-
-
 def _inline_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=0")
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
 
