@@ -214,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         if reason is None:
             try:
                 targets.append(scaleout_target(stack, workdir, api_url))
+                if args.compare is not None:
+                    targets.append(scaleout_target(stack, workdir, api_url, args.compare))
             except c.ServerFailed as exc:
                 reason = f"scale-out did not start: {exc}"
         c.run_client(
@@ -240,11 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def scaleout_target(stack: contextlib.ExitStack, workdir: Path, api_url: str) -> Target:
-    """`ghapp run` on a fresh PostgreSQL database with REDIS_URL (its own key prefix)."""
-    pg_dir = workdir / "pg"
+def scaleout_target(
+    stack: contextlib.ExitStack, workdir: Path, api_url: str, checkout: Path | None = None
+) -> Target:
+    """`ghapp run` on a fresh PostgreSQL database with REDIS_URL (its own key prefix);
+    with `checkout`, the ghapp of that other checkout (--compare)."""
+    label = "pg" if checkout is None else f"pg-{checkout.name}"
+    pg_dir = workdir / label
     pg_dir.mkdir()
-    database_url = stack.enter_context(c.postgres_database())
+    database_url = stack.enter_context(c.postgres_database(suffix=label))
     redis = stack.enter_context(c.redis_namespace())
     env = c.ghapp_env(
         pg_dir,
@@ -254,8 +260,12 @@ def scaleout_target(stack: contextlib.ExitStack, workdir: Path, api_url: str) ->
         redis_url=redis.url,
         extra=redis.env,
     )
+    name = "ghapp pg+redis"
+    if checkout is not None:
+        env["PYTHONPATH"] = os.pathsep.join((str(checkout.resolve()), env["PYTHONPATH"]))
+        name = f"{name} {checkout.name}"
     c.db_upgrade(env, pg_dir)
-    return Target("ghapp pg+redis", stack.enter_context(c.ghapp_run(env, pg_dir, name="pg")))
+    return Target(name, stack.enter_context(c.ghapp_run(env, pg_dir, name=label)))
 
 
 if __name__ == "__main__":

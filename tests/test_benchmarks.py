@@ -163,3 +163,46 @@ def test_settings_page_prints_times_and_a_constant_count_of_queries() -> None:
         assert int(sql) <= 8 and status == "200", out
         assert (int(first), int(repeat)) == (3, 0), out
     assert re.search(r"^cold process: the process's first view [\d.]+ ms$", out, re.M), out
+
+
+def test_ingress_compare_also_runs_the_other_checkouts_scale_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--compare DIR` adds DIR's `ghapp run` on PostgreSQL + Redis beside this one's, on a
+    database and Redis namespace of its own (issue 17: before/after in one run)."""
+    import contextlib
+
+    from benchmarks import _common as c
+    from benchmarks import ingress
+
+    seen: dict[str, object] = {}
+
+    @contextlib.contextmanager
+    def database(suffix: str = "") -> object:
+        seen.setdefault("suffixes", []).append(suffix)  # type: ignore[union-attr]
+        yield f"postgresql://db/{suffix}"
+
+    @contextlib.contextmanager
+    def namespace() -> object:
+        yield c.RedisNamespace("redis://r/9", {})
+
+    @contextlib.contextmanager
+    def run(env: dict[str, str], workdir: Path, *, name: str) -> object:
+        seen[name] = env
+        yield name
+
+    monkeypatch.setattr(c, "postgres_database", database)
+    monkeypatch.setattr(c, "redis_namespace", namespace)
+    monkeypatch.setattr(c, "db_upgrade", lambda env, workdir: None)
+    monkeypatch.setattr(c, "ghapp_run", run)
+    monkeypatch.setattr(c, "free_port", lambda: 1234)
+    other = tmp_path / "before"
+    with contextlib.ExitStack() as stack:
+        mine = ingress.scaleout_target(stack, tmp_path, "http://api")
+        theirs = ingress.scaleout_target(stack, tmp_path, "http://api", other)
+    assert (mine.name, theirs.name) == ("ghapp pg+redis", "ghapp pg+redis before")
+    assert seen["suffixes"] == ["pg", "pg-before"]
+    their_env = seen["pg-before"]
+    assert isinstance(their_env, dict)
+    assert their_env["PYTHONPATH"].startswith(str(other.resolve()))
+    assert their_env["DATABASE_URL"] == "postgresql://db/pg-before"

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ghapp.store.tables import Table
@@ -56,6 +57,7 @@ class Database:
         self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._sqlite_writer: _SqliteThread | None = None
         self._sqlite_reader: _SqliteThread | None = None
+        self._inline_engine: Engine | None = None
 
     def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         """Hand out only a live PostgreSQL connection, as `pool_pre_ping` did, cheaper.
@@ -93,10 +95,16 @@ class Database:
     async def transact(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one transaction, committed when it returns.
 
-        On SQLite the whole transaction is one call into a writer thread (a plain sqlite3
-        connection on the same file): aiosqlite hops between threads for every statement,
-        commit and pool check, 4-6 ms of waiting per commit on a busy 2-core machine
-        against under 1 ms in one hop (benchmarks/README.md). On PostgreSQL it is the
+        On SQLite the whole transaction runs on the event loop's thread through a plain
+        sqlite3 connection (same file, WAL): aiosqlite hops between threads for every
+        statement, and even one hop into a writer thread per transaction waited 17 ms
+        (median) for the scheduler on a busy 2-core machine against 1 ms done in place
+        (benchmarks/README.md, issue 17). That connection never waits for the file's
+        write lock (busy_timeout 0): when another process holds it, the transaction is
+        rolled back and run in the writer thread, which waits. SQLite's own automatic
+        checkpoint (every ~1000 pages of log) runs there in place: checkpointing every
+        64 commits from the writer thread instead, under the write lock, made small
+        commits (the worker's) pay an fsync every few deliveries. On PostgreSQL it is the
         async engine's own connection, driven through `run_sync`.
         """
         if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
@@ -104,6 +112,11 @@ class Database:
                 return await conn.run_sync(work)
         writer = self._writer()
         async with self._lock():
+            try:
+                return _in_transaction(self._inline(), work)
+            except OperationalError as error:
+                if not _busy(error):
+                    raise
             return await writer.call(work)
 
     async def read(self, work: Callable[[Connection], T]) -> T:
@@ -118,6 +131,15 @@ class Database:
             async with self.connect() as conn:
                 return await conn.run_sync(work)
         return await self._reader().call(work)
+
+    def _inline(self) -> Engine:
+        if self._inline_engine is None:
+            url = self.engine.url.set(drivername="sqlite+pysqlite")
+            engine = create_engine(url, pool_size=1, max_overflow=0)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _inline_pragmas)
+            self._inline_engine = engine
+        return self._inline_engine
 
     def _writer(self) -> _SqliteThread:
         if self._sqlite_writer is None:
@@ -157,6 +179,9 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._inline_engine is not None:
+            self._inline_engine.dispose()
+            self._inline_engine = None
         for thread in (self._sqlite_writer, self._sqlite_reader):
             if thread is not None:
                 await thread.close()
@@ -198,8 +223,23 @@ class _SqliteThread:
         self.executor.shutdown(wait=False)
 
 
+def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.begin() as conn:
+        return work(conn)
+
+
 def _checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info["ghapp_idle_since"] = time.monotonic()
+
+
+def _busy(exc: OperationalError) -> bool:
+    return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+
+
+def _inline_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
