@@ -4,6 +4,7 @@ sqlite3), which sees what the writer committed and does not wait behind a write.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -31,30 +32,24 @@ async def test_reads_see_commits_and_run_in_their_own_thread(tmp_path: Path) -> 
 
 
 async def test_a_read_does_not_wait_for_an_open_write(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
-    release = threading.Event()
-    writing = threading.Event()
+    path = tmp_path / "r.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
     try:
         await db.transact(lambda conn: conn.execute(text("CREATE TABLE t (v INTEGER)")))
-
-        def slow_write(conn: Connection) -> None:
-            conn.execute(text("INSERT INTO t VALUES (2)"))
-            writing.set()
-            release.wait(10)
-
-        write = asyncio.ensure_future(db.transact(slow_write))
-        await asyncio.get_running_loop().run_in_executor(None, writing.wait, 10)
-        # The write holds SQLite's write lock, uncommitted: the read answers at once and
-        # sees the last committed state.
+        # Another writer (the other process of `ghapp run` + `ghapp worker`, say) holds
+        # SQLite's write lock with an uncommitted insert.
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t VALUES (2)")
+        # The read answers at once and sees the last committed state.
         rows = await asyncio.wait_for(
             db.read(lambda conn: conn.execute(text("SELECT count(*) FROM t")).scalar()), 5
         )
         assert rows == 0
-        release.set()
-        await write
+        other.execute("COMMIT")
+        other.close()
         assert await db.read(lambda conn: conn.execute(text("SELECT count(*) FROM t")).scalar())
     finally:
-        release.set()
         await db.close()
 
 
@@ -64,7 +59,7 @@ async def test_the_writer_keeps_its_connection_and_a_failed_transaction_rolls_ba
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
     try:
         await db.transact(lambda conn: conn.execute(text("CREATE TABLE t (v INTEGER)")))
-        first = await db.transact(lambda conn: conn)
+        first = await db.transact(lambda conn: conn.connection.dbapi_connection)
 
         def fails(conn: Connection) -> None:
             conn.execute(text("INSERT INTO t VALUES (1)"))
@@ -76,6 +71,7 @@ async def test_the_writer_keeps_its_connection_and_a_failed_transaction_rolls_ba
             lambda conn: conn.execute(text("SELECT count(*) FROM t")).scalar()
         )
         assert count == 0  # the failed transaction's insert was rolled back
-        assert await db.transact(lambda conn: conn) is first  # kept, not checked out again
+        # The same sqlite3 connection, kept: not opened again per transaction.
+        assert await db.transact(lambda conn: conn.connection.dbapi_connection) is first
     finally:
         await db.close()
