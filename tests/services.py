@@ -2,7 +2,8 @@
 
 Import the fixtures into a test module under their function names
 (`from tests.services import postgres_url_fixture`); tests ask for them by fixture name
-(`postgres_url`, `redis_url`, `redis_space`).
+(`postgres_url`, `redis_url`, `redis_space`, and `db_url`/`db`: a store test run once on a
+SQLite file and once on PostgreSQL, the latter needing `postgres_url_fixture` imported too).
 Each test gets its own database (`CREATE DATABASE ghapp_test_<random>`, dropped at the
 end) and its own Redis key space (a random App id, so every ghapp and saq key carries it;
 those keys are deleted at the end; never FLUSHDB). A missing server skips the test with
@@ -18,10 +19,12 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from ghapp.store import Database
 from tests.conftest import require_service
 
 POSTGRES_ADMIN = os.environ.get(
@@ -53,6 +56,29 @@ async def postgres_url_fixture() -> AsyncIterator[str]:
         # FORCE: a worker process killed mid-test may still hold a connection.
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture(
+    name="db_url", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def db_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of the test's own, once on a SQLite file and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    # Looked up here, not in the async fixture below: pytest-asyncio cannot start an
+    # async fixture from inside another one's running loop.
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(name="db")
+async def db_fixture(db_url: str) -> AsyncIterator[Database]:
+    """That database with every migration applied."""
+    database = Database(db_url)
+    await database.upgrade()
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 @dataclass(frozen=True)

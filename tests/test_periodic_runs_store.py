@@ -3,30 +3,19 @@ and an installation's runs read back filtered to the repositories a viewer can s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from ghapp.store import Database, PeriodicRunStore
-from tests.services import postgres_url_fixture  # noqa: F401  (fixture)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    return str(request.getfixturevalue("postgres_url"))
+from tests.services import (  # noqa: F401  (fixtures)
+    db_fixture,
+    db_url_fixture,
+    postgres_url_fixture,
+)
 
 
 @pytest.fixture
-async def store(db_url: str) -> AsyncIterator[PeriodicRunStore]:
-    database = Database(db_url)
-    await database.upgrade()
-    try:
-        yield PeriodicRunStore(database)
-    finally:
-        await database.close()
+def store(db: Database) -> PeriodicRunStore:
+    return PeriodicRunStore(db)
 
 
 async def test_the_last_run_replaces_the_one_before(store: PeriodicRunStore) -> None:

@@ -3,11 +3,7 @@ dialects (upserts, time zones, JSON, autoincrement) behave alike."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from ghapp.store import (
     Database,
@@ -20,26 +16,11 @@ from ghapp.store import (
     SwitchStore,
     TaskStore,
 )
-from tests.services import postgres_url_fixture  # noqa: F401  (fixture)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    # Looked up here, not in the async fixture below: pytest-asyncio cannot start an
-    # async fixture from inside another one's running loop.
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
-    await database.upgrade()
-    try:
-        yield database
-    finally:
-        await database.close()
+from tests.services import (  # noqa: F401  (fixtures)
+    db_fixture,
+    db_url_fixture,
+    postgres_url_fixture,
+)
 
 
 def delivery(

@@ -10,35 +10,25 @@ found these unjudged; docs/testing.md ("Mutation testing") keeps the score.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from ghapp.store import Database, Delivery, DeliveryStore, SkillRun
 from ghapp.store.deliveries import DeliveryFilter
-from tests.services import postgres_url_fixture  # noqa: F401  (fixture)
+from tests.services import (  # noqa: F401  (fixtures)
+    db_fixture,
+    db_url_fixture,
+    postgres_url_fixture,
+)
 
 T0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture
-async def store(db_url: str) -> AsyncIterator[DeliveryStore]:
-    database = Database(db_url)
-    await database.upgrade()
-    try:
-        yield DeliveryStore(database)
-    finally:
-        await database.close()
+def store(db: Database) -> DeliveryStore:
+    return DeliveryStore(db)
 
 
 def delivery(
