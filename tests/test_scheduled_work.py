@@ -136,7 +136,11 @@ async def test_strict_label_sync_repairs_drift_hourly(
     fake_github.set_file("octo-org/loose", CONFIG, STRICT.replace("strict: true", "strict: false"))
     fake_github.add_label("octo-org/loose", "bug", "000000")
 
-    async with SkillTestApp(tmp_path, github_app=fake_github.app, skills=[label_sync.skill]) as app:
+    test_app = SkillTestApp(tmp_path, github_app=fake_github.app, skills=[label_sync.skill])
+    # One task at a time: the two repositories' requests are recorded in one order, not in
+    # whichever order two workers happened to interleave them.
+    test_app.runtime.queue.concurrency = 1  # type: ignore[attr-defined]
+    async with test_app as app:
         await know_repositories(app, REPO, "octo-org/loose")
         now = 1_800_000_000.0
         assert await app.runtime.scheduler.tick(now) == 2
