@@ -502,6 +502,27 @@ def test_unknown_skills_and_values_are_rejected(site: Site) -> None:
 # -- what the page shows -----------------------------------------------------------------
 
 
+def record_delivery(
+    site: Site, ident: str, repository: str, *, status: str = "failed", error: str | None = None
+) -> None:
+    """An `issues.opened` delivery of the organization's installation, stored as run."""
+    delivery = Delivery(
+        id=ident,
+        event="issues",
+        action="opened",
+        installation_id=ORG_INSTALLATION,
+        repository=repository,
+        ordering_key=None,
+        received_at=utcnow(),
+        status=status,
+        attempts=1,
+        payload=b"{}",
+        error=error,
+    )
+    assert site.client.portal is not None
+    site.client.portal.call(site.runtime.deliveries.record, delivery)
+
+
 def test_the_page_shows_skills_options_for_a_repository_and_deliveries(site: Site) -> None:
     site.fake.set_file(
         "octo-org/hello",
@@ -509,21 +530,7 @@ def test_the_page_shows_skills_options_for_a_repository_and_deliveries(site: Sit
         "label-sync:\n  delete-undeclared: true\n  exclusive-scopes: [priority]\n"
         "mention-reply:\n  responder: agent\n",
     )
-    delivery = Delivery(
-        id="d-failed-1",
-        event="issues",
-        action="opened",
-        installation_id=ORG_INSTALLATION,
-        repository="octo-org/hello",
-        ordering_key=None,
-        received_at=utcnow(),
-        status="failed",
-        attempts=1,
-        payload=b"{}",
-        error="boom",
-    )
-    assert site.client.portal is not None
-    site.client.portal.call(site.runtime.deliveries.record, delivery)
+    record_delivery(site, "d-failed-1", "octo-org/hello", error="boom")
     site.sign_in("owner")
     page = site.client.get("/settings/installations/1?repo=octo-org/hello")
     assert page.status_code == 200
@@ -551,20 +558,7 @@ def test_the_page_shows_skills_options_for_a_repository_and_deliveries(site: Sit
 
 
 def test_only_admins_may_redeliver(site: Site) -> None:
-    delivery = Delivery(
-        id="d-failed-2",
-        event="issues",
-        action="opened",
-        installation_id=ORG_INSTALLATION,
-        repository="octo-org/other",
-        ordering_key=None,
-        received_at=utcnow(),
-        status="failed",
-        attempts=1,
-        payload=b"{}",
-    )
-    assert site.client.portal is not None
-    site.client.portal.call(site.runtime.deliveries.record, delivery)
+    record_delivery(site, "d-failed-2", "octo-org/other")
     site.sign_in("repoadmin")  # admin of hello, not of other
     refused = site.client.post(
         "/settings/installations/1/deliveries/d-failed-2/redeliver",
@@ -589,20 +583,7 @@ def test_only_admins_may_redeliver(site: Site) -> None:
 def test_a_redelivery_that_is_not_for_this_page_changes_nothing(
     site: Site, who: str, installation: int, status: str, expected: int
 ) -> None:
-    delivery = Delivery(
-        id="d-other-1",
-        event="issues",
-        action="opened",
-        installation_id=ORG_INSTALLATION,
-        repository="octo-org/hello",
-        ordering_key=None,
-        received_at=utcnow(),
-        status=status,
-        attempts=1,
-        payload=b"{}",
-    )
-    assert site.client.portal is not None
-    site.client.portal.call(site.runtime.deliveries.record, delivery)
+    record_delivery(site, "d-other-1", "octo-org/hello", status=status)
     site.sign_in(who)
     refused = site.client.post(
         f"/settings/installations/{installation}/deliveries/d-other-1/redeliver",
