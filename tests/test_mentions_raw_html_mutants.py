@@ -35,6 +35,11 @@ def spans(comment: str) -> list[tuple[int, int]]:
         ("x *@bot</em>team*", [(3, 7)]),
         ("<div>\nx @bot</span>team\n</div>", []),
         ("<div>\nx <b>@bot</i>team\n</div>", []),
+        # "</em>" closes the outer of two emphases the markdown has open, not after it closed
+        ("*a _b_ c</em>@bot d*", [(13, 17)]),
+        ("*a* x</em>@bot", []),
+        # "</>" is no end tag at all: dropped, and the mention's place is its own
+        ("<div>\nx @bot</> help\n</div>", [(8, 12)]),
     ],
 )
 def test_end_tags_that_close_something_split_the_text(
@@ -71,6 +76,8 @@ def test_character_references_in_raw_html(comment: str, expected: tuple[int, int
         ("<div>\nz <!-- y --!> @bot\n</div>", [(20, 24)]),
         ("<div>\n<!--!> @bot -->\n</div>", []),
         ("<div>\nz <!--!> @bot -->\n</div>", []),
+        # a "-->" before the comment's start does not end it
+        ("<div>\na --> b <!-- c --> @bot\n</div>", [(25, 29)]),
     ],
 )
 def test_comments_in_an_html_block(comment: str, expected: list[tuple[int, int]]) -> None:
@@ -170,3 +177,51 @@ def test_unreadable_raw_html_is_hidden_and_logged(caplog: pytest.LogCaptureFixtu
 def test_the_end_of_the_comment_in_raw_html(comment: str, expected: list[CommandLine]) -> None:
     assert len(spans(comment)) == len(expected)
     assert read_commands(comment, SLUG) == (expected, None)
+
+
+# A comment left open in a list item can end inside a later tag's attribute; the rest of
+# that tag is a tag of its own, and the command line after it is read whole.
+def test_a_comment_from_an_earlier_block_ending_inside_a_tag() -> None:
+    comment = '- <!-- a\n\n<b a="--><i c=" d="e"> @bot label add x y'
+    assert spans(comment) == [(33, 37)]
+    assert read_commands(comment, SLUG) == (
+        [CommandLine("label", ("add", "x", "y"), "label add x y", 3)],
+        None,
+    )
+
+
+# What ends with a list item, block quote or table cell: the elements opened in it, except
+# formatting elements (<code>), which go on past a list item but not past a cell; elements
+# opened before it, at the top or in the container around it, stay open.
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("- <blockquote>x\n\n@bot help", [(17, 21)]),
+        ("> - a\n>\n> <pre>x\n\n@bot help", [(18, 22)]),
+        ("- <code>x\n\n@bot help", []),
+        ("| a |\n| - |\n| <code>x |\n\n@bot help", [(25, 29)]),
+        ("<blockquote>\n\n> x\n\n@bot help", []),
+        ("- a\n\n<blockquote>\n\n> x\n\n@bot help", []),
+    ],
+)
+def test_what_the_end_of_a_container_closes(comment: str, expected: list[tuple[int, int]]) -> None:
+    assert spans(comment) == expected
+    commands = [CommandLine("help", (), "help", comment.count("\n") + 1)] if expected else []
+    assert read_commands(comment, SLUG) == (commands, None)
+
+
+# A markdown link (or a bare URL made one) closes a raw <a> left open before it; a raw <a>
+# inside a markdown link closes the link's own, and the link's end closes the raw one.
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ('<a href="x">y [l](u) @bot', [(21, 25)]),
+        ('<a href="x">y www.example.com @bot', [(30, 34)]),
+        ('[<a href="y">x](u) @bot', [(19, 23)]),
+        ('[<em><a href="y">x](u) @bot', [(23, 27)]),
+        ('[x <a href="y">z</a> w](u) @bot', [(27, 31)]),
+        ("[<code>x](u) @bot", []),
+    ],
+)
+def test_a_markdown_link_and_a_raw_a(comment: str, expected: list[tuple[int, int]]) -> None:
+    assert spans(comment) == expected

@@ -179,7 +179,9 @@ class RawHtml:
 
     def markdown_element(self, tag: str, nesting: int) -> None:
         """The markdown around opened (1) or closed (-1) a ``tag`` element."""
-        if tag == "a" and nesting == 1:  # a markdown link closes a raw <a> left open
+        # A markdown link closes a raw <a> left open; a raw <a> inside the link closed the
+        # link's own <a> (see start_tag), so the link's </a> closes that one.
+        if tag == "a":
             self._keep([entry for entry in self.open if entry.tag != "a"])
         self.markdown_open[tag] = self.markdown_open.get(tag, 0) + nesting
         if self.markdown_open[tag] <= 0:
