@@ -225,3 +225,17 @@ def test_what_the_end_of_a_container_closes(comment: str, expected: list[tuple[i
 )
 def test_a_markdown_link_and_a_raw_a(comment: str, expected: list[tuple[int, int]]) -> None:
     assert spans(comment) == expected
+
+
+# A comment in a paragraph ends one left open in an earlier block, and ends itself at
+# "--!>" (markdown-it's goes on to the next "-->"): the text after it is shown.
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("- <!-- a\n\nb <!-- c --> @bot help", [(23, 27)]),
+        ("x <!-- a --!> @bot -->", [(14, 18)]),
+        ("x <!-- a -->@bot", [(12, 16)]),
+    ],
+)
+def test_a_comment_in_a_paragraph(comment: str, expected: list[tuple[int, int]]) -> None:
+    assert spans(comment) == expected

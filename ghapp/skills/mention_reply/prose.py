@@ -296,10 +296,12 @@ class _Walker:
         elif kind == "hardbreak":
             self.new_line()
         elif kind == "html_inline":
-            if at is not None and not child.content.startswith("<!--"):
+            if at is not None:
+                # A comment is read too: it ends one left open in an earlier block, and
+                # ends itself at "--!>", where markdown-it's goes on to "-->".
                 self.raw_piece(block, child.content, at)
             else:
-                self.brk()  # a comment node (or a tag of unknown place) ends the text node
+                self.brk()  # a tag of unknown place ends the text node
         else:
             self.brk()
             swallowed = child.nesting == -1 and self.raw.swallow is not None
