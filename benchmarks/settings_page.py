@@ -13,10 +13,10 @@ them is remembered) and the page is viewed twice: the **first view** asks GitHub
 the installation, every page of its repositories and the person's role; the **repeat
 view** reuses those answers (kept 60 s per person). It prints the median of each (and
 of the process's CPU time for a first view, app and fake GitHub together: the figure a
-loaded machine disturbs least), the repeat's p95, the SQL statements a page costs, and the GitHub requests of a first and a
-repeat view (the figures that do not depend on the machine). Before all of that, the
-process's very first view (`cold process`: first use of GitHub's models, the App's
-installation token) is timed once.
+loaded machine disturbs least), the repeat's p95, the SQL statements a page costs, and the
+GitHub requests of a first and a repeat view (the figures that do not depend on the
+machine). Before all of that, the process's very first view (`cold process`: first use of
+GitHub's models, the App's installation token) is timed once.
 
     python -m benchmarks.settings_page [--size 200] [--deliveries 3000] [--rounds 15]
 """
