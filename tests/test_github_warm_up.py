@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ from ghapp.cli import main
 from ghapp.github.warm_up import METHODS
 from ghapp.runtime import Runtime, RuntimeOptions
 from ghapp.skills import mention_reply
-from ghapp.testing import test_settings
+from ghapp.testing import test_key_pair, test_settings
 
 GHAPP = Path(__file__).resolve().parents[1] / "ghapp"
 
@@ -85,3 +87,37 @@ def test_ghapp_run_asks_for_the_warm_up(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
     assert main(["run"]) == 0
     assert served[0].state.options.warm_up is True
+
+
+def test_ghapp_worker_warms_up_rest_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[object] = []
+
+    class Recorded:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        async def warm_up(self, *, webhooks: bool) -> None:
+            calls.append(("warm_up", webhooks))
+
+        async def start_workers(self) -> None:
+            calls.append("start")
+            os.kill(os.getpid(), signal.SIGTERM)  # the worker's own stop signal
+
+        async def stop(self, timeout: float) -> None:
+            calls.append("stop")
+
+    private, _ = test_key_pair()
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "APP_ID": "1",
+        "PRIVATE_KEY": private,
+        "WEBHOOK_SECRET": "secret",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "LOG_FORMAT": "json",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(runtime_module, "Runtime", Recorded)
+    assert main(["worker"]) == 0
+    assert calls == [("warm_up", False), "start", "stop"]
