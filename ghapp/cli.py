@@ -55,10 +55,11 @@ def _configured() -> Settings:
 def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from ghapp.runtime import RuntimeOptions
     from ghapp.web.app import create_app, setup_url
 
     settings = _settings()
-    app = create_app(settings, freeze_heap=True)
+    app = create_app(settings, RuntimeOptions(warm_up=True), freeze_heap=True)
     mode = "configured" if settings.configured else "setup mode"
     print(f"ghapp listening on http://{settings.host}:{settings.port} ({mode})", file=sys.stderr)
     if not settings.configured:
@@ -91,6 +92,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        await runtime.warm_up(webhooks=False)  # a worker checks no delivery's shape
         await runtime.start_workers()
         print("ghapp worker started", file=sys.stderr)
         await stop.wait()

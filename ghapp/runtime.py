@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +30,11 @@ from ghapp.github import (
     RetryPolicy,
     WritePacer,
     local_locks,
+    warm_up_rest,
 )
 from ghapp.metrics import Metrics
 from ghapp.options import OptionsResolver
+from ghapp.payloads import shape_problem
 from ghapp.queue import Queue
 from ghapp.queue.inline import InlineQueue
 from ghapp.repo_config import MemoryConfigCache, RepoConfigLoader
@@ -70,6 +73,9 @@ class RuntimeOptions:
     concurrency: int = 8
     scheduler_tick: float = 30.0
     github_timeout: float = 10.0
+    # Load githubkit's lazy modules before serving (`ghapp run`, `ghapp worker`; tests
+    # leave it off: it costs seconds, once per process).
+    warm_up: bool = False
 
 
 # ghapp's own secrets: no skill is handed them through `operator_settings`.
@@ -197,9 +203,36 @@ class Runtime:
         self.workers_running = False
 
     async def prepare(self) -> None:
-        """Apply migrations on SQLite (PostgreSQL: `ghapp db upgrade`, run once per deploy)."""
+        """Apply migrations on SQLite (PostgreSQL: `ghapp db upgrade`, run once per deploy),
+        and warm up (RuntimeOptions.warm_up) for the web app's ingress and workers."""
         if self.db.is_sqlite:
             await self.db.upgrade()
+        if self.options.warm_up:
+            await self.warm_up(webhooks=True)
+
+    async def warm_up(self, *, webhooks: bool) -> None:
+        """Load, before the first delivery, what githubkit loads on first use: the REST
+        methods' models (`ghapp.github.warm_up`) and, for ingress (`webhooks`), the
+        webhook models whose shape every delivery of a handled event is checked against
+        (importing `pull_request`'s alone takes seconds, on the event loop otherwise)."""
+        started = time.perf_counter()
+        events = sorted({name.partition(".")[0] for name in self.queued_events})
+
+        def load() -> None:
+            warm_up_rest(self.clients.app)
+            if webhooks:
+                for event in events:
+                    shape_problem(event, {})  # builds and caches the event's shape
+
+        # In a thread: activated from setup mode, the web app keeps answering meanwhile.
+        await asyncio.to_thread(load)
+        log.info(
+            "githubkit warmed up",
+            extra={
+                "duration_ms": round((time.perf_counter() - started) * 1000),
+                "body": ", ".join(events) if webhooks else "REST only",
+            },
+        )
 
     async def start_workers(self) -> None:
         await self.queue.start_workers(self.processor)

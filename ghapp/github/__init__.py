@@ -14,7 +14,9 @@ concern per module:
   its reset or `retry-after`, on any worker;
 - `tokens`: single-flight token minting per installation (githubkit has none);
 - `locks`: the named locks minting (and `ctx.lock`) hold;
-- `clients`: the clients themselves, built once and kept;
+- `clients`: the clients themselves, built once and kept (`kept_client`: each sends its
+  requests through one httpx client);
+- `warm_up`: githubkit's lazily loaded REST modules and models, loaded at start-up;
 - `request_kinds`: reads, writes, token requests and content-creating requests told apart.
 
 The names below are the package's interface; import them from `ghapp.github`.
@@ -41,6 +43,7 @@ from ghapp.github.transport import (
     current_delivery,
     request_journal,
 )
+from ghapp.github.warm_up import warm_up_rest
 
 __all__ = [
     "MAX_INLINE_WAIT",
@@ -68,4 +71,5 @@ __all__ = [
     "local_locks",
     "request_journal",
     "request_of",
+    "warm_up_rest",
 ]

@@ -4,7 +4,8 @@ Every client shares one transport (`ghapp.github.transport`), one retry policy
 (`ghapp.github.retry`) and one token cache; each installation's client also gets that
 installation's write pacing (`ghapp.github.pacing`) and tokens minted single-flight
 (`ghapp.github.tokens`). Installation clients are kept (least recently used dropped
-first), since building one costs more than a request.
+first), since building one costs more than a request, and each kept client sends all its
+requests through one httpx client (`ghapp.github.kept_client`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, Toke
 from githubkit.cache import BaseCacheStrategy, MemCacheStrategy
 from githubkit.throttling import BaseThrottler
 
+from ghapp.github.kept_client import KeptClientGitHub
 from ghapp.github.locks import LockFactory, local_locks
 from ghapp.github.network import asyncio_transport
 from ghapp.github.pacing import InstallationThrottler, NoPacing
@@ -64,15 +66,16 @@ class GitHubClients:
             metrics=self.metrics,
             dry_run=self.dry_run,
         )
-        self._installations: OrderedDict[int, GitHub[Any]] = OrderedDict()
+        self._installations: OrderedDict[int, KeptClientGitHub[Any]] = OrderedDict()
         self._app_info: AppInfo | None = None
-        self.app: GitHub[AppAuthStrategy] = self._github(
+        self.app: KeptClientGitHub[AppAuthStrategy] = self._github(
             AppAuthStrategy(
                 str(self.app_id),
                 self.private_key,
                 client_id=self.client_id,
                 client_secret=self.client_secret,
-            )
+            ),
+            kept=True,
         )
         self.tokens = InstallationTokens(self.app, self._strategy, self.cache_strategy, self.locks)
 
@@ -81,8 +84,12 @@ class GitHubClients:
         auth: Any,
         throttler: BaseThrottler | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-    ) -> GitHub[Any]:
-        return GitHub(
+        *,
+        kept: bool = False,
+    ) -> Any:
+        # Kept clients (the App, each installation) reuse one httpx client; a signed-in
+        # person's client lives for one page view, so it keeps githubkit's default.
+        return (KeptClientGitHub if kept else GitHub)(
             auth,
             base_url=self.api_url + "/",
             async_transport=transport or self.transport,
@@ -110,9 +117,11 @@ class GitHubClients:
                 InstallationTransport(
                     self.transport, installation_id, self.tokens.forget, self.rate_limits
                 ),
+                kept=True,
             )
             self._installations[installation_id] = client
             if len(self._installations) > self.max_cached_clients:
+                # Not closed: a task may still hold it, and it owns no connections.
                 self._installations.popitem(last=False)
         else:
             self._installations.move_to_end(installation_id)
@@ -139,4 +148,6 @@ class GitHubClients:
         return self._app_info
 
     async def close(self) -> None:
+        for client in [self.app, *self._installations.values()]:
+            await client.aclose_kept()
         await self.transport.close()

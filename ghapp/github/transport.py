@@ -131,8 +131,9 @@ class GitHubTransport(httpx.AsyncBaseTransport):
         return response
 
     async def aclose(self) -> None:
-        # githubkit opens and closes an httpx client per request; the pooled connections
-        # underneath must outlive those clients, so closing is left to `close()`.
+        # Every client shares this transport (a signed-in person's githubkit client is
+        # closed after each request, the kept ones at shutdown); the pooled connections
+        # underneath must outlive them all, so closing is left to `close()`.
         return None
 
     async def close(self) -> None:
