@@ -92,7 +92,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await runtime.warm_up(webhooks=False)  # a worker checks no delivery's shape
+        await runtime.warm_up()
         await runtime.start_workers()
         print("ghapp worker started", file=sys.stderr)
         await stop.wait()

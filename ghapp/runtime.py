@@ -34,7 +34,6 @@ from ghapp.github import (
 )
 from ghapp.metrics import Metrics
 from ghapp.options import OptionsResolver
-from ghapp.payloads import shape_problem
 from ghapp.queue import Queue
 from ghapp.queue.inline import InlineQueue
 from ghapp.repo_config import MemoryConfigCache, RepoConfigLoader
@@ -204,34 +203,23 @@ class Runtime:
 
     async def prepare(self) -> None:
         """Apply migrations on SQLite (PostgreSQL: `ghapp db upgrade`, run once per deploy),
-        and warm up (RuntimeOptions.warm_up) for the web app's ingress and workers."""
+        and warm up (RuntimeOptions.warm_up) for the web app's workers."""
         if self.db.is_sqlite:
             await self.db.upgrade()
         if self.options.warm_up:
-            await self.warm_up(webhooks=True)
+            await self.warm_up()
 
-    async def warm_up(self, *, webhooks: bool) -> None:
+    async def warm_up(self) -> None:
         """Load, before the first delivery, what githubkit loads on first use: the REST
-        methods' models (`ghapp.github.warm_up`) and, for ingress (`webhooks`), the
-        webhook models whose shape every delivery of a handled event is checked against
-        (importing `pull_request`'s alone takes seconds, on the event loop otherwise)."""
+        methods' models (`ghapp.github.warm_up`). Not the webhook models ingress checks
+        shapes against: those of every handled event would add ~135 MiB and seconds of
+        CPU to each process at start, for events that may never arrive."""
         started = time.perf_counter()
-        events = sorted({name.partition(".")[0] for name in self.queued_events})
-
-        def load() -> None:
-            warm_up_rest(self.clients.app)
-            if webhooks:
-                for event in events:
-                    shape_problem(event, {})  # builds and caches the event's shape
-
         # In a thread: activated from setup mode, the web app keeps answering meanwhile.
-        await asyncio.to_thread(load)
+        await asyncio.to_thread(warm_up_rest, self.clients.app)
         log.info(
             "githubkit warmed up",
-            extra={
-                "duration_ms": round((time.perf_counter() - started) * 1000),
-                "body": ", ".join(events) if webhooks else "REST only",
-            },
+            extra={"duration_ms": round((time.perf_counter() - started) * 1000)},
         )
 
     async def start_workers(self) -> None:
