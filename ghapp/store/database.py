@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -57,7 +58,7 @@ class Database:
         self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._sqlite_writer: _SqliteThread | None = None
         self._sqlite_reader: _SqliteThread | None = None
-        self._inline_engine: Engine | None = None
+        self._inline_conn: _KeptConnection | None = None
 
     def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         """Hand out only a live PostgreSQL connection, as `pool_pre_ping` did, cheaper.
@@ -113,8 +114,9 @@ class Database:
         writer = self._writer()
         async with self._lock():
             try:
-                return _in_transaction(self._inline(), work)
-            except OperationalError as error:
+                return self._inline().run(work)
+            except (OperationalError, sqlite3.OperationalError) as error:
+                # (the second from work run on the driver's connection: raw_insert.py)
                 if not _busy(error):
                     raise
             return await writer.call(work)
@@ -132,14 +134,14 @@ class Database:
                 return await conn.run_sync(work)
         return await self._reader().call(work)
 
-    def _inline(self) -> Engine:
-        if self._inline_engine is None:
+    def _inline(self) -> _KeptConnection:
+        if self._inline_conn is None:
             url = self.engine.url.set(drivername="sqlite+pysqlite")
             engine = create_engine(url, pool_size=1, max_overflow=0)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "connect", _inline_pragmas)
-            self._inline_engine = engine
-        return self._inline_engine
+            self._inline_conn = _KeptConnection(engine)
+        return self._inline_conn
 
     def _writer(self) -> _SqliteThread:
         if self._sqlite_writer is None:
@@ -179,30 +181,27 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
-        if self._inline_engine is not None:
-            self._inline_engine.dispose()
-            self._inline_engine = None
+        if self._inline_conn is not None:
+            self._inline_conn.close()
+            self._inline_conn = None
         for thread in (self._sqlite_writer, self._sqlite_reader):
             if thread is not None:
                 await thread.close()
         self._sqlite_writer = self._sqlite_reader = None
 
 
-class _SqliteThread:
-    """One thread and its own plain sqlite3 connection, kept open between calls: each
-    call is one transaction on it. Checking a connection out of a pool and building an
-    SQLAlchemy Connection for every transaction was a third of the writer's CPU."""
+class _KeptConnection:
+    """One SQLAlchemy Connection on a plain sqlite3 connection, kept open between
+    transactions (used from one thread only). Checking a connection out of a pool and
+    building an SQLAlchemy Connection for every transaction was a third of the writer
+    thread's CPU, and 8 % of the event loop's under ingress (benchmarks/README.md)."""
 
-    def __init__(self, url: Any, name: str) -> None:
-        self.engine = create_engine(url, pool_size=1, max_overflow=0)
-        event.listen(self.engine, "connect", _sqlite_pragmas)
-        self.executor = ThreadPoolExecutor(1, thread_name_prefix=name)
-        self._conn: Connection | None = None  # used in the thread only
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
 
-    async def call(self, work: Callable[[Connection], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self._run, work)
-
-    def _run(self, work: Callable[[Connection], T]) -> T:
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """`work` in one transaction, committed when it returns."""
         conn = self._conn
         if conn is None or conn.closed or conn.invalidated or conn.in_transaction():
             # First use, or a failure left it unusable: start from a fresh connection.
@@ -212,28 +211,37 @@ class _SqliteThread:
         with conn.begin():
             return work(conn)
 
-    def _close(self) -> None:
+    def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
         self.engine.dispose()
 
+
+class _SqliteThread:
+    """One thread and its own kept connection: each call is one transaction on it."""
+
+    def __init__(self, url: Any, name: str) -> None:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._kept = _KeptConnection(engine)  # used in the thread only
+
+    async def call(self, work: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._kept.run, work)
+
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self.executor, self._close)
+        await asyncio.get_running_loop().run_in_executor(self.executor, self._kept.close)
         self.executor.shutdown(wait=False)
-
-
-def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
-    with engine.begin() as conn:
-        return work(conn)
 
 
 def _checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info["ghapp_idle_since"] = time.monotonic()
 
 
-def _busy(exc: OperationalError) -> bool:
-    return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+def _busy(exc: OperationalError | sqlite3.OperationalError) -> bool:
+    cause = exc.orig if isinstance(exc, OperationalError) else exc
+    return "locked" in str(cause) or "busy" in str(cause)
 
 
 def _inline_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 
 from ghapp.store.database import AsyncConnection, Database, as_utc, utcnow
+from ghapp.store.raw_insert import SqliteRecord
 from ghapp.store.tables import deliveries, skill_runs
 
 UNFINISHED = ("queued", "running")
@@ -160,6 +161,7 @@ class DeliveryStore:
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(deliveries.c.id)
         )
+        self._raw_insert = SqliteRecord(db.engine.dialect) if db.is_sqlite else None
         upsert = db.insert(skill_runs)
         self._runs_upsert = upsert.on_conflict_do_update(
             index_elements=["delivery_id", "skill"],
@@ -178,11 +180,15 @@ class DeliveryStore:
     async def record_many(self, batch: Sequence[Delivery]) -> set[str]:
         """Store new deliveries in one transaction (one commit for all: ingress's group
         commit); returns the ids actually inserted (not seen before). A repeated id within
-        `batch` is inserted once."""
+        `batch` is inserted once (its first copy)."""
         if not batch:
             return set()
+        unique = list({d.id: d for d in reversed(batch)}.values())
+        if self._raw_insert is not None:
+            insert = self._raw_insert
+            return await self.db.transact(lambda conn: insert(conn, unique))
         stmt = self._record
-        rows = [_row(d) for d in {d.id: d for d in reversed(batch)}.values()]
+        rows = [_row(d) for d in unique]
         return await self.db.transact(lambda conn: set(conn.execute(stmt, rows).scalars()))
 
     async def get(self, delivery_id: str) -> Delivery | None:

@@ -1,0 +1,109 @@
+"""Ingress's INSERT of a batch of deliveries, on the driver's own connection.
+
+On SQLite, SQLAlchemy's multi-row INSERT of a group commit (its statement cache lookup,
+the bind processing of 11 columns per row through the dialect, the result's wrapping) was
+half of the batch's cost on the event loop, more than SQLite's own INSERT and commit
+(benchmarks/README.md, issue 17, fourth pass). The same statement — one multi-row
+`INSERT … ON CONFLICT (id) DO NOTHING RETURNING id` — is run here on the sqlite3
+connection under the SQLAlchemy transaction of `Database.transact` (so its commit, its
+rollback and its rerun in the writer thread when another process holds the write lock
+are unchanged), with the values converted by the dialect's own bind processors (the
+stored text of a datetime is the one SQLAlchemy writes and reads back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Dialect
+
+from ghapp.store.tables import deliveries
+
+if TYPE_CHECKING:
+    from ghapp.store.deliveries import Delivery
+
+# The columns a new delivery sets; the others keep their defaults (NULL).
+COLUMNS = (
+    "id",
+    "event",
+    "action",
+    "installation_id",
+    "repository",
+    "ordering_key",
+    "received_at",
+    "payload",
+    "status",
+    "attempts",
+    "finished_at",
+)
+# Rows per statement: SQLite allows 32,766 parameters in one (ingress sends up to 256 rows).
+MAX_ROWS = 1000
+
+
+def _values(delivery: Delivery) -> tuple[Any, ...]:
+    return (
+        delivery.id,
+        delivery.event,
+        delivery.action,
+        delivery.installation_id,
+        delivery.repository,
+        delivery.ordering_key,
+        delivery.received_at,
+        delivery.payload,
+        delivery.status,
+        0,
+        delivery.finished_at,
+    )
+
+
+class SqliteRecord:
+    """`DeliveryStore.record_many`'s INSERT on SQLite: the ids actually inserted."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, name in enumerate(COLUMNS):
+            column_type = deliveries.c[name].type
+            process = column_type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors.append((index, process))
+        self._processors = tuple(processors)
+        names = ", ".join(dialect.identifier_preparer.quote(n) for n in COLUMNS)
+        self._head = f"INSERT INTO {deliveries.name} ({names}) VALUES "
+        self._row = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+        self._sql: dict[int, str] = {}  # by number of rows; sqlite3 caches the prepared ones
+
+    def sql(self, rows: int) -> str:
+        found = self._sql.get(rows)
+        if found is None:
+            values = ", ".join([self._row] * rows)
+            found = self._sql[rows] = (
+                f"{self._head}{values} ON CONFLICT (id) DO NOTHING RETURNING id"
+            )
+        return found
+
+    def __call__(self, conn: Connection, batch: Sequence[Delivery]) -> set[str]:
+        # The DBAPI connection of this SQLAlchemy Connection, inside its transaction: the
+        # sqlite3 module opens it before the INSERT, SQLAlchemy commits it.
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        inserted: set[str] = set()
+        for start in range(0, len(batch), MAX_ROWS):
+            part = batch[start : start + MAX_ROWS]
+            cursor = driver.execute(self.sql(len(part)), self._params(part))
+            inserted.update(row[0] for row in cursor)
+        return inserted
+
+    def _params(self, batch: Sequence[Delivery]) -> list[Any]:
+        params: list[Any] = []
+        processors = self._processors
+        for delivery in batch:
+            values = _values(delivery)
+            if processors:
+                converted = list(values)
+                for index, process in processors:
+                    converted[index] = process(converted[index])
+                params.extend(converted)
+            else:
+                params.extend(values)
+        return params
