@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +24,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 # A pooled PostgreSQL connection idle longer than this is pinged before it is used again.
 PING_AFTER_IDLE = 2.0
+# Commits on the event loop between two checkpoints of SQLite's log (see _Checkpointer).
+CHECKPOINT_EVERY = 32
+log = logging.getLogger("ghapp.store")
 
 
 def utcnow() -> datetime:
@@ -58,6 +62,7 @@ class Database:
         self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._sqlite_writer: _SqliteThread | None = None
         self._sqlite_reader: _SqliteThread | None = None
+        self._sqlite_checkpointer: _Checkpointer | None = None
         self._inline_conn: _KeptConnection | None = None
 
     def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -102,11 +107,9 @@ class Database:
         (median) for the scheduler on a busy 2-core machine against 1 ms done in place
         (benchmarks/README.md, issue 17). That connection never waits for the file's
         write lock (busy_timeout 0): when another process holds it, the transaction is
-        rolled back and run in the writer thread, which waits. SQLite's own automatic
-        checkpoint (every ~1000 pages of log) runs there in place: checkpointing every
-        64 commits from the writer thread instead, under the write lock, made small
-        commits (the worker's) pay an fsync every few deliveries. On PostgreSQL it is the
-        async engine's own connection, driven through `run_sync`.
+        rolled back and run in the writer thread, which waits. That connection does not
+        checkpoint the write-ahead log (see _Checkpointer). On PostgreSQL it is the async
+        engine's own connection, driven through `run_sync`.
         """
         if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
             async with self.begin() as conn:  # (an in-memory SQLite is per connection)
@@ -114,11 +117,15 @@ class Database:
         writer = self._writer()
         async with self._lock():
             try:
-                return self._inline().run(work)
+                result = self._inline().run(work)
             except (OperationalError, sqlite3.OperationalError) as error:
                 # (the second from work run on the driver's connection: raw_insert.py)
                 if not _busy(error):
                     raise
+            else:
+                if self._checkpointer().committed():
+                    self._inline().checkpoint()
+                return result
             return await writer.call(work)
 
     async def read(self, work: Callable[[Connection], T]) -> T:
@@ -142,6 +149,12 @@ class Database:
             event.listen(engine, "connect", _inline_pragmas)
             self._inline_conn = _KeptConnection(engine)
         return self._inline_conn
+
+    def _checkpointer(self) -> _Checkpointer:
+        if self._sqlite_checkpointer is None:
+            path = str(self.engine.url.database)
+            self._sqlite_checkpointer = _Checkpointer(path, self._lock)
+        return self._sqlite_checkpointer
 
     def _writer(self) -> _SqliteThread:
         if self._sqlite_writer is None:
@@ -181,6 +194,9 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._sqlite_checkpointer is not None:
+            await self._sqlite_checkpointer.close()
+            self._sqlite_checkpointer = None
         if self._inline_conn is not None:
             self._inline_conn.close()
             self._inline_conn = None
@@ -211,6 +227,13 @@ class _KeptConnection:
         with conn.begin():
             return work(conn)
 
+    def checkpoint(self) -> None:
+        """A PASSIVE checkpoint of the log, here (outside any transaction)."""
+        if self._conn is not None and not self._conn.in_transaction():
+            driver = self._conn.connection.driver_connection
+            if driver is not None:
+                driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
@@ -235,6 +258,74 @@ class _SqliteThread:
         self.executor.shutdown(wait=False)
 
 
+class _Checkpointer:
+    """The write-ahead log's checkpoints for the transactions run on the event loop.
+
+    SQLite's automatic checkpoint (every ~1000 pages of log) ran in the committing
+    connection, so on the loop: copying ~4 MB into the database file and two fsyncs
+    every ~40 group commits of ingress, 0.1 ms per delivery, more than the INSERT and
+    the commit together (benchmarks/README.md, issue 17, fourth pass). That connection
+    has it off (wal_autocheckpoint=0); every CHECKPOINT_EVERY commits, a thread of its
+    own checkpoints instead (PASSIVE: beside the writes, which go on meanwhile). When
+    writes came in during it, a second pass holds the write lock for the few pages they
+    added, so the log is wholly copied and the next commit writes it from the start
+    again: the log stays bounded under a steady load. (Checkpointing from the writer
+    thread under the write lock every time made small commits wait an fsync every few
+    deliveries: third pass.)"""
+
+    def __init__(self, path: str, lock: Callable[[], asyncio.Lock]) -> None:
+        self._path = path
+        self._lock = lock
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ghapp-sqlite-checkpoint")
+        self._conn: sqlite3.Connection | None = None  # used in that thread only
+        self._commits = 0
+        self._task: asyncio.Task[None] | None = None
+        self._started = False
+
+    def committed(self) -> bool:
+        """Count a commit on the loop; True when the caller should checkpoint in place:
+        the last checkpoint asked of the thread has not even started (the loop has not
+        yielded since; a loop that never yields would otherwise grow the log forever)."""
+        self._commits += 1
+        if self._commits < CHECKPOINT_EVERY:
+            return False
+        self._commits = 0
+        if self._task is None or self._task.done():
+            self._started = False
+            self._task = asyncio.get_running_loop().create_task(self._run())
+            return False
+        return not self._started
+
+    async def _run(self) -> None:
+        self._started = True
+        loop = asyncio.get_running_loop()
+        try:
+            if await loop.run_in_executor(self._executor, self._checkpoint):
+                return
+            async with self._lock():
+                await loop.run_in_executor(self._executor, self._checkpoint)
+        except Exception:  # the next one will try again; the log is only longer meanwhile
+            log.warning("a checkpoint of the SQLite write-ahead log failed", exc_info=True)
+
+    def _checkpoint(self) -> bool:
+        """Whether the whole log is now in the database file."""
+        if self._conn is None:
+            self._conn = sqlite3.connect(self._path, check_same_thread=False)
+        busy, frames, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return not busy and frames == copied
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
+        self._executor.shutdown(wait=False)
+
+
 def _checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info["ghapp_idle_since"] = time.monotonic()
 
@@ -247,6 +338,7 @@ def _busy(exc: OperationalError | sqlite3.OperationalError) -> bool:
 def _inline_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=0")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer's thread does it
     cursor.close()
 
 
