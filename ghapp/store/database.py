@@ -266,10 +266,10 @@ class _Checkpointer:
     every ~40 group commits of ingress, 0.1 ms per delivery, more than the INSERT and
     the commit together (benchmarks/README.md, issue 17, fourth pass). That connection
     has it off (wal_autocheckpoint=0); every CHECKPOINT_EVERY commits, a thread of its
-    own checkpoints instead (PASSIVE: beside the writes, which go on meanwhile). When
-    writes came in during it, a second pass holds the write lock for the few pages they
-    added, so the log is wholly copied and the next commit writes it from the start
-    again: the log stays bounded under a steady load. (Checkpointing from the writer
+    own checkpoints instead (PASSIVE: beside the writes, which go on meanwhile), then
+    once more holding the write lock for the few pages written meanwhile, so the log is
+    wholly copied and the next commit writes it from the start again: the log stays
+    bounded under a steady load. (Checkpointing from the writer
     thread under the write lock every time made small commits wait an fsync every few
     deliveries: third pass.)"""
 
@@ -300,19 +300,18 @@ class _Checkpointer:
         self._started = True
         loop = asyncio.get_running_loop()
         try:
-            if await loop.run_in_executor(self._executor, self._checkpoint):
-                return
+            await loop.run_in_executor(self._executor, self._checkpoint)
+            # What was written meanwhile (its answer above only covers the log as it
+            # found it), with writes held back: the next commit then restarts the log.
             async with self._lock():
                 await loop.run_in_executor(self._executor, self._checkpoint)
         except Exception:  # the next one will try again; the log is only longer meanwhile
             log.warning("a checkpoint of the SQLite write-ahead log failed", exc_info=True)
 
-    def _checkpoint(self) -> bool:
-        """Whether the whole log is now in the database file."""
+    def _checkpoint(self) -> None:
         if self._conn is None:
             self._conn = sqlite3.connect(self._path, check_same_thread=False)
-        busy, frames, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return not busy and frames == copied
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _close(self) -> None:
         if self._conn is not None:
