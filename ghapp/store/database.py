@@ -84,6 +84,11 @@ class Database:
         except Exception as error:
             raise exc.InvalidatePoolError(f"ping failed: {type(error).__name__}") from error
 
+    @property
+    def in_memory(self) -> bool:
+        """An in-memory SQLite (one per connection: tests)."""
+        return self.is_sqlite and self.engine.url.database in (None, "", ":memory:")
+
     def insert(self, table: Table) -> Any:
         """An INSERT supporting on_conflict_do_nothing/do_update on both dialects."""
         if self.is_sqlite:
@@ -111,7 +116,7 @@ class Database:
         checkpoint the write-ahead log (see _Checkpointer). On PostgreSQL it is the async
         engine's own connection, driven through `run_sync`.
         """
-        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+        if not self.is_sqlite or self.in_memory:
             async with self.begin() as conn:  # (an in-memory SQLite is per connection)
                 return await conn.run_sync(work)
         writer = self._writer()
@@ -136,7 +141,7 @@ class Database:
         aiosqlite's hop per statement, fetch and pool reset. Elsewhere the async engine's
         connection through `run_sync`.
         """
-        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+        if not self.is_sqlite or self.in_memory:
             async with self.connect() as conn:
                 return await conn.run_sync(work)
         return await self._reader().call(work)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from ghapp.store.database import AsyncConnection, Database, as_utc, utcnow
-from ghapp.store.raw_insert import SqliteRecord
+from ghapp.store.raw_insert import PostgresRecord, SqliteRecord
 from ghapp.store.tables import deliveries, skill_runs
 
 UNFINISHED = ("queued", "running")
@@ -161,7 +161,9 @@ class DeliveryStore:
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(deliveries.c.id)
         )
-        self._raw_insert = SqliteRecord(db.engine.dialect) if db.is_sqlite else None
+        # (ghapp/store/raw_insert.py: the statement on the driver's own connection)
+        self._sqlite_record = SqliteRecord(db.engine.dialect)
+        self._postgres_record = PostgresRecord()
         upsert = db.insert(skill_runs)
         self._runs_upsert = upsert.on_conflict_do_update(
             index_elements=["delivery_id", "skill"],
@@ -184,12 +186,13 @@ class DeliveryStore:
         if not batch:
             return set()
         unique = list({d.id: d for d in reversed(batch)}.values())
-        if self._raw_insert is not None:
-            insert = self._raw_insert
-            return await self.db.transact(lambda conn: insert(conn, unique))
-        stmt = self._record
-        rows = [_row(d) for d in unique]
-        return await self.db.transact(lambda conn: set(conn.execute(stmt, rows).scalars()))
+        if not self.db.is_sqlite:
+            return await self._postgres_record(self.db, unique)
+        if self.db.in_memory:  # (aiosqlite's connection: SQLAlchemy's own INSERT)
+            stmt, rows = self._record, [_row(d) for d in unique]
+            return await self.db.transact(lambda conn: set(conn.execute(stmt, rows).scalars()))
+        insert = self._sqlite_record
+        return await self.db.transact(lambda conn: insert(conn, unique))
 
     async def get(self, delivery_id: str) -> Delivery | None:
         async with self.db.connect() as conn:
