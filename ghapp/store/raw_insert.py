@@ -21,7 +21,6 @@ stored text of a datetime is the one SQLAlchemy writes and reads back).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Dialect
@@ -66,23 +65,6 @@ def _values(delivery: Delivery) -> tuple[Any, ...]:
     )
 
 
-def _iso_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _faster(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`_iso_text` for the SQLite dialect's datetime processor when it writes the same
-    text (its %-format with a dict of seven fields was 20 µs a delivery), else `process`."""
-    probes = (datetime(2026, 12, 2, 5, 6, 7, tzinfo=UTC), datetime(999, 1, 2, 3, 4, 5, 6))
-    try:
-        same = all(process(probe) == _iso_text(probe) for probe in probes)
-    except (TypeError, ValueError):
-        same = False
-    return _iso_text if same and process(None) is None else process
-
-
 class SqliteRecord:
     """`DeliveryStore.record_many`'s INSERT on SQLite: the ids actually inserted."""
 
@@ -92,7 +74,7 @@ class SqliteRecord:
             column_type = deliveries.c[name].type
             process = column_type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
-                processors.append((index, _faster(process)))
+                processors.append((index, process))
         self._processors = tuple(processors)
         names = ", ".join(dialect.identifier_preparer.quote(n) for n in COLUMNS)
         # Names from the table definition, values bound as parameters: nothing from outside.
