@@ -274,9 +274,9 @@ class _Checkpointer:
     own checkpoints instead (PASSIVE: beside the writes, which go on meanwhile), then
     once more holding the write lock for the few pages written meanwhile, so the log is
     wholly copied and the next commit writes it from the start again: the log stays
-    bounded under a steady load. (Checkpointing from the writer
-    thread under the write lock every time made small commits wait an fsync every few
-    deliveries: third pass.)"""
+    bounded under a steady load. (Checkpointing from the writer thread under the write
+    lock every time made small commits wait an fsync every few deliveries: third pass.)
+    """
 
     def __init__(self, path: str, lock: Callable[[], asyncio.Lock]) -> None:
         self._path = path

@@ -108,6 +108,23 @@ def _row(delivery: Delivery) -> dict[str, object]:
     }
 
 
+def _values(delivery: Delivery) -> tuple[Any, ...]:
+    """A new delivery's values in the order of raw_insert.COLUMNS."""
+    return (
+        delivery.id,
+        delivery.event,
+        delivery.action,
+        delivery.installation_id,
+        delivery.repository,
+        delivery.ordering_key,
+        delivery.received_at,
+        delivery.payload,
+        delivery.status,
+        0,
+        delivery.finished_at,
+    )
+
+
 def _delivery(row: object) -> Delivery:
     m = row._mapping  # type: ignore[attr-defined]
     return Delivery(
@@ -187,12 +204,12 @@ class DeliveryStore:
             return set()
         unique = list({d.id: d for d in reversed(batch)}.values())
         if not self.db.is_sqlite:
-            return await self._postgres_record(self.db, unique)
+            return await self._postgres_record(self.db, [_values(d) for d in unique])
         if self.db.in_memory:  # (aiosqlite's connection: SQLAlchemy's own INSERT)
             stmt, rows = self._record, [_row(d) for d in unique]
             return await self.db.transact(lambda conn: set(conn.execute(stmt, rows).scalars()))
-        insert = self._sqlite_record
-        return await self.db.transact(lambda conn: insert(conn, unique))
+        insert, values = self._sqlite_record, [_values(d) for d in unique]
+        return await self.db.transact(lambda conn: insert(conn, values))
 
     async def get(self, delivery_id: str) -> Delivery | None:
         async with self.db.connect() as conn:

@@ -29,7 +29,8 @@ from ghapp.store.tables import deliveries
 
 if TYPE_CHECKING:
     from ghapp.store.database import Database
-    from ghapp.store.deliveries import Delivery
+
+Row = tuple[Any, ...]  # one delivery's values, in the order of COLUMNS
 
 # The columns a new delivery sets; the others keep their defaults (NULL).
 COLUMNS = (
@@ -47,22 +48,6 @@ COLUMNS = (
 )
 # Rows per statement: SQLite allows 32,766 parameters in one (ingress sends up to 256 rows).
 MAX_ROWS = 1000
-
-
-def _values(delivery: Delivery) -> tuple[Any, ...]:
-    return (
-        delivery.id,
-        delivery.event,
-        delivery.action,
-        delivery.installation_id,
-        delivery.repository,
-        delivery.ordering_key,
-        delivery.received_at,
-        delivery.payload,
-        delivery.status,
-        0,
-        delivery.finished_at,
-    )
 
 
 class SqliteRecord:
@@ -91,7 +76,7 @@ class SqliteRecord:
             )
         return found
 
-    def __call__(self, conn: Connection, batch: Sequence[Delivery]) -> set[str]:
+    def __call__(self, conn: Connection, batch: Sequence[Row]) -> set[str]:
         # The DBAPI connection of this SQLAlchemy Connection, inside its transaction: the
         # sqlite3 module opens it before the INSERT, SQLAlchemy commits it.
         driver = conn.connection.driver_connection
@@ -103,11 +88,10 @@ class SqliteRecord:
             inserted.update(row[0] for row in cursor)
         return inserted
 
-    def _params(self, batch: Sequence[Delivery]) -> list[Any]:
+    def _params(self, batch: Sequence[Row]) -> list[Any]:
         params: list[Any] = []
         processors = self._processors
-        for delivery in batch:
-            values = _values(delivery)
+        for values in batch:
             if processors:
                 converted = list(values)
                 for index, process in processors:
@@ -138,8 +122,8 @@ class PostgresRecord:
             f"SELECT * FROM unnest({arrays}) ON CONFLICT (id) DO NOTHING RETURNING id"
         )
 
-    async def __call__(self, db: Database, batch: Sequence[Delivery]) -> set[str]:
-        columns = [list(column) for column in zip(*map(_values, batch), strict=True)]
+    async def __call__(self, db: Database, batch: Sequence[Row]) -> set[str]:
+        columns = [list(column) for column in zip(*batch, strict=True)]
         # A connection of the engine's pool (its checkout checks it is alive), used
         # through asyncpg itself: outside a transaction the INSERT commits on its own.
         async with db.engine.connect() as conn:
