@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +24,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 # A pooled PostgreSQL connection idle longer than this is pinged before it is used again.
 PING_AFTER_IDLE = 2.0
+# Commits on the event loop between two checkpoints of SQLite's log (see _Checkpointer).
+CHECKPOINT_EVERY = 32
+log = logging.getLogger("ghapp.store")
 
 
 def utcnow() -> datetime:
@@ -57,7 +62,8 @@ class Database:
         self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._sqlite_writer: _SqliteThread | None = None
         self._sqlite_reader: _SqliteThread | None = None
-        self._inline_engine: Engine | None = None
+        self._sqlite_checkpointer: _Checkpointer | None = None
+        self._inline_conn: _KeptConnection | None = None
 
     def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         """Hand out only a live PostgreSQL connection, as `pool_pre_ping` did, cheaper.
@@ -77,6 +83,11 @@ class Database:
             self.engine.sync_engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
             raise exc.InvalidatePoolError(f"ping failed: {type(error).__name__}") from error
+
+    @property
+    def in_memory(self) -> bool:
+        """An in-memory SQLite (one per connection: tests)."""
+        return self.is_sqlite and self.engine.url.database in (None, "", ":memory:")
 
     def insert(self, table: Table) -> Any:
         """An INSERT supporting on_conflict_do_nothing/do_update on both dialects."""
@@ -101,22 +112,25 @@ class Database:
         (median) for the scheduler on a busy 2-core machine against 1 ms done in place
         (benchmarks/README.md, issue 17). That connection never waits for the file's
         write lock (busy_timeout 0): when another process holds it, the transaction is
-        rolled back and run in the writer thread, which waits. SQLite's own automatic
-        checkpoint (every ~1000 pages of log) runs there in place: checkpointing every
-        64 commits from the writer thread instead, under the write lock, made small
-        commits (the worker's) pay an fsync every few deliveries. On PostgreSQL it is the
-        async engine's own connection, driven through `run_sync`.
+        rolled back and run in the writer thread, which waits. That connection does not
+        checkpoint the write-ahead log (see _Checkpointer). On PostgreSQL it is the async
+        engine's own connection, driven through `run_sync`.
         """
-        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+        if not self.is_sqlite or self.in_memory:
             async with self.begin() as conn:  # (an in-memory SQLite is per connection)
                 return await conn.run_sync(work)
         writer = self._writer()
         async with self._lock():
             try:
-                return _in_transaction(self._inline(), work)
-            except OperationalError as error:
+                result = self._inline().run(work)
+            except (OperationalError, sqlite3.OperationalError) as error:
+                # (the second from work run on the driver's connection: raw_insert.py)
                 if not _busy(error):
                     raise
+            else:
+                if self._checkpointer().committed():
+                    self._inline().checkpoint()
+                return result
             return await writer.call(work)
 
     async def read(self, work: Callable[[Connection], T]) -> T:
@@ -127,19 +141,25 @@ class Database:
         aiosqlite's hop per statement, fetch and pool reset. Elsewhere the async engine's
         connection through `run_sync`.
         """
-        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+        if not self.is_sqlite or self.in_memory:
             async with self.connect() as conn:
                 return await conn.run_sync(work)
         return await self._reader().call(work)
 
-    def _inline(self) -> Engine:
-        if self._inline_engine is None:
+    def _inline(self) -> _KeptConnection:
+        if self._inline_conn is None:
             url = self.engine.url.set(drivername="sqlite+pysqlite")
             engine = create_engine(url, pool_size=1, max_overflow=0)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "connect", _inline_pragmas)
-            self._inline_engine = engine
-        return self._inline_engine
+            self._inline_conn = _KeptConnection(engine)
+        return self._inline_conn
+
+    def _checkpointer(self) -> _Checkpointer:
+        if self._sqlite_checkpointer is None:
+            path = str(self.engine.url.database)
+            self._sqlite_checkpointer = _Checkpointer(path, self._lock)
+        return self._sqlite_checkpointer
 
     def _writer(self) -> _SqliteThread:
         if self._sqlite_writer is None:
@@ -179,30 +199,30 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
-        if self._inline_engine is not None:
-            self._inline_engine.dispose()
-            self._inline_engine = None
+        if self._sqlite_checkpointer is not None:
+            await self._sqlite_checkpointer.close()
+            self._sqlite_checkpointer = None
+        if self._inline_conn is not None:
+            self._inline_conn.close()
+            self._inline_conn = None
         for thread in (self._sqlite_writer, self._sqlite_reader):
             if thread is not None:
                 await thread.close()
         self._sqlite_writer = self._sqlite_reader = None
 
 
-class _SqliteThread:
-    """One thread and its own plain sqlite3 connection, kept open between calls: each
-    call is one transaction on it. Checking a connection out of a pool and building an
-    SQLAlchemy Connection for every transaction was a third of the writer's CPU."""
+class _KeptConnection:
+    """One SQLAlchemy Connection on a plain sqlite3 connection, kept open between
+    transactions (used from one thread only). Checking a connection out of a pool and
+    building an SQLAlchemy Connection for every transaction was a third of the writer
+    thread's CPU, and 8 % of the event loop's under ingress (benchmarks/README.md)."""
 
-    def __init__(self, url: Any, name: str) -> None:
-        self.engine = create_engine(url, pool_size=1, max_overflow=0)
-        event.listen(self.engine, "connect", _sqlite_pragmas)
-        self.executor = ThreadPoolExecutor(1, thread_name_prefix=name)
-        self._conn: Connection | None = None  # used in the thread only
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
 
-    async def call(self, work: Callable[[Connection], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self._run, work)
-
-    def _run(self, work: Callable[[Connection], T]) -> T:
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """`work` in one transaction, committed when it returns."""
         conn = self._conn
         if conn is None or conn.closed or conn.invalidated or conn.in_transaction():
             # First use, or a failure left it unusable: start from a fresh connection.
@@ -212,33 +232,117 @@ class _SqliteThread:
         with conn.begin():
             return work(conn)
 
-    def _close(self) -> None:
+    def checkpoint(self) -> None:
+        """A PASSIVE checkpoint of the log, here (outside any transaction)."""
+        if self._conn is not None and not self._conn.in_transaction():
+            driver = self._conn.connection.driver_connection
+            if driver is not None:
+                driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
         self.engine.dispose()
 
+
+class _SqliteThread:
+    """One thread and its own kept connection: each call is one transaction on it."""
+
+    def __init__(self, url: Any, name: str) -> None:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._kept = _KeptConnection(engine)  # used in the thread only
+
+    async def call(self, work: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._kept.run, work)
+
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self.executor, self._close)
+        await asyncio.get_running_loop().run_in_executor(self.executor, self._kept.close)
         self.executor.shutdown(wait=False)
 
 
-def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
-    with engine.begin() as conn:
-        return work(conn)
+class _Checkpointer:
+    """The write-ahead log's checkpoints for the transactions run on the event loop.
+
+    SQLite's automatic checkpoint (every ~1000 pages of log) ran in the committing
+    connection, so on the loop: copying ~4 MB into the database file and two fsyncs
+    every ~40 group commits of ingress, 0.1 ms per delivery, more than the INSERT and
+    the commit together (benchmarks/README.md, issue 17, fourth pass). That connection
+    has it off (wal_autocheckpoint=0); every CHECKPOINT_EVERY commits, a thread of its
+    own checkpoints instead (PASSIVE: beside the writes, which go on meanwhile), then
+    once more holding the write lock for the few pages written meanwhile, so the log is
+    wholly copied and the next commit writes it from the start again: the log stays
+    bounded under a steady load. (Checkpointing from the writer thread under the write
+    lock every time made small commits wait an fsync every few deliveries: third pass.)
+    """
+
+    def __init__(self, path: str, lock: Callable[[], asyncio.Lock]) -> None:
+        self._path = path
+        self._lock = lock
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ghapp-sqlite-checkpoint")
+        self._conn: sqlite3.Connection | None = None  # used in that thread only
+        self._commits = 0
+        self._task: asyncio.Task[None] | None = None
+        self._started = False
+
+    def committed(self) -> bool:
+        """Count a commit on the loop; True when the caller should checkpoint in place:
+        the last checkpoint asked of the thread has not even started (the loop has not
+        yielded since; a loop that never yields would otherwise grow the log forever)."""
+        self._commits += 1
+        if self._commits < CHECKPOINT_EVERY:
+            return False
+        self._commits = 0
+        if self._task is None or self._task.done():
+            self._started = False
+            self._task = asyncio.get_running_loop().create_task(self._run())
+            return False
+        return not self._started
+
+    async def _run(self) -> None:
+        self._started = True
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._executor, self._checkpoint)
+            # What was written meanwhile (its answer above only covers the log as it
+            # found it), with writes held back: the next commit then restarts the log.
+            async with self._lock():
+                await loop.run_in_executor(self._executor, self._checkpoint)
+        except Exception:  # the next one will try again; the log is only longer meanwhile
+            log.warning("a checkpoint of the SQLite write-ahead log failed", exc_info=True)
+
+    def _checkpoint(self) -> None:
+        if self._conn is None:
+            self._conn = sqlite3.connect(self._path, check_same_thread=False)
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
+        self._executor.shutdown(wait=False)
 
 
 def _checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info["ghapp_idle_since"] = time.monotonic()
 
 
-def _busy(exc: OperationalError) -> bool:
-    return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+def _busy(exc: OperationalError | sqlite3.OperationalError) -> bool:
+    cause = exc.orig if isinstance(exc, OperationalError) else exc
+    return "locked" in str(cause) or "busy" in str(cause)
 
 
 def _inline_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=0")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer's thread does it
     cursor.close()
 
 

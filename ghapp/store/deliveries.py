@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 
 from ghapp.store.database import AsyncConnection, Database, as_utc, utcnow
+from ghapp.store.raw_insert import PostgresRecord, SqliteRecord
 from ghapp.store.tables import deliveries, skill_runs
 
 UNFINISHED = ("queued", "running")
@@ -107,6 +108,23 @@ def _row(delivery: Delivery) -> dict[str, object]:
     }
 
 
+def _values(delivery: Delivery) -> tuple[Any, ...]:
+    """A new delivery's values in the order of raw_insert.COLUMNS."""
+    return (
+        delivery.id,
+        delivery.event,
+        delivery.action,
+        delivery.installation_id,
+        delivery.repository,
+        delivery.ordering_key,
+        delivery.received_at,
+        delivery.payload,
+        delivery.status,
+        0,
+        delivery.finished_at,
+    )
+
+
 def _delivery(row: object) -> Delivery:
     m = row._mapping  # type: ignore[attr-defined]
     return Delivery(
@@ -160,6 +178,9 @@ class DeliveryStore:
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(deliveries.c.id)
         )
+        # (ghapp/store/raw_insert.py: the statement on the driver's own connection)
+        self._sqlite_record = SqliteRecord(db.engine.dialect)
+        self._postgres_record = PostgresRecord()
         upsert = db.insert(skill_runs)
         self._runs_upsert = upsert.on_conflict_do_update(
             index_elements=["delivery_id", "skill"],
@@ -178,12 +199,17 @@ class DeliveryStore:
     async def record_many(self, batch: Sequence[Delivery]) -> set[str]:
         """Store new deliveries in one transaction (one commit for all: ingress's group
         commit); returns the ids actually inserted (not seen before). A repeated id within
-        `batch` is inserted once."""
+        `batch` is inserted once (its first copy)."""
         if not batch:
             return set()
-        stmt = self._record
-        rows = [_row(d) for d in {d.id: d for d in reversed(batch)}.values()]
-        return await self.db.transact(lambda conn: set(conn.execute(stmt, rows).scalars()))
+        unique = list({d.id: d for d in reversed(batch)}.values())
+        if not self.db.is_sqlite:
+            return await self._postgres_record(self.db, [_values(d) for d in unique])
+        if self.db.in_memory:  # (aiosqlite's connection: SQLAlchemy's own INSERT)
+            stmt, rows = self._record, [_row(d) for d in unique]
+            return await self.db.transact(lambda conn: set(conn.execute(stmt, rows).scalars()))
+        insert, values = self._sqlite_record, [_values(d) for d in unique]
+        return await self.db.transact(lambda conn: insert(conn, values))
 
     async def get(self, delivery_id: str) -> Delivery | None:
         async with self.db.connect() as conn:

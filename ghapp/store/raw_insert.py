@@ -1,0 +1,133 @@
+"""Ingress's INSERT of a batch of deliveries, on the driver's own connection.
+
+PostgreSQL (PostgresRecord): one `INSERT … SELECT FROM unnest(…)` of one array per
+column, alone in autocommit: one prepared statement for every batch size (asyncpg keeps
+it), one round trip to the server where SQLAlchemy's transaction took three (BEGIN, the
+INSERT, COMMIT), and no bind processing on the event loop.
+
+SQLite (SqliteRecord):
+
+On SQLite, SQLAlchemy's multi-row INSERT of a group commit (its statement cache lookup,
+the bind processing of 11 columns per row through the dialect, the result's wrapping) was
+half of the batch's cost on the event loop, more than SQLite's own INSERT and commit
+(benchmarks/README.md, issue 17, fourth pass). The same statement — one multi-row
+`INSERT … ON CONFLICT (id) DO NOTHING RETURNING id` — is run here on the sqlite3
+connection under the SQLAlchemy transaction of `Database.transact` (so its commit, its
+rollback and its rerun in the writer thread when another process holds the write lock
+are unchanged), with the values converted by the dialect's own bind processors (the
+stored text of a datetime is the one SQLAlchemy writes and reads back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Dialect
+
+from ghapp.store.tables import deliveries
+
+if TYPE_CHECKING:
+    from ghapp.store.database import Database
+
+Row = tuple[Any, ...]  # one delivery's values, in the order of COLUMNS
+
+# The columns a new delivery sets; the others keep their defaults (NULL).
+COLUMNS = (
+    "id",
+    "event",
+    "action",
+    "installation_id",
+    "repository",
+    "ordering_key",
+    "received_at",
+    "payload",
+    "status",
+    "attempts",
+    "finished_at",
+)
+# Rows per statement: SQLite allows 32,766 parameters in one (ingress sends up to 256 rows).
+MAX_ROWS = 1000
+
+
+class SqliteRecord:
+    """`DeliveryStore.record_many`'s INSERT on SQLite: the ids actually inserted."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, name in enumerate(COLUMNS):
+            column_type = deliveries.c[name].type
+            process = column_type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors.append((index, process))
+        self._processors = tuple(processors)
+        names = ", ".join(dialect.identifier_preparer.quote(n) for n in COLUMNS)
+        # Names from the table definition, values bound as parameters: nothing from outside.
+        self._head = f"INSERT INTO {deliveries.name} ({names}) VALUES "  # noqa: S608
+        self._row = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+        self._sql: dict[int, str] = {}  # by number of rows; sqlite3 caches the prepared ones
+
+    def sql(self, rows: int) -> str:
+        found = self._sql.get(rows)
+        if found is None:
+            values = ", ".join([self._row] * rows)
+            found = self._sql[rows] = (
+                f"{self._head}{values} ON CONFLICT (id) DO NOTHING RETURNING id"
+            )
+        return found
+
+    def __call__(self, conn: Connection, batch: Sequence[Row]) -> set[str]:
+        # The DBAPI connection of this SQLAlchemy Connection, inside its transaction: the
+        # sqlite3 module opens it before the INSERT, SQLAlchemy commits it.
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        inserted: set[str] = set()
+        for start in range(0, len(batch), MAX_ROWS):
+            part = batch[start : start + MAX_ROWS]
+            cursor = driver.execute(self.sql(len(part)), self._params(part))
+            inserted.update(row[0] for row in cursor)
+        return inserted
+
+    def _params(self, batch: Sequence[Row]) -> list[Any]:
+        params: list[Any] = []
+        processors = self._processors
+        for values in batch:
+            if processors:
+                converted = list(values)
+                for index, process in processors:
+                    converted[index] = process(converted[index])
+                params.extend(converted)
+            else:
+                params.extend(values)
+        return params
+
+
+class PostgresRecord:
+    """`DeliveryStore.record_many`'s INSERT on PostgreSQL: the ids actually inserted."""
+
+    def __init__(self) -> None:
+        types = {
+            "installation_id": "bigint",
+            "received_at": "timestamptz",
+            "finished_at": "timestamptz",
+            "payload": "bytea",
+            "attempts": "integer",
+        }
+        arrays = ", ".join(
+            f"${n}::{types.get(name, 'varchar')}[]" for n, name in enumerate(COLUMNS, 1)
+        )
+        # Names from the table definition, values bound as parameters: nothing from outside.
+        self.sql = (
+            f"INSERT INTO {deliveries.name} ({', '.join(COLUMNS)}) "  # noqa: S608
+            f"SELECT * FROM unnest({arrays}) ON CONFLICT (id) DO NOTHING RETURNING id"
+        )
+
+    async def __call__(self, db: Database, batch: Sequence[Row]) -> set[str]:
+        columns = [list(column) for column in zip(*batch, strict=True)]
+        # A connection of the engine's pool (its checkout checks it is alive), used
+        # through asyncpg itself: outside a transaction the INSERT commits on its own.
+        async with db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            rows = await driver.fetch(self.sql, *columns)
+        return {row[0] for row in rows}
