@@ -98,6 +98,15 @@ TARGETS: dict[str, Target] = {
         "ghapp/store/deliveries.py",
         (*INGRESS_TESTS, "tests/test_store_backends.py", "tests/test_reliability_redeliver.py"),
     ),
+    "store-raw-insert": Target(
+        "ghapp/store/raw_insert.py",
+        (
+            *INGRESS_TESTS,
+            "tests/test_ingress_sqlite_writes.py",
+            "tests/test_store_backends.py",
+            "tests/test_store_deliveries_mutants.py",
+        ),
+    ),
 }
 
 
