@@ -63,3 +63,20 @@ def test_a_mention_written_with_a_reference_or_an_escape(
 ) -> None:
     assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
     assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == [span]
+
+
+# markdown-it's linkify skips one link only: one at the very start of a text right after an
+# escape ("http\://x" is no link). A mention inside a link is not one.
+@pytest.mark.parametrize(
+    ("comment", "spans"),
+    [
+        ("http\\://x.com/@bot", [(14, 18)]),  # "//x.com/@bot" follows an escape: no link
+        ("\\* example.com/@bot", []),  # after an escape and a space: a link
+        ("<b>example.com/@bot</b>", []),  # right after a tag: a link
+    ],
+)
+def test_a_bare_url_is_a_link_unless_it_starts_right_after_an_escape(
+    comment: str, spans: list[tuple[int, int]]
+) -> None:
+    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
+    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == spans
