@@ -224,8 +224,10 @@ def _align(
     found = src.find(line, lo, hi)
     if found >= 0:
         return [(at, found, len(line))]
-    # A table cell whose "\|" markdown-it unescaped: walk both, one segment per stretch.
-    start = lo + len(src[lo:hi]) - len(src[lo:hi].lstrip(" \t|"))
+    # A table cell whose "\|" markdown-it unescaped: walk both, one segment per stretch,
+    # from the cell's first character (markdown-it strips a cell with `str.strip`, so any
+    # Unicode whitespace before it, a no-break space too, is not content).
+    start = hi - len(re.sub(r"\A[\s|]+", "", src[lo:hi]))
     segments: list[tuple[int, int, int]] = []
     i, j = start, 0
     while j < len(line) and i < hi:
