@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import MD_TRIM_CHARS
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
@@ -225,9 +226,9 @@ def _align(
     if found >= 0:
         return [(at, found, len(line))]
     # A table cell whose "\|" markdown-it unescaped: walk both, one segment per stretch,
-    # from the cell's first character (markdown-it strips a cell with `str.strip`, so any
-    # Unicode whitespace before it, a no-break space too, is not content).
-    start = hi - len(re.sub(r"\A[\s|]+", "", src[lo:hi]))
+    # from the cell's first character (markdown-it trims a cell of its whitespace set, which
+    # has a no-break space but not U+0085: `MD_TRIM_CHARS`).
+    start = lo + len(src[lo:hi]) - len(src[lo:hi].lstrip(MD_TRIM_CHARS + "|"))
     segments: list[tuple[int, int, int]] = []
     i, j = start, 0
     while j < len(line) and i < hi:
