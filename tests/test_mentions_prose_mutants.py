@@ -47,6 +47,10 @@ def commands(comment: str) -> tuple[list[CommandLine], str | None]:
             "<div>\n@bot label add x <!-- y --> z\n</div>",
             ([CommandLine("label", ("add", "x", "z"), "label add x  z", 2)], None),
         ),
+        # a text node that starts with the line break before the mention (after emphasis)
+        ("**x**\n@bot help", ([CommandLine("help", (), "help", 2)], None)),
+        # a mention written with a reference inside an HTML block, then a command
+        ("<div>\n&#64;bot help\n</div>", ([CommandLine("help", (), "help", 2)], None)),
     ],
 )
 def test_command_lines(comment: str, expected: tuple[list[CommandLine], str | None]) -> None:
