@@ -77,6 +77,7 @@ def test_a_mention_written_with_a_reference_or_an_escape(
         ("http\\://x.com/@bot", [(14, 18)]),  # "//x.com/@bot" follows an escape: no link
         ("\\* example.com/@bot", []),  # after an escape and a space: a link
         ("<b>example.com/@bot</b>", []),  # right after a tag: a link
+        ("http\\://x.com/@bot y.com/@bot", [(14, 18)]),  # only the first is no link
     ],
 )
 def test_a_bare_url_is_a_link_unless_it_starts_right_after_an_escape(
@@ -104,3 +105,23 @@ def test_a_mention_in_a_table_cell_with_an_escaped_pipe_after_unicode_whitespace
 ) -> None:
     assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
     assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == spans
+
+
+# Each table cell is looked for after the one before it in its row (a header row too), so
+# two cells holding the same mention are two places.
+@pytest.mark.parametrize(
+    ("comment", "spans"),
+    [
+        ("| x @bot | @bot |\n| - | - |", [(4, 8), (11, 15)]),
+        ("| a | b |\n| - | - |\n| x @bot | @bot |", [(24, 28), (31, 35)]),
+    ],
+)
+def test_the_same_mention_in_two_cells_of_a_row(comment: str, spans: list[tuple[int, int]]) -> None:
+    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
+    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == spans
+
+
+def test_a_paragraph_after_a_line_of_only_a_no_break_space() -> None:
+    # markdown-it trims the no-break space line off the paragraph: its text is a line lower
+    assert commands("\xa0\n@bot help") == ([CommandLine("help", (), "help", 2)], None)
+    assert [(m.start, m.end) for m in find_mentions("\xa0\n@bot help", SLUG)] == [(2, 6)]
