@@ -125,3 +125,11 @@ def test_a_paragraph_after_a_line_of_only_a_no_break_space() -> None:
     # markdown-it trims the no-break space line off the paragraph: its text is a line lower
     assert commands("\xa0\n@bot help") == ([CommandLine("help", (), "help", 2)], None)
     assert [(m.start, m.end) for m in find_mentions("\xa0\n@bot help", SLUG)] == [(2, 6)]
+
+
+def test_a_last_line_carried_by_a_tab_and_ending_in_unicode_whitespace() -> None:
+    # markdown-it trims the paragraph's end of its whitespace set (U+1680 too), and the tab
+    # made the line's start spaces ghapp looks for only where the line ends
+    comment = "1. x\n\t@bot y\u1680"
+    assert commands(comment) == ([CommandLine("y", (), "y", 2)], None)
+    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == [(6, 10)]

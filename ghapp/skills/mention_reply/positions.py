@@ -218,7 +218,7 @@ def _align(
     body = line.lstrip(" ")
     virtual = len(line) - len(body)  # spaces markdown-it made from part of a tab
     if anchored:
-        for stop in (hi, lo + len(src[lo:hi].rstrip(" \t"))):
+        for stop in (hi, lo + len(src[lo:hi].rstrip(MD_TRIM_CHARS))):
             if src.startswith(body, stop - len(body)) and stop - len(body) >= lo:
                 start = stop - len(body)
                 return [(at + virtual, start, len(body))] if virtual else [(at, start, len(line))]
