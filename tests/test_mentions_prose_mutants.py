@@ -81,6 +81,7 @@ def test_a_mention_written_with_a_reference_or_an_escape(
         ("a.com @bot b.com", [(6, 10)]),  # the text between two links keeps its place
         ("*x* a.com @bot b.com", [(10, 14)]),  # also in a text not at the paragraph's start
         ('<a href="x">y a.com @bot', [(20, 24)]),  # a bare link closes a raw <a> left open
+        ("<a href=x>@bot a.com", []),  # but the text before it is still in that <a>
     ],
 )
 def test_a_bare_url_is_a_link_unless_it_starts_right_after_an_escape(
