@@ -47,6 +47,10 @@ def commands(comment: str) -> tuple[list[CommandLine], str | None]:
             "<div>\n@bot label add x <!-- y --> z\n</div>",
             ([CommandLine("label", ("add", "x", "z"), "label add x  z", 2)], None),
         ),
+        # a text node that starts with the line break before the mention (after emphasis)
+        ("**x**\n@bot help", ([CommandLine("help", (), "help", 2)], None)),
+        # a mention written with a reference inside an HTML block, then a command
+        ("<div>\n&#64;bot help\n</div>", ([CommandLine("help", (), "help", 2)], None)),
     ],
 )
 def test_command_lines(comment: str, expected: tuple[list[CommandLine], str | None]) -> None:
@@ -63,3 +67,73 @@ def test_a_mention_written_with_a_reference_or_an_escape(
 ) -> None:
     assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
     assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == [span]
+
+
+# markdown-it's linkify skips one link only: one at the very start of a text right after an
+# escape ("http\://x" is no link). A mention inside a link is not one.
+@pytest.mark.parametrize(
+    ("comment", "spans"),
+    [
+        ("http\\://x.com/@bot", [(14, 18)]),  # "//x.com/@bot" follows an escape: no link
+        ("\\* example.com/@bot", []),  # after an escape and a space: a link
+        ("<b>example.com/@bot</b>", []),  # right after a tag: a link
+        ("http\\://x.com/@bot y.com/@bot", [(14, 18)]),  # only the first is no link
+        ("a.com @bot b.com", [(6, 10)]),  # the text between two links keeps its place
+        ("*x* a.com @bot b.com", [(10, 14)]),  # also in a text not at the paragraph's start
+        ('<a href="x">y a.com @bot', [(20, 24)]),  # a bare link closes a raw <a> left open
+        ("<a href=x>@bot a.com", []),  # but the text before it is still in that <a>
+    ],
+)
+def test_a_bare_url_is_a_link_unless_it_starts_right_after_an_escape(
+    comment: str, spans: list[tuple[int, int]]
+) -> None:
+    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
+    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == spans
+
+
+# markdown-it trims a table cell of its whitespace set, so a no-break space (or an em
+# space) before its text is not content, but U+0085 is; the cell's "\|" made ghapp look
+# for the text from the first character that is not a space, tab or pipe, place none of it
+# and drop the mention. (Found by `source__mutmut_14`, which is told apart only where a
+# mention has no place.)
+@pytest.mark.parametrize(
+    ("comment", "spans"),
+    [
+        ("| a |\n| - |\n| \xa0@bot \\| |", [(15, 19)]),
+        ("| a | b |\n| - | - |\n| x |\u2003@bot \\| |", [(26, 30)]),
+        ("| a |\n| - |\n|\x85@bot \\| |", [(14, 18)]),
+    ],
+)
+def test_a_mention_in_a_table_cell_with_an_escaped_pipe_after_unicode_whitespace(
+    comment: str, spans: list[tuple[int, int]]
+) -> None:
+    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
+    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == spans
+
+
+# Each table cell is looked for after the one before it in its row (a header row too), so
+# two cells holding the same mention are two places.
+@pytest.mark.parametrize(
+    ("comment", "spans"),
+    [
+        ("| x @bot | @bot |\n| - | - |", [(4, 8), (11, 15)]),
+        ("| a | b |\n| - | - |\n| x @bot | @bot |", [(24, 28), (31, 35)]),
+    ],
+)
+def test_the_same_mention_in_two_cells_of_a_row(comment: str, spans: list[tuple[int, int]]) -> None:
+    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
+    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == spans
+
+
+def test_a_paragraph_after_a_line_of_only_a_no_break_space() -> None:
+    # markdown-it trims the no-break space line off the paragraph: its text is a line lower
+    assert commands("\xa0\n@bot help") == ([CommandLine("help", (), "help", 2)], None)
+    assert [(m.start, m.end) for m in find_mentions("\xa0\n@bot help", SLUG)] == [(2, 6)]
+
+
+def test_a_last_line_carried_by_a_tab_and_ending_in_unicode_whitespace() -> None:
+    # markdown-it trims the paragraph's end of its whitespace set (U+1680 too), and the tab
+    # made the line's start spaces ghapp looks for only where the line ends
+    comment = "1. x\n\t@bot y\u1680"
+    assert commands(comment) == ([CommandLine("y", (), "y", 2)], None)
+    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == [(6, 10)]

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import MD_TRIM_CHARS
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
@@ -217,15 +218,17 @@ def _align(
     body = line.lstrip(" ")
     virtual = len(line) - len(body)  # spaces markdown-it made from part of a tab
     if anchored:
-        for stop in (hi, lo + len(src[lo:hi].rstrip(" \t"))):
+        for stop in (hi, lo + len(src[lo:hi].rstrip(MD_TRIM_CHARS))):
             if src.startswith(body, stop - len(body)) and stop - len(body) >= lo:
                 start = stop - len(body)
                 return [(at + virtual, start, len(body))] if virtual else [(at, start, len(line))]
     found = src.find(line, lo, hi)
     if found >= 0:
         return [(at, found, len(line))]
-    # A table cell whose "\|" markdown-it unescaped: walk both, one segment per stretch.
-    start = lo + len(src[lo:hi]) - len(src[lo:hi].lstrip(" \t|"))
+    # A table cell whose "\|" markdown-it unescaped: walk both, one segment per stretch,
+    # from the cell's first character (markdown-it trims a cell of its whitespace set, which
+    # has a no-break space but not U+0085: `MD_TRIM_CHARS`).
+    start = lo + len(src[lo:hi]) - len(src[lo:hi].lstrip(MD_TRIM_CHARS + "|"))
     segments: list[tuple[int, int, int]] = []
     i, j = start, 0
     while j < len(line) and i < hi:
