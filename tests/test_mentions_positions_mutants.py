@@ -155,6 +155,7 @@ def fresh_parser() -> Iterator[None]:
         ("- a\n\t@bot b  ", [5]),
         ("1. a\n\t  @bot b", [8]),
         (" @bot\n@bot", [1, 6]),
+        ("[@bot[@bot](b)", [1]),
     ],
 )
 def test_every_mention_is_found_where_it_is(comment: str, starts: list[int]) -> None:
