@@ -48,6 +48,17 @@ def test_a_paragraph_after_a_line_of_unicode_whitespace_keeps_its_mentions(blank
     assert free is None
 
 
+# The same, with a first line that holds no mention: the paragraph's first line must be found
+# on its own source line (the one below the whitespace), not on the whitespace line nor
+# reaching into the next line, or every line after it is looked for a line too high.
+@pytest.mark.parametrize("first", ["x", "XX"])
+def test_a_paragraph_after_a_line_of_unicode_whitespace_keeps_its_later_lines(first: str) -> None:
+    comment = f"\u00a0\n{first}\n@bot help"
+    at = len(first) + 3
+    assert places(comment) == [(at, at + 4, 3)]
+    assert read_commands(comment, SLUG) == ([CommandLine("help", (), "help", 3)], None)
+
+
 @pytest.mark.parametrize("container", ["- ", "# ", "1. "])
 def test_unicode_whitespace_before_a_mention_on_the_same_line(container: str) -> None:
     comment = f"{container}\u00a0@bot help"
@@ -141,6 +152,10 @@ def fresh_parser() -> Iterator[None]:
         ("x <!-- y --> @bot", [13]),
         ("a\\\nb @bot", [5]),
         ("line one   \n   @bot two", [15]),
+        ("- a\n\t@bot b  ", [5]),
+        ("1. a\n\t  @bot b", [8]),
+        (" @bot\n@bot", [1, 6]),
+        ("[@bot[@bot](b)", [1]),
     ],
 )
 def test_every_mention_is_found_where_it_is(comment: str, starts: list[int]) -> None:
