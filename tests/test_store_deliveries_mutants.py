@@ -116,6 +116,21 @@ async def test_a_batch_stores_each_new_delivery_once(store: DeliveryStore) -> No
     assert await store.count_unfinished() == 3
 
 
+async def test_an_in_memory_database_stores_a_batch_through_sqlalchemy_as_a_file_does() -> None:
+    # In memory there is no second connection for the raw INSERT: SQLAlchemy's own runs.
+    database = Database("sqlite+aiosqlite://")
+    await database.upgrade()
+    try:
+        assert database.in_memory
+        await test_a_batch_stores_each_new_delivery_once(DeliveryStore(database))
+        stored = await DeliveryStore(database).get("b")
+        assert stored is not None and stored.received_at == T0 and stored.attempts == 0
+        assert (stored.event, stored.action, stored.installation_id) == ("issues", "opened", 7)
+        assert (stored.repository, stored.ordering_key, stored.status) == ("o/r", "o/r#1", "queued")
+    finally:
+        await database.close()
+
+
 # --- a worker's attempts, crashes and retries ------------------------------------------------
 
 

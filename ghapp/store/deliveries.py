@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from ghapp.store.database import AsyncConnection, Database, as_utc, utcnow
-from ghapp.store.raw_insert import PostgresRecord, SqliteRecord
+from ghapp.store.raw_insert import COLUMNS, PostgresRecord, SqliteRecord
 from ghapp.store.tables import deliveries, skill_runs
 
 UNFINISHED = ("queued", "running")
@@ -93,19 +93,8 @@ class Delivery:
 
 
 def _row(delivery: Delivery) -> dict[str, object]:
-    return {
-        "id": delivery.id,
-        "event": delivery.event,
-        "action": delivery.action,
-        "installation_id": delivery.installation_id,
-        "repository": delivery.repository,
-        "ordering_key": delivery.ordering_key,
-        "received_at": delivery.received_at,
-        "payload": delivery.payload,
-        "status": delivery.status,
-        "attempts": 0,
-        "finished_at": delivery.finished_at,
-    }
+    """A new delivery's values by column, for SQLAlchemy's own INSERT (in-memory SQLite)."""
+    return dict(zip(COLUMNS, _values(delivery), strict=True))
 
 
 def _values(delivery: Delivery) -> tuple[Any, ...]:
