@@ -90,15 +90,12 @@ class SqliteRecord:
 
     def _params(self, batch: Sequence[Row]) -> list[Any]:
         params: list[Any] = []
-        processors = self._processors
+        processors = self._processors  # on SQLite: the datetimes' (never none)
         for values in batch:
-            if processors:
-                converted = list(values)
-                for index, process in processors:
-                    converted[index] = process(converted[index])
-                params.extend(converted)
-            else:
-                params.extend(values)
+            converted = list(values)
+            for index, process in processors:
+                converted[index] = process(converted[index])
+            params.extend(converted)
         return params
 
 
