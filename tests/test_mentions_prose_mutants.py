@@ -16,6 +16,12 @@ from tests.support.rendered_mentions import reference_mentions
 SLUG = "bot"
 
 
+def spans(comment: str) -> list[tuple[int, int]]:
+    found = find_mentions(comment, SLUG)
+    assert len(found) == reference_mentions(comment, SLUG)
+    return [(m.start, m.end) for m in found]
+
+
 def commands(comment: str) -> tuple[list[CommandLine], str | None]:
     assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
     lines, free = read_commands(comment, SLUG)
@@ -65,14 +71,13 @@ def test_command_lines(comment: str, expected: tuple[list[CommandLine], str | No
 def test_a_mention_written_with_a_reference_or_an_escape(
     comment: str, span: tuple[int, int]
 ) -> None:
-    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
-    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == [span]
+    assert spans(comment) == [span]
 
 
 # markdown-it's linkify skips one link only: one at the very start of a text right after an
 # escape ("http\://x" is no link). A mention inside a link is not one.
 @pytest.mark.parametrize(
-    ("comment", "spans"),
+    ("comment", "expected"),
     [
         ("http\\://x.com/@bot", [(14, 18)]),  # "//x.com/@bot" follows an escape: no link
         ("\\* example.com/@bot", []),  # after an escape and a space: a link
@@ -85,10 +90,9 @@ def test_a_mention_written_with_a_reference_or_an_escape(
     ],
 )
 def test_a_bare_url_is_a_link_unless_it_starts_right_after_an_escape(
-    comment: str, spans: list[tuple[int, int]]
+    comment: str, expected: list[tuple[int, int]]
 ) -> None:
-    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
-    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == spans
+    assert spans(comment) == expected
 
 
 # markdown-it trims a table cell of its whitespace set, so a no-break space (or an em
@@ -97,7 +101,7 @@ def test_a_bare_url_is_a_link_unless_it_starts_right_after_an_escape(
 # and drop the mention. (Found by `source__mutmut_14`, which is told apart only where a
 # mention has no place.)
 @pytest.mark.parametrize(
-    ("comment", "spans"),
+    ("comment", "expected"),
     [
         ("| a |\n| - |\n| \xa0@bot \\| |", [(15, 19)]),
         ("| a | b |\n| - | - |\n| x |\u2003@bot \\| |", [(26, 30)]),
@@ -105,30 +109,30 @@ def test_a_bare_url_is_a_link_unless_it_starts_right_after_an_escape(
     ],
 )
 def test_a_mention_in_a_table_cell_with_an_escaped_pipe_after_unicode_whitespace(
-    comment: str, spans: list[tuple[int, int]]
+    comment: str, expected: list[tuple[int, int]]
 ) -> None:
-    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
-    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == spans
+    assert spans(comment) == expected
 
 
 # Each table cell is looked for after the one before it in its row (a header row too), so
 # two cells holding the same mention are two places.
 @pytest.mark.parametrize(
-    ("comment", "spans"),
+    ("comment", "expected"),
     [
         ("| x @bot | @bot |\n| - | - |", [(4, 8), (11, 15)]),
         ("| a | b |\n| - | - |\n| x @bot | @bot |", [(24, 28), (31, 35)]),
     ],
 )
-def test_the_same_mention_in_two_cells_of_a_row(comment: str, spans: list[tuple[int, int]]) -> None:
-    assert len(find_mentions(comment, SLUG)) == reference_mentions(comment, SLUG)
-    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == spans
+def test_the_same_mention_in_two_cells_of_a_row(
+    comment: str, expected: list[tuple[int, int]]
+) -> None:
+    assert spans(comment) == expected
 
 
 def test_a_paragraph_after_a_line_of_only_a_no_break_space() -> None:
     # markdown-it trims the no-break space line off the paragraph: its text is a line lower
     assert commands("\xa0\n@bot help") == ([CommandLine("help", (), "help", 2)], None)
-    assert [(m.start, m.end) for m in find_mentions("\xa0\n@bot help", SLUG)] == [(2, 6)]
+    assert spans("\xa0\n@bot help") == [(2, 6)]
 
 
 def test_a_last_line_carried_by_a_tab_and_ending_in_unicode_whitespace() -> None:
@@ -136,4 +140,4 @@ def test_a_last_line_carried_by_a_tab_and_ending_in_unicode_whitespace() -> None
     # made the line's start spaces ghapp looks for only where the line ends
     comment = "1. x\n\t@bot y\u1680"
     assert commands(comment) == ([CommandLine("y", (), "y", 2)], None)
-    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == [(6, 10)]
+    assert spans(comment) == [(6, 10)]
