@@ -129,6 +129,14 @@ def fresh_parser() -> Iterator[None]:
         ("a\r\n@bot help\r\n@bot x\rb @bot", [3, 14, 23]),
         ("a\x00@bot b\x00 @bot", [2, 10]),
         ("| a | b |\n|---|---|\n| x \\| @bot | @bot |", [27, 34]),
+        # a cell is the first match after the cell before it: "@bot|" in the first cell is
+        # "@bot\\|" in the row; the row's "@bot|" further on is the second cell's
+        ("|x|x|\n|---|---|\n@bot\\||\\||\n@bot\\||\\|@bot|", [16, 27, 36]),
+        ("- |x|x|\n  |---|---|\n  @bot\\\\||@bot |", [22, 30]),
+        (
+            "|x|x|\n|---|---|\n|@bot\\|`@bot|`\\|@bot@bot\n@bot\\||@bot`@bot|`*@bot*",
+            [17, 24, 32, 41, 48, 53],
+        ),
         ("## @bot help ##\n# x @bot #", [3, 20]),
         ("@bot title\n===\nx\n@bot under\n---", [0, 17]),
         ("`x` @bot `@bot` @bot", [4, 16]),

@@ -214,35 +214,31 @@ def _align(
     line: str, at: int, src: str, lo: int, hi: int, *, anchored: bool
 ) -> list[tuple[int, int, int]]:
     """Where content line ``line`` sits in ``src[lo:hi]``: at its end for a paragraph line
-    (the prefix is what was cut), else first found; ``\\|`` in a table cell reads ``|``."""
+    (the prefix is what was cut), else first found; in a table cell, ``|`` was ``\\|``."""
+    if not anchored:
+        return _cell(line, at, src, lo, hi)
     body = line.lstrip(" ")
     virtual = len(line) - len(body)  # spaces markdown-it made from part of a tab
-    if anchored:
-        for stop in (hi, lo + len(src[lo:hi].rstrip(MD_TRIM_CHARS))):
-            if src.startswith(body, stop - len(body)) and stop - len(body) >= lo:
-                start = stop - len(body)
-                return [(at + virtual, start, len(body))] if virtual else [(at, start, len(line))]
+    for stop in (hi, lo + len(src[lo:hi].rstrip(MD_TRIM_CHARS))):
+        if src.startswith(body, stop - len(body)) and stop - len(body) >= lo:
+            start = stop - len(body)
+            return [(at + virtual, start, len(body))] if virtual else [(at, start, len(line))]
     found = src.find(line, lo, hi)
-    if found >= 0:
-        return [(at, found, len(line))]
-    # A table cell whose "\|" markdown-it unescaped: walk both, one segment per stretch,
-    # from the cell's first character (markdown-it trims a cell of its whitespace set, which
-    # has a no-break space but not U+0085: `MD_TRIM_CHARS`).
-    start = lo + len(src[lo:hi]) - len(src[lo:hi].lstrip(MD_TRIM_CHARS + "|"))
-    segments: list[tuple[int, int, int]] = []
-    i, j = start, 0
-    while j < len(line) and i < hi:
-        if src[i] == "\\" and line[j] == "|" and src.startswith("\\|", i):
-            i += 1
-        if src[i] != line[j]:
-            return []
-        if (
-            segments
-            and segments[-1][0] + segments[-1][2] == at + j
-            and segments[-1][1] + segments[-1][2] == i
-        ):
-            segments[-1] = (segments[-1][0], segments[-1][1], segments[-1][2] + 1)
-        else:
-            segments.append((at + j, i, 1))
-        i, j = i + 1, j + 1
-    return segments if j == len(line) else []
+    return [(at, found, len(line))] if found >= 0 else []
+
+
+def _cell(line: str, at: int, src: str, lo: int, hi: int) -> list[tuple[int, int, int]]:
+    """A table cell's segments: markdown-it splits a row at each ``|`` not after a ``\\``
+    and drops that ``\\``, so a cell's ``|`` stands for ``\\|`` in the row. ``lo`` is where
+    the previous cell ended (or the row's line starts), so the cell is the first match after
+    it; searching for the cell as read could find a later cell instead."""
+    pieces = line.split("|")
+    found = src.find("\\|".join(pieces), lo, hi)
+    if found < 0:
+        return []
+    segments = [(at, found, len(pieces[0]))] if pieces[0] else []
+    at, found = at + len(pieces[0]), found + len(pieces[0])
+    for piece in pieces[1:]:  # from each "|", one character past the "\\" before it
+        segments.append((at, found + 1, len(piece) + 1))
+        at, found = at + len(piece) + 1, found + len(piece) + 2
+    return segments
