@@ -8,9 +8,15 @@ and which mentions it finds, compared with the reference rendering.
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable, Iterator
 
+import pytest
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+
+from ghapp.skills.mention_reply import prose
 from ghapp.skills.mention_reply.mentions import CommandLine, find_mentions, read_commands
+from ghapp.skills.mention_reply.positions import POSITION, ContentMap
 from tests.support.rendered_mentions import reference_mentions
 
 SLUG = "bot"
@@ -141,3 +147,78 @@ def test_a_last_line_carried_by_a_tab_and_ending_in_unicode_whitespace() -> None
     comment = "1. x\n\t@bot y\u1680"
     assert commands(comment) == ([CommandLine("y", (), "y", 2)], None)
     assert spans(comment) == [(6, 10)]
+
+
+# A mention is acted on only where its place in the comment is confirmed: a character whose
+# place is unknown makes the mention's span unknown, never a guess. Three fixes in
+# `positions` came from places that were wrong; these cases stand in for the next one.
+def _run(content: str, src: str, placed: list[bool]) -> prose.TextRun:
+    """A text run of ``content``, one piece per line, in a block found in ``src``."""
+    block = ContentMap(content, src, [0, *(i + 1 for i, c in enumerate(src) if c == "\n")], 0)
+    run = prose.TextRun(block, True, [], [])
+    at = 0
+    for line, confirmed in zip(content.split("\n"), placed, strict=True):
+        run.add(line + "\n", at, len(line) + 1, confirmed)
+        at += len(line) + 1
+    return run.finish()
+
+
+@pytest.mark.parametrize(
+    ("src", "placed", "expected"),
+    [
+        ("ab\ncd", [True, True], (0, 4)),
+        ("ab\ncd", [True, False], None),  # the run's last character has no confirmed piece
+        ("ab\ncd", [False, True], None),  # nor its first
+        ("ab\nzz", [True, True], None),  # "cd" is not in the comment: no offset for "d"
+        ("zz\nzz", [True, True], None),  # neither line is
+    ],
+)
+def test_a_run_character_of_unconfirmed_place_has_no_offset(
+    src: str, placed: list[bool], expected: tuple[int, int] | None
+) -> None:
+    assert _run("ab\ncd", src, placed).source(0, 4) == expected
+
+
+def _misplacing(fault: Callable[[dict[str, int]], None]) -> Callable[[], MarkdownIt]:
+    """The mention parser with every character reference's recorded place spoiled."""
+
+    def spoil(state: StateCore) -> None:
+        for token in state.tokens:
+            for child in token.children or []:
+                if child.type == "text_special":
+                    fault(child.meta)
+
+    build = prose._markdown.__wrapped__  # a parser of its own, not the cached one
+
+    def parser() -> MarkdownIt:
+        md = build()
+        md.core.ruler.push("spoil_positions", spoil)
+        return md
+
+    return parser
+
+
+@pytest.fixture(
+    params=[
+        lambda meta: meta.pop(POSITION),  # not placed
+        lambda meta: meta.update({POSITION: meta[POSITION] + 1}),  # placed one off
+    ],
+    ids=["missing", "shifted"],
+)
+def misplaced_references(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    monkeypatch.setattr(prose, "_markdown", _misplacing(request.param))
+    yield
+
+
+@pytest.mark.usefixtures("misplaced_references")
+def test_a_mention_written_with_a_misplaced_reference_is_not_acted_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    comment = "@bot one\n&#64;bot two"
+    assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == [(0, 4)]
+    assert [line.name for line in read_commands(comment, SLUG)[0]] == ["one"]
+    # the second mention is left out for its place, not lost to an error reading the comment
+    said = {record.getMessage() for record in caplog.records}
+    assert said == {"a mention's place in its comment is unclear; not acting on it"}
