@@ -14,6 +14,7 @@ import pytest
 
 from ghapp.skills.mention_reply import prose
 from ghapp.skills.mention_reply.mentions import CommandLine, find_mentions, read_commands
+from ghapp.skills.mention_reply.positions import POSITION
 from tests.support.rendered_mentions import reference_mentions
 
 SLUG = "bot"
@@ -138,6 +139,9 @@ def fresh_parser() -> Iterator[None]:
             [17, 24, 32, 41, 48, 53],
         ),
         ("## @bot help ##\n# x @bot #", [3, 20]),
+        # a heading's text is looked for on its own line, not from the comment's start
+        ("x @bot\n# x @bot #", [2, 11]),
+        ("@bot | x\n--|--", [0]),  # a header cell at the comment's very start
         ("@bot title\n===\nx\n@bot under\n---", [0, 17]),
         ("`x` @bot `@bot` @bot", [4, 16]),
         ("[a](http://x) @bot ![b](y) @bot", [14, 27]),
@@ -181,3 +185,22 @@ def test_every_mention_is_found_where_it_is(comment: str, starts: list[int]) -> 
 )
 def test_line_ends_and_nul(comment: str, expected: list[str]) -> None:
     assert [line.name for line in read_commands(comment, SLUG)[0]] == expected
+
+
+# What `positions` records, the offset of each text token in its inline content, is the
+# token's own or none (a link's text, which is no prose): never another token's, even where
+# that one holds the same characters. The cases are where a wrong offset would still pass
+# prose's check of the characters: the link's own ")" and the first link's text.
+@pytest.mark.parametrize(
+    ("comment", "offsets"),
+    [
+        ("[a](b))", [None, 6]),
+        ("x.com**[a](b))", [0, None, 13]),
+        ("[a](b)[a](b)", [None, None]),
+        ("[ab](b)[ab](b)", [None, None]),
+    ],
+)
+def test_a_text_token_holds_its_own_offset_or_none(comment: str, offsets: list[int | None]) -> None:
+    (inline,) = [t for t in prose._markdown().parse(comment + "\n", {}) if t.type == "inline"]
+    texts = [child for child in inline.children or [] if child.type == "text" and child.content]
+    assert [child.meta.get(POSITION) for child in texts] == offsets
