@@ -7,6 +7,7 @@ the method and path, whatever the code under test did with the refusal.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -31,6 +32,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "allow_unplayed(reason): this cassette test need not play every recorded request,"
         " for the reason given",
+    )
+    config.addinivalue_line(
+        "markers",
+        "unreadable_comment: this test makes the mention parser give up on a comment",
     )
 
 
@@ -78,6 +83,32 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if isinstance(replay, StrictReplay) and (problems := replay.problems()):
         raise StrictReplayFailure("\n".join(problems))
     return result
+
+
+class _GaveUp(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.said: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("could not read a comment's markdown"):
+            self.said.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def comments_read(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test in which the mention parser gave up on a comment. It logs the error and
+    acts on no mention, so a test expecting none (or a parse broken on purpose) would pass
+    for the wrong reason; a test that means it is marked `unreadable_comment`."""
+    handler = _GaveUp()
+    logger = logging.getLogger("ghapp.mentions")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.said and request.node.get_closest_marker("unreadable_comment") is None:
+        pytest.fail("the mention parser gave up on a comment: " + "; ".join(handler.said))
 
 
 @pytest.fixture

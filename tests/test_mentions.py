@@ -431,6 +431,7 @@ def test_read_commands_keeps_going_after_a_broken_line() -> None:
     assert free is None
 
 
+@pytest.mark.unreadable_comment
 def test_a_comment_markdown_cannot_read_mentions_nobody(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

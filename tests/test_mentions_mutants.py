@@ -29,6 +29,7 @@ def test_another_login_before_the_mention_does_not_hide_it() -> None:
     assert [(m.start, m.end) for m in find_mentions(comment, SLUG)] == [(13, 17)]
 
 
+@pytest.mark.unreadable_comment
 def test_a_parser_crash_is_logged_with_its_cause(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
