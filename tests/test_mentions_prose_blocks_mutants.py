@@ -105,3 +105,13 @@ def test_a_command_line_in_an_html_block_ends_with_its_line() -> None:
         [CommandLine("label", ("add", "x"), "label add x", 2)],
         None,
     )
+
+
+# A comment in a paragraph ends at "--!>" and the browser shows the rest of markdown-it's
+# token: that text is on the command line, only the comment itself is left out. (ghapp left
+# out the whole token; found by `inline__mutmut_48`, which read the line as the browser.)
+def test_a_command_line_keeps_the_text_after_a_comment_ended_by_bang() -> None:
+    assert commands("@bot label add x <!-- a --!> y -->") == (
+        [CommandLine("label", ("add", "x", "y", "-->"), "label add x  y -->", 1)],
+        None,
+    )
