@@ -243,12 +243,9 @@ class _Walker:
         breaks = sorted(
             c.meta[_POS] for c in children if c.type.endswith("break") and _POS in c.meta
         )
-        hidden = [
-            (c.meta[_POS], c.meta[_POS] + len(c.content))
-            for c in children
-            if c.type == "html_inline" and _POS in c.meta
-        ]
-        block = _Block(content_map, breaks, hidden)
+        # What renders nothing is added as the raw HTML is read: an inline comment can end
+        # at "--!>" and show the rest of its token, which a command line keeps.
+        block = _Block(content_map, breaks, [])
         self.in_html_link = _inside_html_links(children)
         previous: Token | None = None
         for child in children:
