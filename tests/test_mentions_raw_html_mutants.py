@@ -239,3 +239,21 @@ def test_a_markdown_link_and_a_raw_a(comment: str, expected: list[tuple[int, int
 )
 def test_a_comment_in_a_paragraph(comment: str, expected: list[tuple[int, int]]) -> None:
     assert spans(comment) == expected
+
+
+# A table cell bounds what an end tag in it can close (the HTML standard's scopes end at a
+# cell): a </pre> or </b> in a cell leaves the element opened before the table open, and the
+# cell's text stays inside it. Found by the generated comments of tests/test_mentions_fuzz.py.
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("@bot<pre>\n| </pre>@bot\n---", [(0, 4)]),
+        ("<b>x\n\n| a |\n|---|\n| </b> @bot |", [(25, 29)]),
+        ("| a |\n|---|\n| <pre> x </pre> @bot |", [(29, 33)]),
+        ("x <code>y\n\n| a | b |\n|---|---|\n| </code> @bot | @bot |", []),
+    ],
+)
+def test_an_end_tag_in_a_table_cell_closes_nothing_outside_it(
+    comment: str, expected: list[tuple[int, int]]
+) -> None:
+    assert spans(comment) == expected

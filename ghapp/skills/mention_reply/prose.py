@@ -187,7 +187,7 @@ class _Walker:
             if kind in _CONTAINERS and token.nesting == 1:
                 self.containers.append(kind)
                 self.quote_depth += kind == "blockquote"
-                self.raw.open_container(len(self.containers))
+                self.raw.open_container(len(self.containers), cell=kind in ("th", "td"))
             elif kind in _CONTAINERS and token.nesting == -1:
                 if not swallowed:
                     self.raw.close_container(len(self.containers), cell=kind in ("th", "td"))

@@ -149,6 +149,7 @@ class RawHtml:
         self.depth = 0
         self.swallow: re.Pattern[str] | None = None  # the end of an open comment or script
         self.markdown_open: dict[str, int] = {}  # elements the markdown around has open
+        self.cells: list[int] = []  # depths of the markdown table cells open, innermost last
 
     def hides_text(self) -> bool:
         return self.hiding > 0 or self.swallow is not None
@@ -166,7 +167,12 @@ class RawHtml:
 
     def end_tag(self, tag: str) -> bool:
         ordinary = tag not in _SPECIAL and tag not in _FORMATTING
+        # An end tag reaches no element opened outside the table cell it is in (a cell is a
+        # boundary of the HTML standard's scopes): `| </pre>@bot |` leaves a <pre> open.
+        floor = self.cells[-1] if self.cells else 0
         for k in range(len(self.open) - 1, -1, -1):
+            if self.open[k].depth < floor:
+                return False
             if ordinary and self.open[k].tag in _SPECIAL and self.open[k].tag != tag:
                 return False  # dropped: a </span> does not close the <pre> it sits in
             if self.open[k].tag == tag:
@@ -187,14 +193,18 @@ class RawHtml:
         if self.markdown_open[tag] <= 0:
             del self.markdown_open[tag]
 
-    def open_container(self, depth: int) -> None:
+    def open_container(self, depth: int, *, cell: bool) -> None:
         self.depth = depth
+        if cell:
+            self.cells.append(depth)
 
     def close_container(self, depth: int, *, cell: bool) -> None:
         """A list item, quote or heading ends: what opened inside it ends too, except
         formatting elements, which only a table cell's end stops."""
         self._keep([e for e in self.open if e.depth < depth or (e.formatting and not cell)])
         self.depth = depth - 1
+        if cell and self.cells:
+            self.cells.pop()
 
     def feed(self, piece: str) -> list[RawItem]:
         """Read one piece of raw HTML: its text and markup, in order."""
