@@ -39,6 +39,28 @@ def test_a_bare_url_between_a_raw_a_and_its_end(
     assert spans(comment) == expected
 
 
+# markdown-it's linkify skips a markdown link's content whole, a </a> in it too, and looks
+# for bare URLs only in a paragraph whose whole text passes linkify's quick test ("a.com<b>"
+# does not; "a.com<b> x@" does). Where "a.com" is no link, the raw <a> before it stays open
+# into the next paragraph. (Found comparing ghapp with the reference rendering; ghapp
+# counted the </a> and took "a.com" for a link in both.)
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("x.com/@bot [a</a>](u)", []),
+        ("x.com/@bot [<a href=y>a</a>](u)", []),
+        ("<a href=x>a.com<b>\n\n@bot", []),
+        ("<a href=x>a.com<!-- c -->\n\n@bot", []),
+        ("<a href=x>a.com<b> x@\n\n@bot", [(23, 27)]),
+        ("a.com<b> @bot", [(9, 13)]),
+    ],
+)
+def test_where_markdown_its_linkify_looks_for_bare_urls(
+    comment: str, expected: list[tuple[int, int]]
+) -> None:
+    assert spans(comment) == expected
+
+
 # A bare URL's link is closed where the URL ends: a </a> in a later block closes nothing
 # and is dropped, so the text on both sides of it joins up ("x@bot" is no mention).
 @pytest.mark.parametrize(

@@ -262,7 +262,14 @@ class _Walker:
         if kind == "text":
             placed = at is not None and content.startswith(child.content, at)
             cursor = 0
-            linkable = self.link_depth == 0 and id(child) not in self.in_html_link
+            linkify: Any = _markdown().linkify
+            # markdown-it looks for bare URLs only in an inline content whose whole text
+            # passes linkify's quick test: in "a.com<b>" it finds none, in "a.com<b> x@" one
+            linkable = (
+                self.link_depth == 0
+                and id(child) not in self.in_html_link
+                and bool(linkify.pretest(content))
+            )
             for start, end in _autolinks(child.content, previous) if linkable else []:
                 self.text(
                     block,
@@ -313,11 +320,21 @@ class _Walker:
 
 
 def _inside_html_links(children: list[Token]) -> set[int]:
-    """The text tokens markdown-it's linkify leaves alone: those between an inline ``<a>``
-    and its ``</a>`` (counted from the end, as markdown-it does)."""
+    """The tokens markdown-it's linkify leaves alone, found as it finds them (from the end):
+    a markdown link's content — back from its close to the first ``link_open`` (an autolink's,
+    when one is nested) — and what lies between an inline ``<a>`` and its ``</a>`` outside those."""
     inside: set[int] = set()
     level = 0
-    for child in reversed(children):
+    i = len(children)
+    while i > 0:
+        i -= 1
+        child = children[i]
+        if child.type == "link_close":
+            i -= 1
+            while children[i].level != child.level and children[i].type != "link_open":
+                inside.add(id(children[i]))
+                i -= 1
+            continue
         if child.type == "html_inline":
             if isLinkOpen(child.content) and level > 0:
                 level -= 1
