@@ -71,6 +71,24 @@ def test_a_bare_url_leaves_no_link_open(comment: str) -> None:
     assert spans(comment) == []
 
 
+# HTML has no link in a link: an autolink in a link's text, or a bare URL markdown-it finds
+# there before one (it skips a link's content only back to the last link nested in it),
+# closes the link, so the text after it is shown. (Found comparing ghapp with the reference
+# rendering; ghapp hid all of a link's text.)
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("[x <http://a.b> *@bot*](u)", [(17, 21)]),
+        ("[<http://a.b> <b>@bot</b>](u)", [(17, 21)]),
+        ("[a.com @bot <http://b.c>](u)", [(7, 11)]),
+        ("[x.com/@bot <http://b.c>](u)", []),
+        ("[a.com @bot](u)", []),
+    ],
+)
+def test_a_link_in_a_links_text(comment: str, expected: list[tuple[int, int]]) -> None:
+    assert spans(comment) == expected
+
+
 # What a line shows before a mention decides whether it is a command line: a bare URL or
 # emphasis is text on the line; a hard line break (two spaces or a backslash) starts one.
 @pytest.mark.parametrize(

@@ -265,11 +265,8 @@ class _Walker:
             linkify: Any = _markdown().linkify
             # markdown-it looks for bare URLs only in an inline content whose whole text
             # passes linkify's quick test: in "a.com<b>" it finds none, in "a.com<b> x@" one
-            linkable = (
-                self.link_depth == 0
-                and id(child) not in self.in_html_link
-                and bool(linkify.pretest(content))
-            )
+            # (in a link's text too, before a link nested in it, where markdown-it looks)
+            linkable = id(child) not in self.in_html_link and bool(linkify.pretest(content))
             for start, end in _autolinks(child.content, previous) if linkable else []:
                 self.text(
                     block,
@@ -282,6 +279,7 @@ class _Walker:
                 self.brk()
                 self.raw.markdown_element("a", 1)  # the link closes a raw <a> left open
                 self.raw.markdown_element("a", -1)
+                self.link_depth = 0  # the URL's link closed a link it was in
                 self.line_has_text = True
                 cursor = end
             rest = child.content[cursor:]
@@ -314,7 +312,10 @@ class _Walker:
             swallowed = child.nesting == -1 and self.raw.swallow is not None
             if child.nesting and child.tag and not swallowed:
                 self.raw.markdown_element(child.tag, child.nesting)
-            self.link_depth += (kind == "link_open") - (kind == "link_close")
+            if kind in ("link_open", "link_close"):
+                # HTML has no link in a link: a link's start closes one still open (an
+                # autolink in a link's text), and the outer link's end then closes nothing
+                self.link_depth = int(kind == "link_open")
             self.never_closed += swallowed and kind == "link_close"
             self.line_has_text |= kind in ("code_inline", "image")
 
