@@ -83,6 +83,8 @@ def test_a_bare_url_leaves_no_link_open(comment: str) -> None:
         ("[a.com @bot <http://b.c>](u)", [(7, 11)]),
         ("[x.com/@bot <http://b.c>](u)", []),
         ("[a.com @bot](u)", []),
+        # the outer link is closed already: its </a> closes nothing, and "x@bot" joins up
+        ("[<http://b.c> <b>x</a>@bot</b>](u)", []),
     ],
 )
 def test_a_link_in_a_links_text(comment: str, expected: list[tuple[int, int]]) -> None:
@@ -119,6 +121,8 @@ def test_what_precedes_a_mention_on_its_line(
         ("> [x <script>](u)\n\n</script> @bot", []),
         ("*x <script>*\n\n</script>x</em>@bot", [(29, 33)]),
         ("<a href=x>y [z](u) @bot", [(19, 23)]),
+        # a bare URL in a <script> is the script's text, no link: the raw <a> stays open
+        ("<a href=x><script>a.com</script> @bot", []),
     ],
 )
 def test_markdown_elements_and_the_raw_html_around_them(

@@ -277,9 +277,10 @@ class _Walker:
                     raw_hidden=self.raw.hides_text(),
                 )
                 self.brk()
-                self.raw.markdown_element("a", 1)  # the link closes a raw <a> left open
-                self.raw.markdown_element("a", -1)
-                self.link_depth = 0  # the URL's link closed a link it was in
+                if self.raw.swallow is None:  # in a <script> or a comment, the link is text
+                    # the URL's link closes a raw <a> left open and a markdown link it is in
+                    self.raw.markdown_element("a", -self.link_depth)
+                    self.link_depth = 0
                 self.line_has_text = True
                 cursor = end
             rest = child.content[cursor:]
@@ -311,10 +312,12 @@ class _Walker:
             self.brk()
             swallowed = child.nesting == -1 and self.raw.swallow is not None
             if child.nesting and child.tag and not swallowed:
+                if kind == "link_open" and self.link_depth:
+                    # HTML has no link in a link: a link's start closes one still open (an
+                    # autolink in a link's text), whose end then closes nothing
+                    self.raw.markdown_element("a", -1)
                 self.raw.markdown_element(child.tag, child.nesting)
             if kind in ("link_open", "link_close"):
-                # HTML has no link in a link: a link's start closes one still open (an
-                # autolink in a link's text), and the outer link's end then closes nothing
                 self.link_depth = int(kind == "link_open")
             self.never_closed += swallowed and kind == "link_close"
             self.line_has_text |= kind in ("code_inline", "image")
