@@ -85,6 +85,9 @@ def test_a_bare_url_leaves_no_link_open(comment: str) -> None:
         ("[a.com @bot](u)", []),
         # the outer link is closed already: its </a> closes nothing, and "x@bot" joins up
         ("[<http://b.c> <b>x</a>@bot</b>](u)", []),
+        ("[a.com <http://b.c> <b>x</a>@bot</b>](u)", []),
+        # with no link nested in it, a link's text holds no bare URL
+        ("[*x* a.com *@bot*](u)", []),
     ],
 )
 def test_a_link_in_a_links_text(comment: str, expected: list[tuple[int, int]]) -> None:
