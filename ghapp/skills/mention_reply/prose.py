@@ -262,11 +262,8 @@ class _Walker:
         if kind == "text":
             placed = at is not None and content.startswith(child.content, at)
             cursor = 0
-            linkify: Any = _markdown().linkify
-            # markdown-it looks for bare URLs only in an inline content whose whole text
-            # passes linkify's quick test: in "a.com<b>" it finds none, in "a.com<b> x@" one
             # (in a link's text too, before a link nested in it, where markdown-it looks)
-            linkable = id(child) not in self.in_html_link and bool(linkify.pretest(content))
+            linkable = id(child) not in self.in_html_link and _may_link(content)
             for start, end in _autolinks(child.content, previous) if linkable else []:
                 self.text(
                     block,
@@ -347,6 +344,15 @@ def _inside_html_links(children: list[Token]) -> set[int]:
         elif level > 0:
             inside.add(id(child))
     return inside
+
+
+@functools.lru_cache(maxsize=16)
+def _may_link(content: str) -> bool:
+    """markdown-it looks for bare URLs only in an inline content whose whole text passes
+    linkify's quick test: in "a.com<b>" it finds none, in "a.com<b> x@" one. (Kept per
+    content: a paragraph of many text tokens would run it once for each.)"""
+    linkify: Any = _markdown().linkify
+    return bool(linkify.pretest(content))
 
 
 def _autolinks(text: str, previous: Token | None) -> list[tuple[int, int]]:
