@@ -259,7 +259,8 @@ class _Walker:
         if kind == "text":
             placed = at is not None and content.startswith(child.content, at)
             cursor = 0
-            linkable = self.link_depth == 0 and id(child) not in self.in_html_link
+            # (in a link's text too, before a link nested in it, where markdown-it looks)
+            linkable = id(child) not in self.in_html_link and _may_link(content)
             for start, end in _autolinks(child.content, previous) if linkable else []:
                 self.text(
                     block,
@@ -270,8 +271,10 @@ class _Walker:
                     raw_hidden=self.raw.hides_text(),
                 )
                 self.brk()
-                self.raw.markdown_element("a", 1)  # the link closes a raw <a> left open
-                self.raw.markdown_element("a", -1)
+                if self.raw.swallow is None:  # in a <script> or a comment, the link is text
+                    # the URL's link closes a raw <a> left open and a markdown link it is in
+                    self.raw.markdown_element("a", -self.link_depth)
+                    self.link_depth = 0
                 self.line_has_text = True
                 cursor = end
             rest = child.content[cursor:]
@@ -303,18 +306,33 @@ class _Walker:
             self.brk()
             swallowed = child.nesting == -1 and self.raw.swallow is not None
             if child.nesting and child.tag and not swallowed:
+                if kind == "link_open" and self.link_depth:
+                    # HTML has no link in a link: a link's start closes one still open (an
+                    # autolink in a link's text), whose end then closes nothing
+                    self.raw.markdown_element("a", -1)
                 self.raw.markdown_element(child.tag, child.nesting)
-            self.link_depth += (kind == "link_open") - (kind == "link_close")
+            if kind in ("link_open", "link_close"):
+                self.link_depth = int(kind == "link_open")
             self.never_closed += swallowed and kind == "link_close"
             self.line_has_text |= kind in ("code_inline", "image")
 
 
 def _inside_html_links(children: list[Token]) -> set[int]:
-    """The text tokens markdown-it's linkify leaves alone: those between an inline ``<a>``
-    and its ``</a>`` (counted from the end, as markdown-it does)."""
+    """The tokens markdown-it's linkify leaves alone, found as it finds them (from the end):
+    a markdown link's content — back from its close to the first ``link_open`` (an autolink's,
+    when one is nested) — and what lies between an inline ``<a>`` and its ``</a>`` outside those."""
     inside: set[int] = set()
     level = 0
-    for child in reversed(children):
+    i = len(children)
+    while i > 0:
+        i -= 1
+        child = children[i]
+        if child.type == "link_close":
+            i -= 1
+            while children[i].level != child.level and children[i].type != "link_open":
+                inside.add(id(children[i]))
+                i -= 1
+            continue
         if child.type == "html_inline":
             if isLinkOpen(child.content) and level > 0:
                 level -= 1
@@ -323,6 +341,15 @@ def _inside_html_links(children: list[Token]) -> set[int]:
         elif level > 0:
             inside.add(id(child))
     return inside
+
+
+@functools.lru_cache(maxsize=16)
+def _may_link(content: str) -> bool:
+    """markdown-it looks for bare URLs only in an inline content whose whole text passes
+    linkify's quick test: in "a.com<b>" it finds none, in "a.com<b> x@" one. (Kept per
+    content: a paragraph of many text tokens would run it once for each.)"""
+    linkify: Any = _markdown().linkify
+    return bool(linkify.pretest(content))
 
 
 def _autolinks(text: str, previous: Token | None) -> list[tuple[int, int]]:
