@@ -1,4 +1,5 @@
-"""Raw HTML in a comment (`ghapp/skills/mention_reply/raw_html.py`): the cases mutation
+"""Raw HTML in a comment (`ghapp/skills/mention_reply/raw_html.py`, and what
+`ghapp/skills/mention_reply/prose.py` tells it of the markdown around): the cases mutation
 testing found unchecked (docs/testing.md, "Mutation testing").
 
 Each case is a comment as GitHub renders it: which mentions ghapp finds in it (the same
@@ -250,6 +251,8 @@ def test_a_comment_in_a_paragraph(comment: str, expected: list[tuple[int, int]])
         ("@bot<pre>\n| </pre>@bot\n---", [(0, 4)]),
         ("<b>x\n\n| a |\n|---|\n| </b> @bot |", [(25, 29)]),
         ("| a |\n|---|\n| <pre> x </pre> @bot |", [(29, 33)]),
+        # a </span> that reaches nothing is dropped: "@b" and "ot" join into one mention
+        ("x <span>y\n\n| a |\n|---|\n| @b</span>ot @bot |", [(25, 36), (37, 41)]),
         ("x <code>y\n\n| a | b |\n|---|---|\n| </code> @bot | @bot |", []),
     ],
 )

@@ -203,7 +203,7 @@ class RawHtml:
         formatting elements, which only a table cell's end stops."""
         self._keep([e for e in self.open if e.depth < depth or (e.formatting and not cell)])
         self.depth = depth - 1
-        if cell and self.cells:
+        if cell:  # every cell's start was told (open_container), so there is one to end
             self.cells.pop()
 
     def feed(self, piece: str) -> list[RawItem]:
