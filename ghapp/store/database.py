@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import await_
 
 from ghapp.store.tables import Table
 
@@ -57,6 +58,7 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
+            event.listen(self.engine.sync_engine, "connect", _postgres_session)
             event.listen(self.engine.sync_engine.pool, "checkin", _checkin)
             event.listen(self.engine.sync_engine.pool, "checkout", self._checkout)
         self._write_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
@@ -328,6 +330,21 @@ class _Checkpointer:
             await asyncio.gather(self._task, return_exceptions=True)
         await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=False)
+
+
+# Large values (deliveries' bodies) compressed with lz4 where the server has it, not pglz:
+# half the server's CPU per delivery (benchmarks/README.md, issue 17, fifth pass). Each
+# value records its method, so older ones read back alike. Set for the session.
+_LZ4 = (
+    "SELECT set_config('default_toast_compression', 'lz4', false) FROM pg_settings"
+    " WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+)
+
+
+def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
+    raw = getattr(dbapi_connection, "_connection", None)  # asyncpg's own connection
+    if raw is not None:
+        await_(raw.execute(_LZ4))
 
 
 def _checkin(_dbapi_connection: Any, record: Any) -> None:
