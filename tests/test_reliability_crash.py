@@ -10,6 +10,7 @@ failed is sent again under the same id once the process is back, as GitHub redel
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import sqlite3
@@ -21,6 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ghapp.store.database import run_upgrade
+from tests.services import postgres_url_fixture  # noqa: F401  (fixture)
 from tests.support.fake_github import FakeGitHub, run_fake_github
 from tests.support.ghapp_process import GhappProcess, wait_for
 from tests.support.payloads import issue_comment_created
@@ -34,16 +37,45 @@ SEED = 11
 REPO = "octo-org/hello"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """`ghapp run`'s DATABASE_URL: a SQLite file, or a PostgreSQL database (migrated here:
+    `ghapp run` migrates only SQLite)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ghapp.db'}"
+    url = str(request.getfixturevalue("postgres_url"))
+    run_upgrade(url)
+    return url
+
+
+def statuses(database_url: str) -> dict[str, str]:
+    """Each stored delivery's status."""
+    if database_url.startswith("sqlite"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
+            return dict(conn.execute("SELECT id, status FROM deliveries").fetchall())
+
+    async def read() -> dict[str, str]:
+        import asyncpg
+
+        conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            return dict(await conn.fetch("SELECT id, status FROM deliveries"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(read())
+
+
 def restart(previous: GhappProcess, workdir: Path, github_url: str) -> GhappProcess:
     """A new `ghapp run` on the same port and database as `previous`."""
-    app = GhappProcess(workdir, github_url)
+    app = GhappProcess(workdir, github_url, DATABASE_URL=previous.env["DATABASE_URL"])
     app.port, app.url = previous.port, previous.url
     app.env["PORT"] = str(previous.port)
     return app.start()
 
 
 def test_sigkill_at_random_moments_loses_no_acknowledged_delivery_and_replies_once(
-    tmp_path: Path, fake_github: FakeGitHub
+    tmp_path: Path, fake_github: FakeGitHub, database_url: str
 ) -> None:
     """Every delivery answered 202 is processed, and every mention gets exactly one reply,
     however many times the process died around it."""
@@ -60,7 +92,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_delivery_and_replies_on
         deliveries.append((f"crash-{n}", payload))
 
     with run_fake_github(fake_github) as github_url:
-        app = GhappProcess(tmp_path, github_url).start()
+        app = GhappProcess(tmp_path, github_url, DATABASE_URL=database_url).start()
         acknowledged: set[str] = set()
         unanswered: list[int] = []
         current = {"app": app}
@@ -98,11 +130,9 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_delivery_and_replies_on
                 current["app"] = restart(current["app"], tmp_path, github_url)
             thread.join(120)
             assert not thread.is_alive()
-            db = tmp_path / "ghapp.db"
 
             def all_done() -> bool:
-                with sqlite3.connect(db) as conn:
-                    rows = dict(conn.execute("SELECT id, status FROM deliveries").fetchall())
+                rows = statuses(database_url)
                 return len(rows) == DELIVERIES and set(rows.values()) == {"done"}
 
             wait_for(all_done, timeout=120, interval=0.2)
