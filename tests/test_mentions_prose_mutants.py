@@ -17,7 +17,7 @@ from markdown_it.rules_core import StateCore
 from ghapp.skills.mention_reply import prose
 from ghapp.skills.mention_reply.mentions import CommandLine, find_mentions, read_commands
 from ghapp.skills.mention_reply.positions import POSITION, ContentMap
-from tests.support.rendered_mentions import reference_mentions
+from tests.support.rendered_mentions import reference_mentions, rendered_html
 
 SLUG = "bot"
 
@@ -96,6 +96,9 @@ def test_a_mention_written_with_a_reference_or_an_escape(
         # markdown-it looks for no link between a raw <a> and its </a>, also when a markdown
         # link follows them
         ("<a href=x>x.com @bot</a> [y](u)", []),
+        # nor before an </a> that closes nothing, at the very start of a paragraph: the <a>
+        # of the HTML block before it stays open
+        ("<a href=y>\n\nx.com @bot</a>", []),
     ],
 )
 def test_a_bare_url_is_a_link_unless_it_starts_right_after_an_escape(
@@ -186,13 +189,13 @@ def test_a_run_character_of_unconfirmed_place_has_no_offset(
 
 
 def _misplacing(fault: Callable[[dict[str, int]], None]) -> Callable[[], MarkdownIt]:
-    """The mention parser with the recorded places of every character reference and of the
-    text of the line "two" spoiled."""
+    """The mention parser with the recorded places of every character reference, and of a
+    text ending in "@bot two", spoiled."""
 
     def spoil(state: StateCore) -> None:
         for token in state.tokens:
             for child in token.children or []:
-                if child.type == "text_special" or "two" in child.content:
+                if child.type == "text_special" or child.content.endswith("@bot two"):
                     fault(child.meta)
 
     build = prose._markdown.__wrapped__  # a parser of its own, not the cached one
@@ -229,3 +232,35 @@ def test_a_mention_whose_place_is_spoiled_is_not_acted_on(
     # the second mention is left out for its place, not lost to an error reading the comment
     said = {record.getMessage() for record in caplog.records}
     assert said == {"a mention's place in its comment is unclear; not acting on it"}
+
+
+def test_no_bare_url_in_a_links_text_after_a_link_nested_in_it() -> None:
+    # markdown-it's linkify skips a markdown link's text back to the nearest link_open,
+    # here the nested autolink's: " x.com" stays text, " z.com" after the link is a link
+    comment = "[y <http://a.b> x.com](u) z.com"
+    page = rendered_html(comment)
+    assert 'href="http://x.com"' not in page and 'href="http://z.com"' in page
+    (inline,) = [t for t in prose._markdown().parse(comment + "\n", {}) if t.type == "inline"]
+    children = inline.children or []
+    skipped = prose._inside_html_links(children)
+    linkable = {
+        child.content: id(child) not in skipped for child in children if child.type == "text"
+    }
+    assert linkable[" x.com"] is False and linkable[" z.com"] is True
+
+
+# A tag or a reference can split a mention in the source and it still renders whole, so
+# a comment is read even when the App's name is not written in it as such (and, in a
+# link's text after a link nested in it, a </a> closes nothing: "@b" and "ot" join).
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("@&#98;ot help", [(0, 8)]),
+        ("<div>\n@b</span>ot\n</div>", [(6, 17)]),
+        ("[<http://a.b> @b</a>ot *x*](u)", [(14, 22)]),
+    ],
+)
+def test_a_mention_whose_name_is_split_in_the_source(
+    comment: str, expected: list[tuple[int, int]]
+) -> None:
+    assert spans(comment) == expected

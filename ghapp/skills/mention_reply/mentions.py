@@ -106,10 +106,19 @@ def _check_slug(slug: str) -> str:
     return slug.lower()
 
 
+def _may_name(src: str, wanted: str) -> bool:
+    """Whether ``src`` can render a mention of ``wanted``: it holds the name as written, or
+    markup that can hide letters of it from a plain search (a tag inside the mention,
+    ``@b</a>ot``, or a reference, ``@&#98;ot``, ``&#64;bot``) next to an ``@`` or a reference."""
+    if wanted in src.lower():
+        return True
+    return ("<" in src or "&" in src) and ("@" in src or "&" in src)
+
+
 def _find(markdown: str, slug: str) -> tuple[str, list[_Found]]:
     wanted = _check_slug(slug)
     src, back = normalize(markdown)
-    if wanted not in src.lower():  # the parse is the cost; most comments name nobody
+    if not _may_name(src, wanted):  # the parse is the cost; most comments name nobody
         return src, []
     try:
         runs = text_runs(src)
