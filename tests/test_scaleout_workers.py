@@ -346,10 +346,9 @@ async def test_ingress_with_redis_only_stores_and_enqueues(deployment: Deploymen
             assert deployment.post(client, "issues", payload, f"fast-{n}") == 202
             timings.append(time.perf_counter() - begun)
         metrics = client.get("/metrics").text
-    timings.sort()
-    # One PostgreSQL commit (an fsync) and one Redis script per delivery: milliseconds.
-    median, p95 = timings[len(timings) // 2], timings[int(len(timings) * 0.95)]
-    assert median < 0.1 and p95 < 0.25, f"median {median:.3f}s, p95 {p95:.3f}s"
+    # No answer waited for GitHub: each took less than one of its requests does (speed itself
+    # is measured by benchmarks/, not here).
+    assert max(timings) < deployment.fake.latency, f"slowest answer {max(timings):.3f}s"
     assert "ghapp_queue_depth 100.0" in metrics
     assert not deployment.fake.requests, "nothing reached GitHub: no skill ran in ingress"
     deployment.fake.latency = 0.0
