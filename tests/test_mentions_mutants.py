@@ -20,6 +20,7 @@ from ghapp.skills.mention_reply.mentions import (
     split_args,
 )
 from ghapp.skills.mention_reply.prose import TextRun
+from tests.support.rendered_mentions import reference_mentions
 
 SLUG = "bot"
 
@@ -116,3 +117,21 @@ def test_backslashes_in_arguments(text: str, words: tuple[str, ...]) -> None:
 def test_a_backslash_ending_an_unclosed_quote_is_still_unclosed() -> None:
     with pytest.raises(mentions.CommandSyntaxError, match="unclosed quote"):
         split_args('"abc\\')
+
+
+# The quick check before parsing (`_may_name`) must let through every comment that can
+# render a mention: the App's name split by a tag, or written with references only.
+@pytest.mark.parametrize(
+    ("comment", "span"),
+    [
+        ("<div>\n@b</span>ot\n</div>", (6, 17)),
+        ("@&#98;ot help", (0, 8)),
+        ("&#64;&#98;ot help", (0, 12)),
+    ],
+)
+def test_a_mention_whose_name_is_not_written_as_such_is_read(
+    comment: str, span: tuple[int, int]
+) -> None:
+    found = find_mentions(comment, SLUG)
+    assert len(found) == reference_mentions(comment, SLUG)
+    assert [(m.start, m.end) for m in found] == [span]
