@@ -14,18 +14,24 @@ from tests.services import postgres_url_fixture  # noqa: F401  (fixture)
 pytestmark = pytest.mark.postgres
 
 
+async def _value(db: Database, sql: str) -> object:
+    """One value read with asyncpg itself (``pg_column_compression`` and the server's settings
+    are PostgreSQL's, not SQLAlchemy's)."""
+    async with db.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        return await driver.fetchval(sql)
+
+
 async def test_bodies_are_stored_with_lz4_and_read_back_unchanged(postgres_url: str) -> None:
     db = Database(postgres_url)
     await db.upgrade()
     try:
-        async with db.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            lz4 = await driver.fetchval(
-                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
-                " WHERE name = 'default_toast_compression'"
-            )
+        lz4 = await _value(
+            db,
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+            " WHERE name = 'default_toast_compression'",
+        )
         if not lz4:
             pytest.skip("this PostgreSQL server was built without lz4")
         body = json.dumps({"comment": {"body": "looks right to me " * 400}}).encode()
@@ -44,13 +50,9 @@ async def test_bodies_are_stored_with_lz4_and_read_back_unchanged(postgres_url: 
         )
         store = DeliveryStore(db)
         assert await store.record_many([delivery]) == {"big"}
-        async with db.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            method = await driver.fetchval(
-                "SELECT pg_column_compression(payload) FROM deliveries WHERE id = 'big'"
-            )
+        method = await _value(
+            db, "SELECT pg_column_compression(payload) FROM deliveries WHERE id = 'big'"
+        )
         assert method == "lz4"
         stored = await store.get("big")
         assert stored is not None and stored.payload == body
