@@ -69,6 +69,29 @@ async def test_a_refused_token_is_replaced_once(fake_github: FakeGitHub) -> None
     assert fake_github.tokens_issued == {1: 2}
 
 
+async def test_a_token_refused_on_every_try_is_tried_again_later(
+    fake_github: FakeGitHub,
+) -> None:
+    gh = clients(fake_github)
+    fake_github.add_issue("octo-org/hello", "One")
+    client = await gh.installation(1)
+    fake_github.faults.append(Fault("GET", r"/issues/1$", 401, times=10))
+    with pytest.raises(RequestFailed) as info:
+        await client.rest.issues.async_get(*REPO, 1)
+    assert info.value.response.status_code == 401
+    assert fake_github.tokens_issued[1] >= 3  # a fresh token for each try
+    # the delivery is tried again later, as for a 5xx, not failed for good
+    assert isinstance(classify_failure(info.value), GitHubUnavailable)
+
+
+async def test_the_apps_own_credentials_refused_are_final(fake_github: FakeGitHub) -> None:
+    fake_github.faults.append(Fault("GET", r"/app$", 401, times=10))
+    with pytest.raises(RequestFailed) as info:
+        await clients(fake_github).app.rest.apps.async_get_authenticated()
+    assert info.value.response.status_code == 401
+    assert classify_failure(info.value) is None
+
+
 async def test_a_token_is_renewed_a_minute_before_it_expires_not_after(
     fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -107,6 +107,13 @@ def classify_failure(exc: BaseException) -> Exception | None:
         return RetryLater(max(exc.retry_after.total_seconds(), 1.0), "GitHub rate limit")
     if isinstance(exc, RequestFailed) and exc.response.status_code >= 500:
         return GitHubUnavailable(f"GitHub answered {exc.response.status_code}")
+    if isinstance(exc, RequestFailed) and exc.response.status_code == 401:
+        request = request_of(exc)
+        if request is not None and request.headers.get("authorization", "").startswith("token "):
+            # An installation token refused on every try, each with a token minted afresh
+            # (RetryPolicy): the App's own key still works, so the next attempt may well
+            # succeed; a 401 to the App's own JWT is final.
+            return GitHubUnavailable("GitHub refused the installation's fresh tokens")
     if isinstance(exc, RequestTimeout):
         return GitHubUnavailable("GitHub did not answer in time")
     inner = exc.exc if isinstance(exc, RequestError) else None
