@@ -341,10 +341,10 @@ _LZ4 = (
 )
 
 
-def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
-    raw = getattr(dbapi_connection, "_connection", None)  # asyncpg's own connection
-    if raw is not None:
-        await_(raw.execute(_LZ4))
+def _postgres_session(_dbapi_connection: Any, record: Any) -> None:
+    driver = record.driver_connection  # asyncpg's own connection
+    if driver is not None:
+        await_(driver.execute(_LZ4))
 
 
 def _checkin(_dbapi_connection: Any, record: Any) -> None:
