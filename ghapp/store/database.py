@@ -1,4 +1,5 @@
-"""The database engine: one URL for SQLite or PostgreSQL, migrations, dialect helpers."""
+"""The database engine: one URL for SQLite or PostgreSQL, dialect helpers; migrations run
+through `migrate`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
@@ -19,9 +19,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
 
+from ghapp.store.migrate import MIGRATIONS, upgrade_schema
 from ghapp.store.tables import Table
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 # A pooled PostgreSQL connection idle longer than this is pinged before it is used again.
 PING_AFTER_IDLE = 2.0
@@ -197,7 +197,7 @@ class Database:
     async def upgrade(self) -> None:
         """Apply Alembic migrations up to head (`ghapp db upgrade`)."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(_run_upgrade)
+            await conn.run_sync(upgrade_schema)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -373,16 +373,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _run_upgrade(sync_conn: Any) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = sync_conn
-    command.upgrade(config, "head")
-
-
 async def upgrade_url(url: str) -> None:
     db = Database(url)
     try:
@@ -395,4 +385,4 @@ def run_upgrade(url: str) -> None:
     asyncio.run(upgrade_url(url))
 
 
-__all__ = ["AsyncConnection", "Database", "as_utc", "utcnow"]
+__all__ = ["MIGRATIONS", "AsyncConnection", "Database", "as_utc", "utcnow"]

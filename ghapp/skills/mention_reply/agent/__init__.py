@@ -6,6 +6,11 @@ and writes the reply: the model's answer and what it ran, was refused or failed.
 failure — the API down or slow, a refusal, an answer that makes no sense — ends in a
 short apology (with what already ran), never a traceback; a GitHub outage during a
 command is not the agent's failure and propagates, so the delivery is tried again.
+
+The `openai` package (~20 MiB kept for the life of a process, and a second of CPU to
+import) is loaded by the first free-text mention the agent answers, not when the skill is
+loaded: a process whose installations never switch the agent on never pays for it
+(issue 17's memory target; `tests/test_startup_imports.py`).
 """
 
 from __future__ import annotations
@@ -14,18 +19,7 @@ import asyncio
 import re
 from typing import Any
 
-from openai import APIError, APITimeoutError
-
 from ghapp import Context, is_transient
-from ghapp.skills.mention_reply.agent.client import open_client
-from ghapp.skills.mention_reply.agent.conversation import (
-    AGENT_CALLS,
-    AGENT_FAILURES,
-    AGENT_TOKENS,
-    Malformed,
-    Refused,
-    converse,
-)
 from ghapp.skills.mention_reply.agent.prompt import messages
 from ghapp.skills.mention_reply.agent.tools import MAX_CALLS, Toolbox, ToolRun
 from ghapp.skills.mention_reply.commands import RoleLookup
@@ -34,6 +28,9 @@ from ghapp.skills.mention_reply.operator import ResponderSettings
 __all__ = ["AGENT_CALLS", "AGENT_FAILURES", "AGENT_TOKENS", "FEATURE", "answer", "compose"]
 
 FEATURE = "agent"  # the switch `mention-reply/agent`
+AGENT_CALLS = "agent_calls"
+AGENT_TOKENS = "agent_tokens"
+AGENT_FAILURES = "agent_failures"
 APOLOGIES = {
     "timeout": "Sorry, I could not come up with an answer in time. Please try again later.",
     "api": "Sorry, I cannot reach my AI service right now. Please try again later.",
@@ -55,6 +52,11 @@ async def answer(
 ) -> str:
     """The reply to `login`'s mention, in markdown."""
     assert settings.agent_model is not None
+    from openai import APIError, APITimeoutError  # loaded here: see the module
+
+    from ghapp.skills.mention_reply.agent.client import open_client
+    from ghapp.skills.mention_reply.agent.conversation import Malformed, Refused, converse
+
     toolbox = Toolbox(ctx, login, await ctx.available_commands(), roles)
     description = (ctx.payload.get("repository") or {}).get("description")
     chat = messages(

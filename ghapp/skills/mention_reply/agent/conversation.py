@@ -16,11 +16,9 @@ from typing import Any
 from openai import APITimeoutError, AsyncOpenAI
 
 from ghapp import Context
+from ghapp.skills.mention_reply.agent import AGENT_CALLS, AGENT_TOKENS
 from ghapp.skills.mention_reply.agent.tools import MAX_CALLS, Toolbox
 
-AGENT_CALLS = "agent_calls"
-AGENT_TOKENS = "agent_tokens"
-AGENT_FAILURES = "agent_failures"
 MAX_ROUNDS = MAX_CALLS + 2  # tool rounds, then one for the answer
 
 

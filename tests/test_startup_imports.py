@@ -1,0 +1,85 @@
+"""What a process keeps from start-up: packages only some deliveries need are loaded by
+those deliveries (issue 17's memory target), and start-up still does everything it did.
+
+- `openai` (~20 MiB): by the first mention the agent answers (`tests/test_agent*.py`
+  answer through it), not by loading the mention-reply skill;
+- Alembic (~6 MiB): only when the database is not at the newest migration.
+
+Each case runs in a fresh interpreter: in this one, other tests have loaded both.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from ghapp.store.migrate import HEAD
+
+PRELUDE = """
+import asyncio, sys
+from pathlib import Path
+from sqlalchemy import text
+from ghapp.runtime import Runtime, RuntimeOptions
+from ghapp.store.database import Database
+from ghapp.testing import test_settings
+
+settings = test_settings(Path(sys.argv[1]), api_url="https://api.github.com")
+
+async def version():
+    db = Database(settings.database_url)
+    async with db.connect() as conn:
+        found = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    await db.close()
+    return found
+"""
+
+
+def run(tmp_path: Path, code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", PRELUDE + code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+START = """
+async def main():
+    runtime = Runtime(settings, RuntimeOptions())
+    await runtime.prepare()
+    skills = sorted(runtime.skills)
+    await runtime.stop()
+    print(skills, "alembic" in sys.modules, "openai" in sys.modules, await version())
+
+asyncio.run(main())
+"""
+
+
+def test_a_new_database_is_migrated_and_a_current_one_loads_no_alembic(tmp_path: Path) -> None:
+    first = run(tmp_path, START)
+    assert "'label-sync', 'mention-reply', 'milestone-progress'" in first  # loaded, as before
+    assert first.endswith(f"True False {HEAD}"), first  # a new database: Alembic migrated it
+    assert run(tmp_path, START).endswith(f"False False {HEAD}")  # at head: Alembic not loaded
+
+
+def test_a_database_behind_head_is_migrated(tmp_path: Path) -> None:
+    run(tmp_path, START)
+    behind = """
+async def main():
+    from ghapp.store.migrate import upgrade_schema
+    db = Database(settings.database_url)
+    async with db.begin() as conn:
+        await conn.execute(text("DROP TABLE periodic_runs"))
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    async with db.begin() as conn:
+        await conn.run_sync(upgrade_schema)
+    async with db.connect() as conn:
+        print(await conn.scalar(text("SELECT count(*) FROM periodic_runs")), await version())
+    await db.close()
+
+asyncio.run(main())
+"""
+    assert run(tmp_path, behind) == f"0 {HEAD}"
