@@ -59,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ghapp.web.app import create_app, setup_url
 
     settings = _settings()
-    app = create_app(settings, RuntimeOptions(warm_up=True), freeze_heap=True)
+    app = create_app(settings, RuntimeOptions(warm_up=True, migrate_apart=True), freeze_heap=True)
     mode = "configured" if settings.configured else "setup mode"
     print(f"ghapp listening on http://{settings.host}:{settings.port} ({mode})", file=sys.stderr)
     if not settings.configured:

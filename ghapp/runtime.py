@@ -75,6 +75,9 @@ class RuntimeOptions:
     # Load githubkit's lazy modules before serving (`ghapp run`, `ghapp worker`; tests
     # leave it off: it costs seconds, once per process).
     warm_up: bool = False
+    # Migrate a SQLite file from a child process (`ghapp run`): a long-lived process does
+    # not keep Alembic's ~6 MiB for the migration of its first start (`store.migrate`).
+    migrate_apart: bool = False
 
 
 # ghapp's own secrets: no skill is handed them through `operator_settings`.
@@ -205,7 +208,7 @@ class Runtime:
         """Apply migrations on SQLite (PostgreSQL: `ghapp db upgrade`, run once per deploy),
         and warm up (RuntimeOptions.warm_up) for the web app's workers."""
         if self.db.is_sqlite:
-            await self.db.upgrade()
+            await self.db.upgrade(apart=self.options.migrate_apart and not self.db.in_memory)
         if self.options.warm_up:
             await self.warm_up()
 

@@ -3,7 +3,8 @@ those deliveries (issue 17's memory target), and start-up still does everything 
 
 - `openai` (~20 MiB): by the first mention the agent answers (`tests/test_agent*.py`
   answer through it), not by loading the mention-reply skill;
-- Alembic (~6 MiB): only when the database is not at the newest migration.
+- Alembic (~6 MiB): only when the database is not at the newest migration, and by
+  `ghapp run` (`migrate_apart`) not even then: a child process migrates.
 
 Each case runs in a fresh interpreter: in this one, other tests have loaded both.
 """
@@ -35,9 +36,9 @@ async def version():
 """
 
 
-def run(tmp_path: Path, code: str) -> str:
+def run(tmp_path: Path, code: str, *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", PRELUDE + code, str(tmp_path)],
+        [sys.executable, "-c", PRELUDE + code, str(tmp_path), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -48,7 +49,7 @@ def run(tmp_path: Path, code: str) -> str:
 
 START = """
 async def main():
-    runtime = Runtime(settings, RuntimeOptions())
+    runtime = Runtime(settings, RuntimeOptions(migrate_apart="apart" in sys.argv))
     await runtime.prepare()
     skills = sorted(runtime.skills)
     await runtime.stop()
@@ -83,3 +84,28 @@ async def main():
 asyncio.run(main())
 """
     assert run(tmp_path, behind) == f"0 {HEAD}"
+
+
+def test_ghapp_run_migrates_a_new_database_from_a_child_process(tmp_path: Path) -> None:
+    assert run(tmp_path, START, "apart").endswith(f"False False {HEAD}")
+
+
+def test_a_failed_migration_in_the_child_says_why(tmp_path: Path) -> None:
+    run(tmp_path, START)
+    broken = """
+async def main():
+    from ghapp.store.migrate import MigrationFailed
+    db = Database(settings.database_url)
+    async with db.begin() as conn:  # 0002 would create a table that is already there
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    try:
+        await db.upgrade(apart=True)
+    except MigrationFailed as exc:
+        print(exc)
+    await db.close()
+
+asyncio.run(main())
+"""
+    said = run(tmp_path, broken)
+    assert said.startswith("migrating the database failed: "), said
+    assert "periodic_runs already exists" in said, said

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
 
-from ghapp.store.migrate import MIGRATIONS, upgrade_schema
+from ghapp.store.migrate import MIGRATIONS, at_head, upgrade_apart, upgrade_schema
 from ghapp.store.tables import Table
 
 T = TypeVar("T")
@@ -194,8 +194,15 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    async def upgrade(self) -> None:
-        """Apply Alembic migrations up to head (`ghapp db upgrade`)."""
+    async def upgrade(self, *, apart: bool = False) -> None:
+        """Apply the migrations the database lacks (`ghapp db upgrade`); with `apart`, from
+        a child process (`migrate.upgrade_apart`)."""
+        if apart:
+            async with self.engine.connect() as conn:
+                if await conn.run_sync(at_head):
+                    return
+            await upgrade_apart(self.url)
+            return
         async with self.engine.begin() as conn:
             await conn.run_sync(upgrade_schema)
 

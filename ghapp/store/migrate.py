@@ -3,12 +3,16 @@
 Importing Alembic (and Mako, which it loads for its templates) costs a process ~6 MiB
 that it keeps for its whole life. Every start but the first after a release with a new
 migration finds the database already at `HEAD`: one read of `alembic_version` tells, and
-Alembic is loaded only when there is something to migrate (issue 17's memory target).
+Alembic is loaded only when there is something to migrate (issue 17's memory target);
+`ghapp run` on a new SQLite file migrates it from a short-lived child process
+(`upgrade_apart`), so that even its first start does not keep Alembic.
 `tests/test_migrations.py` checks `HEAD` against Alembic's own head of `migrations/`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +41,42 @@ def upgrade_schema(sync_conn: Any) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = sync_conn
     command.upgrade(config, "head")
+
+
+_SAID = "ghapp-migrate: "  # the child's one line of error, among whatever else it printed
+
+
+class MigrationFailed(RuntimeError):
+    """The child process could not bring the database to `HEAD`."""
+
+
+async def upgrade_apart(url: str) -> None:
+    """`upgrade_schema` on the database at `url`, run by a child process of this Python."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ghapp.store.migrate",
+        url,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await child.communicate()
+    if child.returncode != 0:
+        said = [
+            line.removeprefix(_SAID)
+            for line in err.decode(errors="replace").splitlines()
+            if line.startswith(_SAID)
+        ]
+        why = said[-1] if said else f"the child process ended with {child.returncode}"
+        raise MigrationFailed(f"migrating the database failed: {why}")
+
+
+if __name__ == "__main__":
+    from ghapp.store.database import run_upgrade
+
+    try:
+        run_upgrade(sys.argv[1])
+    except Exception as exc:  # one line for the parent's error: the first of the message
+        first = (str(exc).splitlines() or [""])[0]
+        print(f"{_SAID}{type(exc).__name__}: {first}", file=sys.stderr, flush=True)
+        sys.exit(1)
