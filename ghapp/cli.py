@@ -75,6 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log_config=None,
         timeout_graceful_shutdown=30,
         proxy_headers=True,
+        ws="none",
     )
     return 0
 

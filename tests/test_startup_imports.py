@@ -14,7 +14,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from ghapp.cli import main
 from ghapp.store.migrate import HEAD
 
 PRELUDE = """
@@ -109,3 +113,14 @@ asyncio.run(main())
     said = run(tmp_path, broken)
     assert said.startswith("migrating the database failed: "), said
     assert "periodic_runs already exists" in said, said
+
+
+def test_ghapp_run_serves_no_websockets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn would load `websockets` for an endpoint kind ghapp does not have."""
+    import uvicorn
+
+    served: list[dict[str, Any]] = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(options))
+    assert main(["run"]) == 0
+    assert served[0]["ws"] == "none"
