@@ -2,25 +2,27 @@
 what routing reads from a payload (installation, repository, ordering key).
 
 githubkit's `parse()` builds a pydantic TypeAdapter on every call (1.75 ms for a 31 KB
-payload, LIBRARIES.md); one adapter per event type is built once here instead. A payload
-that does not validate (older GitHub Enterprise Servers, older examples, fields GitHub
-added) is still delivered: the model is None and the mismatch is logged once per event.
+payload, LIBRARIES.md); one adapter per event type is built once here instead, on first
+use only (`Context.model`). Ingress's shape check reads a table derived from the same
+models (`payload_shapes`) and imports none of them. A payload that does not validate
+(older GitHub Enterprise Servers, older examples, fields GitHub added) is still
+delivered: the model is None and the mismatch is logged once per event.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
-import types
-import typing
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
+
+from ghapp.payload_shapes import SCHEMAS, SUBJECT_KEYS, TABLE
 
 log = logging.getLogger("ghapp.payloads")
-_SCHEMAS = "githubkit_schemas.v2026_03_10.webhooks"
 _reported: set[str] = set()
 
 
@@ -29,29 +31,10 @@ def _adapter(event: str) -> TypeAdapter[Any] | None:
     if not event.replace("_", "").isalnum():
         return None
     try:
-        module = importlib.import_module(f"{_SCHEMAS}.{event}")
+        module = importlib.import_module(f"{SCHEMAS}.{event}")
     except ImportError:
         return None
     return TypeAdapter(module.Event)
-
-
-# Top-level keys that name what an event is about. One of them in a body whose claimed event
-# never carries it (a `label` under `X-GitHub-Event: installation`) says the header lies.
-_SUBJECT_KEYS = frozenset(
-    {
-        "alert", "answer", "check_run", "check_suite", "comment", "commits", "deployment",
-        "deployment_status", "discussion", "forkee", "hook", "issue", "label", "member",
-        "membership", "milestone", "package", "pages", "project", "project_card",
-        "project_column", "pull_request", "pusher", "release", "repositories_added",
-        "repositories_removed", "review", "starred_at", "team", "thread", "workflow_job",
-        "workflow_run",
-    }
-)  # fmt: skip
-
-
-# What the full installation object of `installation*` events has and the {id, node_id}
-# of every other event lacks.
-_INSTALLATION_KEYS = frozenset({"account", "app_id", "target_type"})
 
 
 @dataclass(frozen=True)
@@ -61,58 +44,23 @@ class _Shape:
     nested: dict[str, frozenset[str]]  # required key → keys its object always has
 
 
-def _variants(annotation: Any) -> list[type[BaseModel]]:
-    """The models of a (possibly Annotated, possibly union) webhook annotation."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is typing.Annotated:
-        return _variants(args[0])
-    if origin is typing.Union or origin is types.UnionType:
-        return [model for arg in args for model in _variants(arg)]
-    return []
-
-
-def _required(model: type[BaseModel]) -> frozenset[str]:
-    """Keys the model requires with a value that cannot be null."""
-    return frozenset(
-        f.alias or k
-        for k, f in model.model_fields.items()
-        if f.is_required() and type(None) not in typing.get_args(f.annotation)
-    )
-
-
 @cache
+def _shapes() -> dict[str, _Shape]:
+    """Every event's shape, from the table derived from githubkit's models
+    (`ghapp.payload_shapes`): no model is imported to check a delivery."""
+    table = json.loads(TABLE.read_text())
+    return {
+        event: _Shape(
+            frozenset(shape["required"]),
+            frozenset(shape["known"]),
+            {key: frozenset(keys) for key, keys in shape["nested"].items()},
+        )
+        for event, shape in table.items()
+    }
+
+
 def _shape(event: str) -> _Shape | None:
-    adapter = _adapter(event)
-    if adapter is None:
-        return None
-    module = importlib.import_module(f"{_SCHEMAS}.{event}")
-    variants = _variants(module.Event)
-    if not variants:
-        return None
-    # Only what tells events apart is required: GitHub's examples lack keys the schemas
-    # call required (older versions), and a missing `requester` proves nothing.
-    required = frozenset.intersection(*(_required(v) for v in variants)) & (
-        _SUBJECT_KEYS | {"installation"}
-    )
-    known = frozenset(f.alias or k for v in variants for k, f in v.model_fields.items())
-    nested: dict[str, frozenset[str]] = {}
-    # Objects grow and lose keys with GitHub's versions: only `installation` is checked
-    # inside, where the full object (installation events) and the {id, node_id} every
-    # other event carries tell the events apart.
-    for key in required & {"installation"}:
-        inner = [
-            _required(m)
-            for v in variants
-            for k, f in v.model_fields.items()
-            if (f.alias or k) == key
-            for m in _variants(f.annotation)
-        ]
-        if inner:
-            nested[key] = frozenset.intersection(*inner) & _INSTALLATION_KEYS
-    return _Shape(required, known, nested)
+    return _shapes().get(event)
 
 
 def shape_problem(event: str, payload: dict[str, Any]) -> str | None:
@@ -132,7 +80,7 @@ def shape_problem(event: str, payload: dict[str, Any]) -> str | None:
         value = payload[key]
         if isinstance(value, dict) and not inner <= value.keys():
             return f"{key} lacks {', '.join(sorted(inner - value.keys()))}"
-    foreign = sorted(k for k in payload.keys() & _SUBJECT_KEYS if k not in shape.known)
+    foreign = sorted(k for k in payload.keys() & SUBJECT_KEYS if k not in shape.known)
     if foreign:
         return f"unexpected {', '.join(foreign)}"
     return None

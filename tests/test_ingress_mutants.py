@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from ghapp import ingress, payloads
+from ghapp import ingress, payload_shapes, payloads
 from ghapp.ingress import BodyBudget, Intake, new_delivery, signature_ok, worth_queuing
 from ghapp.payloads import (
     installation_id_of,
@@ -535,6 +537,7 @@ def test_shape_of_an_event_name_that_is_not_a_module() -> None:
     assert payloads._adapter("is-sues") is None
     assert payloads._adapter("no_such_event") is None
     assert payloads._shape("no_such_event") is None
+    assert shape_problem("no_such_event", {"label": {}}) is None  # unknown: not judged
 
 
 def test_parse_model_gives_the_typed_event_or_none_and_reports_once(
@@ -641,17 +644,35 @@ def test_a_storage_failure_is_logged_with_the_delivery_id(
 
 
 def test_the_shapes_are_read_from_githubkits_models() -> None:
-    # Built afresh (the shapes are cached), so that mutation testing sees this test read
-    # githubkit's models through _variants and _required.
-    payloads._shape.cache_clear()
-    payloads._adapter.cache_clear()
-    comment = payloads._shape("issue_comment")
-    assert comment is not None
-    assert comment.required == {"comment", "issue"} and comment.nested == {}
-    assert {"action", "changes", "comment", "installation", "issue", "sender"} <= comment.known
-    assert "label" not in comment.known
-    installation = payloads._shape("installation")
-    assert installation is not None
-    assert installation.required == {"installation"}
-    assert installation.nested == {"installation": {"app_id", "target_type"}}
-    assert {"repositories", "requester", "sender"} <= installation.known
+    """The shipped table is what githubkit's models say today (`python -m
+    ghapp.payload_shapes` derives it again after a githubkit upgrade)."""
+    derived = payload_shapes.derive_all()
+    assert payload_shapes.TABLE.read_text() == payload_shapes.render(derived)
+    assert len(derived) > 70
+    comment = derived["issue_comment"]
+    assert comment["required"] == ["comment", "issue"] and comment["nested"] == {}
+    assert {"action", "changes", "comment", "installation", "issue", "sender"} <= set(
+        comment["known"]
+    )
+    assert "label" not in comment["known"]
+    installation = derived["installation"]
+    assert installation["required"] == ["installation"]
+    assert installation["nested"] == {"installation": ["app_id", "target_type"]}
+    assert {"repositories", "requester", "sender"} <= set(installation["known"])
+    # What ingress reads is that table.
+    payloads._shapes.cache_clear()
+    shape = payloads._shape("installation")
+    assert shape is not None and shape.nested == {"installation": {"app_id", "target_type"}}
+    assert shape.required == {"installation"} and "requester" in shape.known
+
+
+def test_the_shape_check_imports_no_webhook_model() -> None:
+    """Ingress's check costs no model import: `pull_request`'s are 68 MiB and a second."""
+    code = """
+import sys
+from ghapp.payloads import shape_problem
+assert shape_problem("pull_request", {"action": "opened"}) == "no pull_request"
+loaded = [m for m in sys.modules if m.startswith("githubkit_schemas.v2026_03_10.webhooks.")]
+assert not loaded, loaded
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
