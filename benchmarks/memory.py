@@ -4,7 +4,8 @@ What is measured (VmRSS from /proc/PID/status):
 
 1. `ghapp run` (SQLite, in-process worker, against the fake GitHub on loopback): RSS once
    /readyz answers, and again after one delivery of each of two event types has been
-   processed (the first parse of an event type imports githubkit's models).
+   processed (until issue 17's sixth pass, ingress imported each event type's githubkit
+   models on its first delivery; a skill that reads `ctx.model` still does).
 2. A child process builds ghapp's `Runtime` from the same environment, as `ghapp run`
    does, and fills its caches for `--size` (10 000) installations: for each one an
    installation token in the token cache and the githubkit client `GitHubClients.
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             ready, warm = idle_ghapp_run(workdir / "run", api_url)
             print(
                 f"ghapp run: RSS {ready / 1024:.1f} MiB when ready, {warm / 1024:.1f} MiB "
-                "after its first deliveries (two event types parsed)"
+                "after its first deliveries (two event types)"
             )
             (workdir / "child").mkdir()
             env = c.ghapp_env(workdir / "child", api_url=api_url, port=c.free_port())
