@@ -94,6 +94,7 @@ TARGETS: dict[str, Target] = {
     "raw-html": Target(f"{MENTIONS}/raw_html.py", MENTION_TESTS),
     "ingress": Target("ghapp/ingress.py", INGRESS_TESTS),
     "payloads": Target("ghapp/payloads.py", INGRESS_TESTS),
+    "payload-shapes": Target("ghapp/payload_shapes.py", ("tests/test_ingress_mutants.py",)),
     "store-deliveries": Target(
         "ghapp/store/deliveries.py",
         (*INGRESS_TESTS, "tests/test_store_backends.py", "tests/test_reliability_redeliver.py"),
