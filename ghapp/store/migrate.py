@@ -51,7 +51,7 @@ class MigrationFailed(RuntimeError):
 
 
 async def upgrade_apart(url: str) -> None:
-    """`upgrade_schema` on the database at `url`, run by a child process of this Python."""
+    """`upgrade_schema` on the SQLite file at `url`, run by a child process of this Python."""
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -71,11 +71,13 @@ async def upgrade_apart(url: str) -> None:
         raise MigrationFailed(f"migrating the database failed: {why}")
 
 
-if __name__ == "__main__":
-    from ghapp.store.database import run_upgrade
+if __name__ == "__main__":  # the child: a SQLite file, through the standard library's driver
+    from sqlalchemy import create_engine, make_url
 
     try:
-        run_upgrade(sys.argv[1])
+        engine = create_engine(make_url(sys.argv[1]).set(drivername="sqlite"))
+        with engine.begin() as connection:
+            upgrade_schema(connection)
     except Exception as exc:  # one line for the parent's error: the first of the message
         first = (str(exc).splitlines() or [""])[0]
         print(f"{_SAID}{type(exc).__name__}: {first}", file=sys.stderr, flush=True)

@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from ghapp import Context, is_transient
+from ghapp.skills.mention_reply.agent.metrics import AGENT_CALLS, AGENT_FAILURES, AGENT_TOKENS
 from ghapp.skills.mention_reply.agent.prompt import messages
 from ghapp.skills.mention_reply.agent.tools import MAX_CALLS, Toolbox, ToolRun
 from ghapp.skills.mention_reply.commands import RoleLookup
@@ -28,9 +29,6 @@ from ghapp.skills.mention_reply.operator import ResponderSettings
 __all__ = ["AGENT_CALLS", "AGENT_FAILURES", "AGENT_TOKENS", "FEATURE", "answer", "compose"]
 
 FEATURE = "agent"  # the switch `mention-reply/agent`
-AGENT_CALLS = "agent_calls"
-AGENT_TOKENS = "agent_tokens"
-AGENT_FAILURES = "agent_failures"
 APOLOGIES = {
     "timeout": "Sorry, I could not come up with an answer in time. Please try again later.",
     "api": "Sorry, I cannot reach my AI service right now. Please try again later.",

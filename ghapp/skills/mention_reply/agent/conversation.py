@@ -16,7 +16,7 @@ from typing import Any
 from openai import APITimeoutError, AsyncOpenAI
 
 from ghapp import Context
-from ghapp.skills.mention_reply.agent import AGENT_CALLS, AGENT_TOKENS
+from ghapp.skills.mention_reply.agent.metrics import AGENT_CALLS, AGENT_TOKENS
 from ghapp.skills.mention_reply.agent.tools import MAX_CALLS, Toolbox
 
 MAX_ROUNDS = MAX_CALLS + 2  # tool rounds, then one for the answer
