@@ -223,7 +223,9 @@ class DeliveryStore:
                 found.runs = _runs_of(conn, [delivery_id]).get(delivery_id, [])
             return found
 
-        return await self.db.transact(work)
+        # The UPDATE is the claim, committed as it returns; the runs read after it were
+        # committed by an earlier attempt's outcome.
+        return await self.db.autocommit(work)
 
     async def finish(
         self,

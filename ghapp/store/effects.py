@@ -39,11 +39,13 @@ class EffectStore:
             state = conn.scalar(_STATE, {"k": key})
             return "done" if state == "done" else "retry"
 
-        return await self.db.transact(work)
+        # Each statement stands alone: the INSERT is the claim; a later reader of a taken
+        # key sees the state as it is then, as it would in a transaction.
+        return await self.db.autocommit(work)
 
     async def finish(self, key: str, result: str | None = None) -> None:
         values = {"k": key, "r": result, "now": utcnow()}
-        await self.db.transact(lambda conn: conn.execute(_FINISH, values))
+        await self.db.autocommit(lambda conn: conn.execute(_FINISH, values))
 
     async def done(self, key: str) -> bool:
         """Whether the effect under `key` was finished (a begun one is not)."""
