@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
 
+from ghapp.store.direct import Direct
 from ghapp.store.tables import Table
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -55,9 +56,6 @@ class Database:
             # transaction (7 % of a worker's CPU, benchmarks/README.md). See _checkout.
             options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(url, **options)
-        # The same pool, each statement its own transaction: no BEGIN and ROLLBACK/COMMIT
-        # round trips around a read or a write of one statement (PostgreSQL; see read).
-        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
@@ -69,6 +67,7 @@ class Database:
         self._sqlite_reader: _SqliteThread | None = None
         self._sqlite_checkpointer: _Checkpointer | None = None
         self._inline_conn: _KeptConnection | None = None
+        self.direct = None if self.is_sqlite else Direct(self.engine)  # asyncpg's own
 
     def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         """Hand out only a live PostgreSQL connection, as `pool_pre_ping` did, cheaper.
@@ -144,25 +143,12 @@ class Database:
         On a SQLite file: in a reader thread of its own with a plain sqlite3 connection
         (WAL: it reads beside the writer, never waits for it), one thread hop instead of
         aiosqlite's hop per statement, fetch and pool reset. Elsewhere the async engine's
-        connection through `run_sync`, in autocommit: each statement reads its own snapshot,
-        as in a READ COMMITTED transaction, without BEGIN and ROLLBACK, two of a one-query
-        read's three round trips (benchmarks/README.md, issue 17, sixth pass).
+        connection through `run_sync`.
         """
-        if not self.is_sqlite:
-            return await self.autocommit(work)
-        if self.in_memory:
+        if not self.is_sqlite or self.in_memory:
             async with self.connect() as conn:
                 return await conn.run_sync(work)
         return await self._reader().call(work)
-
-    async def autocommit(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` whose statements each stand alone (a read, or a write of one
-        statement): on PostgreSQL each commits as it returns, without BEGIN and COMMIT
-        round trips; on SQLite it is `transact`."""
-        if self.is_sqlite:
-            return await self.transact(work)
-        async with self._autocommit.connect() as conn:
-            return await conn.run_sync(work)
 
     def _inline(self) -> _KeptConnection:
         if self._inline_conn is None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, delete, select, update
 
+from ghapp.store import direct
 from ghapp.store.database import Database, as_utc, utcnow
 from ghapp.store.deliveries import Delivery
 from ghapp.store.tables import installations, repositories, skill_switches
@@ -113,21 +114,26 @@ class InstallationStore:
 
     async def get(self, installation_id: int) -> Installation | None:
         row = await self.db.read(lambda conn: conn.execute(_GET, {"i": installation_id}).first())
-        return None if row is None else _installation(row)
+        return None if row is None else _installation(row._mapping)
 
     async def with_switches(self, installation_id: int) -> tuple[Installation | None, Switches]:
         """The installation (None when unknown) and its skill switches as stored, in one
         query (SwitchStore.switches reads the same switches alone)."""
-        rows = await self.db.read(
-            lambda conn: conn.execute(_WITH_SWITCHES, {"i": installation_id}).all()
-        )
-        found = _installation(rows[0]) if rows and rows[0].id is not None else None
+        rows: list[Any]  # asyncpg Records or SQLAlchemy RowMappings: read by key
+        if self.db.direct is not None:
+            rows = await direct.with_switches(self.db.direct, installation_id)
+        else:
+            found = await self.db.read(
+                lambda conn: conn.execute(_WITH_SWITCHES, {"i": installation_id}).all()
+            )
+            rows = [r._mapping for r in found]
+        installation = _installation(rows[0]) if rows and rows[0]["id"] is not None else None
         switches = {
-            (r.switch_repository, r.switch_skill): r.switch_enabled
+            (r["switch_repository"], r["switch_skill"]): r["switch_enabled"]
             for r in rows
-            if r.switch_skill is not None
+            if r["switch_skill"] is not None
         }
-        return found, switches
+        return installation, switches
 
     async def active_ids(self) -> list[int]:
         async with self.db.connect() as conn:
@@ -178,11 +184,14 @@ class InstallationStore:
 
 
 def _installation(row: Any) -> Installation:
+    permissions = row["permissions"]
+    if isinstance(permissions, str):  # JSON as asyncpg returns it (SQLAlchemy decodes it)
+        permissions = json.loads(permissions)
     return Installation(
-        id=row.id,
-        account_login=row.account_login,
-        account_type=row.account_type,
-        suspended_at=as_utc(row.suspended_at),
-        deleted_at=as_utc(row.deleted_at),
-        permissions=row.permissions or {},
+        id=row["id"],
+        account_login=row["account_login"],
+        account_type=row["account_type"],
+        suspended_at=as_utc(row["suspended_at"]),
+        deleted_at=as_utc(row["deleted_at"]),
+        permissions=permissions or {},
     )
