@@ -117,3 +117,16 @@ async def test_its_connections_close_with_the_database(postgres_url: str) -> Non
         assert await admin.read(alive) == 0, "the asyncpg pool was closed with the engine"
     finally:
         await admin.close()
+
+
+async def test_another_event_loop_gets_connections_of_its_own(db: Database) -> None:
+    direct = db.direct
+    assert direct is not None
+    assert await direct.fetchrow("SELECT 1") == (1,)
+
+    async def elsewhere() -> Any:
+        return await direct.fetchrow("SELECT 2")
+
+    # (asyncpg's connections belong to the loop that made them)
+    assert await asyncio.to_thread(asyncio.run, elsewhere()) == (2,)
+    assert await direct.fetchrow("SELECT 3") == (3,), "and this loop's again afterwards"

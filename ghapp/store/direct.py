@@ -65,16 +65,22 @@ class Direct:
 
     async def close(self) -> None:
         starting, self._starting = self._starting, None
-        if starting is not None and starting.done() and not starting.exception():
-            await starting.result().close()
+        if starting is not None and not starting.done():
+            starting.cancel()  # still connecting: nothing to close yet
+        pool = _made(starting)
+        if starting is not None and pool is not None:
+            if starting.get_loop() is asyncio.get_running_loop():
+                await pool.close()
+            else:
+                _discard(starting)
 
     async def _ready(self) -> asyncpg.Pool:
         """The pool, made on first use on this event loop (callers meanwhile share it)."""
         loop = asyncio.get_running_loop()
         starting = self._starting
         if starting is None or starting.get_loop() is not loop:
-            if starting is not None and starting.done() and not starting.exception():
-                starting.result().terminate()  # another loop's: unusable here
+            if starting is not None:
+                _discard(starting)  # another event loop's: unusable here
             starting = self._starting = loop.create_task(self._create())
         try:
             return await asyncio.shield(starting)
@@ -102,6 +108,25 @@ class Direct:
 
 async def _keep(_conn: asyncpg.Connection) -> None:
     return None
+
+
+def _discard(starting: asyncio.Task[asyncpg.Pool]) -> None:
+    """Close, from elsewhere, the pool another event loop made (asyncpg's connections
+    belong to their loop)."""
+    pool, loop = _made(starting), starting.get_loop()
+    if pool is None or loop.is_closed():
+        return  # nothing made, or nothing left to close it on (closed when collected)
+    if loop.is_running():
+        asyncio.run_coroutine_threadsafe(pool.close(), loop)
+    else:
+        pool.terminate()
+
+
+def _made(starting: asyncio.Task[asyncpg.Pool] | None) -> asyncpg.Pool | None:
+    """The pool `starting` made, if it finished making one."""
+    if starting is None or not starting.done() or starting.cancelled():
+        return None
+    return None if starting.exception() is not None else starting.result()
 
 
 # -- the statements (names from the schema, ghapp/store/tables.py; values as parameters) --
