@@ -191,8 +191,10 @@ async def test_installation_with_its_switches_in_one_read(db: Database) -> None:
     await switches.set(7, "", "hello", False, actor="mona")  # switches before any row
     assert await store.with_switches(7) == (None, {("", "hello"): False})
 
-    await store.upsert({"id": 7, "account": {"login": "octo-org", "type": "Organization"}})
+    account = {"login": "octo-org", "type": "Organization"}
+    await store.upsert({"id": 7, "account": account, "permissions": {"issues": "write"}})
     found, stored = await store.with_switches(7)
+    assert found is not None and found.permissions == {"issues": "write"}
     assert found is not None and found.active and found.account_login == "octo-org"
     assert stored == {("", "hello"): False}, "an installation with one switch: one row"
     await switches.set(7, "o/r", "hello", True, actor="mona")
