@@ -52,6 +52,7 @@ from ghapp.store import (
     StoredTask,
 )
 from ghapp.store.installations import INSTALLATION_EVENTS
+from ghapp.store.switches import effective
 
 log = logging.getLogger("ghapp.bus")
 FINISHED = ("ok", "skipped")
@@ -134,13 +135,17 @@ class Bus:
         ]
         if iid is None or not candidates:
             return result
-        installation = await self.installations.get(iid)
+        # One read for both (OptionsResolver.enabled reads the switches alone).
+        installation, switches = await self.installations.with_switches(iid)
         if installation is not None and not installation.active:
             return result
         # orjson: ingress already accepted this body with it (one parser for both ends).
         payload: dict[str, Any] = orjson.loads(delivery.payload)
         repo = RepoRef.parse(delivery.repository) if delivery.repository else None
-        enabled = await self.resolver.enabled(iid, repo.full_name if repo else None)
+        defaults = {
+            k: v for s in self.resolver.skills.values() for k, v in s.switch_defaults().items()
+        }
+        enabled = effective(switches, repo.full_name if repo else None, defaults)
         enabled.update({s.name: True for s in self.core})
         done = {r.skill for r in delivery.runs if r.outcome in FINISHED}
         todo = [s for s in candidates if s.name not in done]

@@ -185,6 +185,30 @@ async def test_tasks_coalesce_and_periodic_claims(db: Database) -> None:
     assert await tasks.claim_period("label-sync:repair", 101)
 
 
+async def test_installation_with_its_switches_in_one_read(db: Database) -> None:
+    store, switches = InstallationStore(db), SwitchStore(db)
+    assert await store.with_switches(7) == (None, {})
+    await switches.set(7, "", "hello", False, actor="mona")  # switches before any row
+    assert await store.with_switches(7) == (None, {("", "hello"): False})
+
+    account = {"login": "octo-org", "type": "Organization"}
+    await store.upsert({"id": 7, "account": account, "permissions": {"issues": "write"}})
+    found, stored = await store.with_switches(7)
+    assert found is not None and found.permissions == {"issues": "write"}
+    assert found is not None and found.active and found.account_login == "octo-org"
+    assert stored == {("", "hello"): False}, "an installation with one switch: one row"
+    await switches.set(7, "o/r", "hello", True, actor="mona")
+    await switches.set(7, "o/r", "label-sync", False, actor="mona")
+    found, stored = await store.with_switches(7)
+    assert found == await store.get(7), "the same installation as `get` reads"
+    assert stored == await switches.switches(7) and len(stored) == 3
+
+    await store.upsert({"id": 8, "account": {"login": "mona", "type": "User"}})
+    await store.set_state(8, suspended_at=datetime.now(UTC))
+    found, stored = await store.with_switches(8)
+    assert found is not None and not found.active and stored == {}, "per installation"
+
+
 async def test_installations_and_repositories(db: Database) -> None:
     store = InstallationStore(db)
     payload = {

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
 
+from ghapp.store.direct import Direct
 from ghapp.store.migrate import MIGRATIONS, at_head, upgrade_apart, upgrade_schema
 from ghapp.store.tables import Table
 
@@ -66,6 +67,7 @@ class Database:
         self._sqlite_reader: _SqliteThread | None = None
         self._sqlite_checkpointer: _Checkpointer | None = None
         self._inline_conn: _KeptConnection | None = None
+        self.direct = None if self.is_sqlite else Direct(self.engine)  # asyncpg's own
 
     def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         """Hand out only a live PostgreSQL connection, as `pool_pre_ping` did, cheaper.

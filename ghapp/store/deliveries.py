@@ -19,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 
+from ghapp.store import direct
 from ghapp.store.database import AsyncConnection, Database, as_utc, utcnow
 from ghapp.store.raw_insert import COLUMNS, PostgresRecord, SqliteRecord
 from ghapp.store.tables import deliveries, skill_runs
@@ -114,8 +115,8 @@ def _values(delivery: Delivery) -> tuple[Any, ...]:
     )
 
 
-def _delivery(row: object) -> Delivery:
-    m = row._mapping  # type: ignore[attr-defined]
+def _delivery(row: Any) -> Delivery:
+    m = getattr(row, "_mapping", row)  # (an asyncpg Record is read by key as it is)
     return Delivery(
         id=m["id"],
         event=m["event"],
@@ -213,6 +214,12 @@ class DeliveryStore:
 
     async def claim(self, delivery_id: str) -> Delivery | None:
         """Mark an unfinished delivery running (one more attempt) and return it."""
+        if self.db.direct is not None:  # PostgreSQL: each statement alone, on asyncpg
+            row, runs = await direct.claim(self.db.direct, delivery_id)
+            found = None if row is None else _delivery(row)
+            if found is not None:
+                found.runs = [SkillRun(*run) for run in runs]
+            return found
 
         def work(conn: Connection) -> Delivery | None:
             row = conn.execute(_CLAIM, {"d": delivery_id}).first()
@@ -233,7 +240,11 @@ class DeliveryStore:
         runs: Sequence[SkillRun] = (),
     ) -> None:
         """The outcome of a delivery: its status and its skills' runs, in one transaction."""
-        values = {"d": delivery_id, "s": status, "e": error, "at": utcnow()}
+        at = utcnow()
+        if self.db.direct is not None:  # one statement: runs and status (one commit)
+            rows = [(r.skill, r.outcome, r.detail, r.duration_ms) for r in runs]
+            return await direct.finish(self.db.direct, delivery_id, status, error, at, rows)
+        values = {"d": delivery_id, "s": status, "e": error, "at": at}
         await self.db.transact(lambda conn: self._outcome(conn, delivery_id, runs, _FINISH, values))
 
     async def requeue(
@@ -281,10 +292,13 @@ class DeliveryStore:
     ) -> tuple[str, str | None, datetime | None] | None:
         """The oldest unfinished delivery received before this one for the same issue or
         pull request: (id, ordering key, not_before)."""
-        row = await self.db.read(lambda conn: conn.execute(_OLDER, {"d": delivery_id}).first())
+        if self.db.direct is not None:
+            row = await direct.older_unfinished(self.db.direct, delivery_id)
+        else:
+            row = await self.db.read(lambda conn: conn.execute(_OLDER, {"d": delivery_id}).first())
         if row is None:
             return None
-        return row.id, row.ordering_key, as_utc(row.not_before)
+        return row[0], row[1], as_utc(row[2])
 
     async def count_unfinished(self) -> int:
         async with self.db.connect() as conn:

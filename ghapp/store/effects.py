@@ -12,6 +12,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from ghapp.store import direct
 from ghapp.store.database import Database, utcnow
 from ghapp.store.tables import effects
 
@@ -31,6 +32,9 @@ class EffectStore:
         self._begin = db.insert(effects).on_conflict_do_nothing(index_elements=["key"])
 
     async def begin(self, key: str, delivery_id: str | None) -> EffectState:
+        if self.db.direct is not None:  # PostgreSQL: each statement alone, on asyncpg
+            state = await direct.effect_begin(self.db.direct, key, delivery_id, utcnow())
+            return "new" if state == "new" else "done" if state == "done" else "retry"
         row = {"key": key, "state": "started", "delivery_id": delivery_id, "updated_at": utcnow()}
 
         def work(conn: Connection) -> EffectState:
@@ -42,6 +46,8 @@ class EffectStore:
         return await self.db.transact(work)
 
     async def finish(self, key: str, result: str | None = None) -> None:
+        if self.db.direct is not None:
+            return await direct.effect_finish(self.db.direct, key, result, utcnow())
         values = {"k": key, "r": result, "now": utcnow()}
         await self.db.transact(lambda conn: conn.execute(_FINISH, values))
 

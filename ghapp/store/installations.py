@@ -12,16 +12,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import BigInteger, bindparam, delete, select, update
 
+from ghapp.store import direct
 from ghapp.store.database import Database, as_utc, utcnow
 from ghapp.store.deliveries import Delivery
-from ghapp.store.tables import installations, repositories
+from ghapp.store.tables import installations, repositories, skill_switches
 
 # The events that change installations; GitHub sends them to every App.
 INSTALLATION_EVENTS = frozenset({"installation", "installation_repositories"})
 # Read for every delivery: built once (issue 17).
 _GET = select(installations).where(installations.c.id == bindparam("i"))
+# The installation and its skill switches, as one query: one row per switch (or one row
+# without), the installation's columns empty when there is no such installation. What a
+# delivery needs before any skill runs (issue 17, sixth pass: one read, not two).
+_ASKED = select(bindparam("i", type_=BigInteger).label("asked")).subquery("asked")
+_WITH_SWITCHES = select(
+    installations,
+    skill_switches.c.repository.label("switch_repository"),
+    skill_switches.c.skill.label("switch_skill"),
+    skill_switches.c.enabled.label("switch_enabled"),
+).select_from(
+    _ASKED.outerjoin(installations, installations.c.id == _ASKED.c.asked).outerjoin(
+        skill_switches, skill_switches.c.installation_id == _ASKED.c.asked
+    )
+)
+Switches = dict[tuple[str, str], bool]  # {(repository or "", skill): enabled}, as stored
 
 
 @dataclass
@@ -98,16 +114,26 @@ class InstallationStore:
 
     async def get(self, installation_id: int) -> Installation | None:
         row = await self.db.read(lambda conn: conn.execute(_GET, {"i": installation_id}).first())
-        if row is None:
-            return None
-        return Installation(
-            id=row.id,
-            account_login=row.account_login,
-            account_type=row.account_type,
-            suspended_at=as_utc(row.suspended_at),
-            deleted_at=as_utc(row.deleted_at),
-            permissions=row.permissions or {},
-        )
+        return None if row is None else _installation(row._mapping)
+
+    async def with_switches(self, installation_id: int) -> tuple[Installation | None, Switches]:
+        """The installation (None when unknown) and its skill switches as stored, in one
+        query (SwitchStore.switches reads the same switches alone)."""
+        rows: list[Any]  # asyncpg Records or SQLAlchemy RowMappings: read by key
+        if self.db.direct is not None:
+            rows = await direct.with_switches(self.db.direct, installation_id)
+        else:
+            found = await self.db.read(
+                lambda conn: conn.execute(_WITH_SWITCHES, {"i": installation_id}).all()
+            )
+            rows = [r._mapping for r in found]
+        installation = _installation(rows[0]) if rows and rows[0]["id"] is not None else None
+        switches = {
+            (r["switch_repository"], r["switch_skill"]): r["switch_enabled"]
+            for r in rows
+            if r["switch_skill"] is not None
+        }
+        return installation, switches
 
     async def active_ids(self) -> list[int]:
         async with self.db.connect() as conn:
@@ -155,3 +181,17 @@ class InstallationStore:
             query = query.where(repositories.c.installation_id == installation_id)
         async with self.db.connect() as conn:
             return [(r.installation_id, r.full_name) for r in await conn.execute(query)]
+
+
+def _installation(row: Any) -> Installation:
+    permissions = row["permissions"]
+    if isinstance(permissions, str):  # JSON as asyncpg returns it (SQLAlchemy decodes it)
+        permissions = json.loads(permissions)
+    return Installation(
+        id=row["id"],
+        account_login=row["account_login"],
+        account_type=row["account_type"],
+        suspended_at=as_utc(row["suspended_at"]),
+        deleted_at=as_utc(row["deleted_at"]),
+        permissions=permissions or {},
+    )

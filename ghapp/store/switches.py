@@ -45,14 +45,7 @@ class SwitchStore:
         self, installation_id: int, repository: str | None, defaults: dict[str, bool]
     ) -> dict[str, bool]:
         """Effective on/off of every skill for a repository: override → installation → default."""
-        stored = await self.switches(installation_id)
-        result: dict[str, bool] = {}
-        for skill, default in defaults.items():
-            value = stored.get((INSTALLATION_WIDE, skill), default)
-            if repository is not None:
-                value = stored.get((repository, skill), value)
-            result[skill] = value
-        return result
+        return effective(await self.switches(installation_id), repository, defaults)
 
     async def set(
         self,
@@ -150,6 +143,20 @@ class SwitchStore:
                 )
                 for r in rows
             ]
+
+
+def effective(
+    stored: dict[tuple[str, str], bool], repository: str | None, defaults: dict[str, bool]
+) -> dict[str, bool]:
+    """Effective on/off of every skill for a repository from its installation's stored
+    switches: override → installation → default."""
+    result: dict[str, bool] = {}
+    for skill, default in defaults.items():
+        value = stored.get((INSTALLATION_WIDE, skill), default)
+        if repository is not None:
+            value = stored.get((repository, skill), value)
+        result[skill] = value
+    return result
 
 
 def now_fallback() -> datetime:
