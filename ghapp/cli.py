@@ -56,6 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ghapp.runtime import RuntimeOptions
+    from ghapp.web.access_log import AccessLog
     from ghapp.web.app import create_app, setup_url
 
     settings = _settings()
@@ -69,10 +70,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         remember_secrets([url.rpartition("token=")[2]])
         print(f"setup URL: {url}", file=sys.stderr)
     uvicorn.run(
-        app,
+        AccessLog(app, settings.webhook_path),  # ghapp's access log, not uvicorn's
         host=settings.host,
         port=settings.port,
         log_config=None,
+        access_log=False,
         timeout_graceful_shutdown=30,
         proxy_headers=True,
     )
