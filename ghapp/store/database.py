@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -66,6 +66,7 @@ class Database:
         self._sqlite_reader: _SqliteThread | None = None
         self._sqlite_checkpointer: _Checkpointer | None = None
         self._inline_conn: _KeptConnection | None = None
+        self.on_close: list[Callable[[], Awaitable[None]]] = []  # before the pool's disposal
 
     def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         """Hand out only a live PostgreSQL connection, as `pool_pre_ping` did, cheaper.
@@ -200,6 +201,7 @@ class Database:
             await conn.run_sync(_run_upgrade)
 
     async def close(self) -> None:
+        await asyncio.gather(*(close() for close in self.on_close))
         await self.engine.dispose()
         if self._sqlite_checkpointer is not None:
             await self._sqlite_checkpointer.close()
