@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -121,3 +122,81 @@ def test_ghapp_run_writes_one_access_line_per_answer_but_an_accepted_delivery(
         '"GET /metrics HTTP/1.1" 200',
         f'"POST {HOOK} HTTP/1.1" 401',
     ]
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.WARNING])
+async def test_a_webhook_post_goes_straight_to_the_endpoint(
+    caplog: pytest.LogCaptureFixture, level: int
+) -> None:
+    """`ghapp run` hands a POST on the webhook path to `receive_webhook` itself, past
+    Starlette's router (its request still sees the app); everything else is routed."""
+    seen: list[object] = []
+
+    async def endpoint(request: Request) -> Response:
+        seen.append(request.app)
+        status = int(request.query_params.get("status", "202"))
+        return PlainTextResponse(f"direct {await request.body()!r}", status_code=status)
+
+    async def routed(_request: Request) -> Response:
+        return PlainTextResponse("routed")
+
+    starlette = Starlette(routes=[Route(HOOK, routed, methods=["GET", "POST"])])
+    transport = httpx.ASGITransport(app=AccessLog(starlette, HOOK, endpoint))
+    async with httpx.AsyncClient(transport=transport, base_url="http://ghapp") as client:
+        with caplog.at_level(level, logger="ghapp.access"):
+            accepted = await client.post(HOOK, content=b"{}")
+            refused = await client.post(f"{HOOK}?status=401", content=b"{}")
+            other = await client.get(HOOK)
+    assert (accepted.status_code, accepted.text) == (202, "direct b'{}'")
+    assert (refused.status_code, refused.text) == (401, "direct b'{}'")
+    assert other.text == "routed"
+    assert seen == [starlette, starlette]
+    lines = [r.getMessage().split(" - ", 1)[1] for r in caplog.records]
+    if level == logging.INFO:
+        assert lines == [f'"POST {HOOK} HTTP/1.1" 401', f'"GET {HOOK} HTTP/1.1" 200']
+    else:
+        assert lines == []
+
+
+async def test_a_webhook_endpoint_that_fails_leaves_a_500_line_and_uvicorn_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def endpoint(_request: Request) -> Response:
+        raise RuntimeError("could not answer")
+
+    transport = httpx.ASGITransport(
+        app=AccessLog(Starlette(), HOOK, endpoint), raise_app_exceptions=False
+    )
+    async with httpx.AsyncClient(transport=transport, base_url="http://ghapp") as client:
+        with caplog.at_level(logging.INFO, logger="ghapp.access"):
+            answer = await client.post(HOOK, content=b"{}")
+    assert answer.status_code == 500
+    assert [r.getMessage().split(" - ", 1)[1] for r in caplog.records] == [
+        f'"POST {HOOK} HTTP/1.1" 500'
+    ]
+
+
+def test_ghapp_run_serves_through_its_access_log_and_webhook_lane(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from ghapp.cli import main
+    from ghapp.ingress import receive_webhook
+
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    monkeypatch.chdir(tmp_path)
+    for name in ("APP_ID", "REDIS_URL", "DATABASE_URL", "WEBHOOK_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        assert main(["run"]) == 0
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    front = served["app"]
+    assert isinstance(front, AccessLog)
+    assert (front.webhook_path, front.webhook) == (HOOK, receive_webhook)
+    assert served["access_log"] is False  # uvicorn's own line is off: one line, not two

@@ -16,6 +16,9 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -34,18 +37,38 @@ def request_path(scope: Scope) -> str:
 
 
 class AccessLog:
-    """ASGI middleware: one access line per answer, except an accepted delivery's."""
+    """ASGI middleware: one access line per answer, except an accepted delivery's.
 
-    def __init__(self, app: ASGIApp, webhook_path: str | None = None) -> None:
+    With `webhook`, a POST on the webhook path goes straight to that endpoint, past
+    Starlette's router and exception middleware (nothing else is routed there; an error
+    is uvicorn's 500, as it is Starlette's)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        webhook_path: str | None = None,
+        webhook: Callable[[Request], Awaitable[Response]] | None = None,
+    ) -> None:
         self.app = app
         self.webhook_path = webhook_path
+        self.webhook = webhook
+
+    async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.webhook is not None
+        scope["app"] = self.app
+        response = await self.webhook(Request(scope, receive, send))
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not access.isEnabledFor(logging.INFO):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = request_path(scope)
         quiet = scope["method"] == "POST" and path == self.webhook_path
+        app = self._webhook if quiet and self.webhook is not None else self.app
+        if not access.isEnabledFor(logging.INFO):
+            await app(scope, receive, send)
+            return
 
         started = False
 
@@ -59,7 +82,7 @@ class AccessLog:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_logged)
+            await app(scope, receive, send_logged)
         except BaseException:
             if not started:  # uvicorn answers 500 itself
                 _line(scope, path, 500)
