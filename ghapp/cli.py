@@ -55,7 +55,9 @@ def _configured() -> Settings:
 def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from ghapp.ingress import receive_webhook
     from ghapp.runtime import RuntimeOptions
+    from ghapp.web.access_log import AccessLog
     from ghapp.web.app import create_app, setup_url
 
     settings = _settings()
@@ -69,10 +71,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         remember_secrets([url.rpartition("token=")[2]])
         print(f"setup URL: {url}", file=sys.stderr)
     uvicorn.run(
-        app,
+        AccessLog(app, settings.webhook_path, receive_webhook),  # (not uvicorn's)
         host=settings.host,
         port=settings.port,
         log_config=None,
+        access_log=False,
         timeout_graceful_shutdown=30,
         proxy_headers=True,
         ws="none",

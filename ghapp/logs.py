@@ -13,7 +13,9 @@ prints a query string: callbacks carry one-time codes, `state` and the setup tok
 The access log leaves out accepted webhook deliveries (a 2xx answer to a POST on the
 webhook path): the worker logs each delivery's outcome with its id, event and repository,
 and one more JSON line per webhook was an eighth of ingress's CPU (issue 17). Refused
-deliveries (401, 400, 413, …) and every other request keep their access line.
+deliveries (401, 400, 413, …) and every other request keep their access line. `ghapp run`
+writes that line itself (`ghapp.access`, ghapp/web/access_log.py) and leaves uvicorn's
+off; the filter below still holds for uvicorn's, should it run ghapp's app itself.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ QUIET_LIBRARIES = (
 # "Retrying" — three JSON lines per delivery, 5 % of the web process's CPU under load; ghapp
 # logs each delivery's outcome itself): WARNING and above unless LOG_LEVEL is debug.
 CHATTY_LIBRARIES = ("saq",)
+# uvicorn's access log, and ghapp's own in its format (ghapp/web/access_log.py)
+ACCESS_LOGGERS = frozenset({"uvicorn.access", "ghapp.access"})
 # Secrets learnt at run time that no pattern recognises; the oldest are forgotten first.
 MAX_REMEMBERED = 1000
 
@@ -131,7 +135,7 @@ class AccessLogWithoutQueries(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if record.name != "uvicorn.access" or not isinstance(args, tuple) or len(args) < 3:
+        if record.name not in ACCESS_LOGGERS or not isinstance(args, tuple) or len(args) < 3:
             return True
         path = args[2]
         if not isinstance(path, str):

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -68,6 +68,7 @@ class Database:
         self._sqlite_checkpointer: _Checkpointer | None = None
         self._inline_conn: _KeptConnection | None = None
         self.direct = None if self.is_sqlite else Direct(self.engine)  # asyncpg's own
+        self.on_close: list[Callable[[], Awaitable[None]]] = []  # before the pool's disposal
 
     def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         """Hand out only a live PostgreSQL connection, as `pool_pre_ping` did, cheaper.
@@ -209,6 +210,7 @@ class Database:
             await conn.run_sync(upgrade_schema)
 
     async def close(self) -> None:
+        await asyncio.gather(*(close() for close in self.on_close))
         await self.engine.dispose()
         if self._sqlite_checkpointer is not None:
             await self._sqlite_checkpointer.close()

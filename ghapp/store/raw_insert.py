@@ -3,7 +3,14 @@
 PostgreSQL (PostgresRecord): one `INSERT … SELECT FROM unnest(…)` of one array per
 column, alone in autocommit: one prepared statement for every batch size (asyncpg keeps
 it), one round trip to the server where SQLAlchemy's transaction took three (BEGIN, the
-INSERT, COMMIT), and no bind processing on the event loop.
+INSERT, COMMIT), and no bind processing on the event loop. The connection is kept between
+batches: a pool checkout per batch was 4 % of ingress's event loop (benchmarks/README.md,
+issue 17). It is checked as the pool's checkout checks its own (`Database._checkout`):
+one asyncpg saw close, or one idle past PING_AFTER_IDLE that fails a ping, is replaced
+before the batch; one that fails during a batch is invalidated (the batch fails, as it
+did on a pooled connection) and the next batch takes a fresh one. A batch that comes
+while another is in flight (ingress commits one at a time; another caller may not) runs
+on a connection of the pool. `Database.close` returns the kept one to the pool.
 
 SQLite (SqliteRecord):
 
@@ -20,15 +27,15 @@ stored text of a datetime is the one SQLAlchemy writes and reads back).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ghapp.store.database import PING_AFTER_IDLE, Database
 from ghapp.store.tables import deliveries
-
-if TYPE_CHECKING:
-    from ghapp.store.database import Database
 
 Row = tuple[Any, ...]  # one delivery's values, in the order of COLUMNS
 
@@ -118,13 +125,61 @@ class PostgresRecord:
             f"INSERT INTO {deliveries.name} ({', '.join(COLUMNS)}) "  # noqa: S608
             f"SELECT * FROM unnest({arrays}) ON CONFLICT (id) DO NOTHING RETURNING id"
         )
+        self._kept: AsyncConnection | None = None  # a connection of the pool, kept
+        self._driver: Any = None  # its asyncpg connection
+        self._used_at = 0.0
+        self._busy = False
 
     async def __call__(self, db: Database, batch: Sequence[Row]) -> set[str]:
+        # Used through asyncpg itself: outside a transaction the INSERT commits on its own.
         columns = [list(column) for column in zip(*batch, strict=True)]
-        # A connection of the engine's pool (its checkout checks it is alive), used
-        # through asyncpg itself: outside a transaction the INSERT commits on its own.
-        async with db.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            rows = await driver.fetch(self.sql, *columns)
+        if self._busy:
+            async with db.engine.connect() as conn:  # (its checkout checks it is alive)
+                driver: Any = (await conn.get_raw_connection()).driver_connection
+                rows = await driver.fetch(self.sql, *columns)
+            return {row[0] for row in rows}
+        self._busy = True
+        try:
+            driver = await self._kept_driver(db)
+            try:
+                rows = await driver.fetch(self.sql, *columns)
+            except BaseException:
+                await self._drop(invalidate=True)
+                raise
+            self._used_at = time.monotonic()
+        finally:
+            self._busy = False
         return {row[0] for row in rows}
+
+    async def _kept_driver(self, db: Database) -> Any:
+        driver = self._driver
+        if driver is not None and (
+            driver.is_closed()
+            or (time.monotonic() - self._used_at > PING_AFTER_IDLE and not await _alive(driver))
+        ):
+            await self._drop(invalidate=True)
+        if self._kept is None:
+            if self.close not in db.on_close:
+                db.on_close.append(self.close)
+            self._kept = await db.engine.connect()
+            self._driver = (await self._kept.get_raw_connection()).driver_connection
+        return self._driver
+
+    async def _drop(self, *, invalidate: bool) -> None:
+        kept, self._kept, self._driver = self._kept, None, None
+        if kept is not None:
+            if invalidate:  # closed, never handed out again
+                await kept.invalidate()
+            await kept.close()
+
+    async def close(self) -> None:
+        """Return the kept connection to the pool (`Database.close`)."""
+        await self._drop(invalidate=False)
+
+
+async def _alive(driver: Any) -> bool:
+    try:
+        await driver.fetchrow(";")  # (as SQLAlchemy's ping)
+    except Exception:
+        return False
+    return True

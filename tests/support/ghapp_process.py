@@ -17,6 +17,10 @@ import httpx
 
 from ghapp.testing import WEBHOOK_SECRET, signature_for, test_key_pair
 
+# The checkout under test: a git worktree's `ghapp run` runs its own code, not the
+# virtualenv's editable install of another checkout.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -35,6 +39,7 @@ class GhappProcess:
         private, _ = test_key_pair()
         self.env = {
             "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(REPO_ROOT),
             "APP_ID": "1",
             "PRIVATE_KEY": private,
             "WEBHOOK_SECRET": WEBHOOK_SECRET,

@@ -106,6 +106,7 @@ TARGETS: dict[str, Target] = {
             "tests/test_ingress_sqlite_writes.py",
             "tests/test_store_backends.py",
             "tests/test_store_deliveries_mutants.py",
+            "tests/test_store_pg_kept_connection.py",
         ),
     ),
 }
