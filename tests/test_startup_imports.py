@@ -3,10 +3,11 @@ those deliveries (issue 17's memory target), and start-up still does everything 
 
 - `openai` (~20 MiB): by the first mention the agent answers (`tests/test_agent*.py`
   answer through it), not by loading the mention-reply skill;
+- asyncpg (~2 MiB): only by a process on PostgreSQL;
 - Alembic (~6 MiB): only when the database is not at the newest migration, and by
   `ghapp run` (`migrate_apart`) not even then: a child process migrates.
 
-Each case runs in a fresh interpreter: in this one, other tests have loaded both.
+Each case runs in a fresh interpreter: in this one, other tests have loaded them.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ async def main():
     await runtime.prepare()
     skills = sorted(runtime.skills)
     await runtime.stop()
-    print(skills, "alembic" in sys.modules, "openai" in sys.modules, await version())
+    loaded = ["alembic" in sys.modules, "openai" in sys.modules, "asyncpg" in sys.modules]
+    print(skills, *loaded, await version())
 
 asyncio.run(main())
 """
@@ -66,8 +68,8 @@ asyncio.run(main())
 def test_a_new_database_is_migrated_and_a_current_one_loads_no_alembic(tmp_path: Path) -> None:
     first = run(tmp_path, START)
     assert "'label-sync', 'mention-reply', 'milestone-progress'" in first  # loaded, as before
-    assert first.endswith(f"True False {HEAD}"), first  # a new database: Alembic migrated it
-    assert run(tmp_path, START).endswith(f"False False {HEAD}")  # at head: Alembic not loaded
+    assert first.endswith(f"True False False {HEAD}"), first  # new: Alembic migrated it
+    assert run(tmp_path, START).endswith(f"False False False {HEAD}")  # at head: no Alembic
 
 
 def test_a_database_behind_head_is_migrated(tmp_path: Path) -> None:
@@ -91,7 +93,7 @@ asyncio.run(main())
 
 
 def test_ghapp_run_migrates_a_new_database_from_a_child_process(tmp_path: Path) -> None:
-    assert run(tmp_path, START, "apart").endswith(f"False False {HEAD}")
+    assert run(tmp_path, START, "apart").endswith(f"False False False {HEAD}")
 
 
 def test_a_failed_migration_in_the_child_says_why(tmp_path: Path) -> None:

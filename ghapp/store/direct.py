@@ -20,13 +20,15 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_
+
+if TYPE_CHECKING:
+    import asyncpg
+    from asyncpg.pool import PoolConnectionProxy
 
 POOL_SIZE = 10  # as the engine's pool_size: a worker runs up to 8 jobs at once
 IDLE_LIFETIME = 30.0  # seconds
@@ -90,6 +92,10 @@ class Direct:
             raise
 
     async def _create(self) -> asyncpg.Pool:
+        # Imported here, with the first PostgreSQL statement: a SQLite process never
+        # needs asyncpg (~2 MiB kept; issue 17's memory target).
+        import asyncpg
+
         return await asyncpg.create_pool(
             min_size=0,
             max_size=POOL_SIZE,
