@@ -150,6 +150,21 @@ def report(targets: Sequence[Target], baseline: str = "bare") -> None:
             ]
         )
     c.table(rows)
+    for line in peer_lines(targets):
+        print(line)
+
+
+def peer_lines(targets: Sequence[Target], peer: str = "probot 14") -> list[str]:
+    """Each ghapp target's rate and p99 against the Probot peer's, from the same run."""
+    other = next((t for t in targets if t.name == peer), None)
+    if other is None:
+        return []
+    return [
+        f"{t.name} / {peer}: rate {c.ratio(t.rate, other.rate)}, "
+        f"p99 {c.ratio(t.result.ms(99), other.result.ms(99))}"
+        for t in targets
+        if t.name.startswith("ghapp")
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

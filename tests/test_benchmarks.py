@@ -206,3 +206,25 @@ def test_ingress_compare_also_runs_the_other_checkouts_scale_out(
     assert isinstance(their_env, dict)
     assert their_env["PYTHONPATH"].startswith(str(other.resolve()))
     assert their_env["DATABASE_URL"] == "postgresql://db/pg-before"
+
+
+def test_ingress_prints_each_ghapp_target_against_the_probot_peer() -> None:
+    from benchmarks import _common as c
+    from benchmarks import ingress
+
+    def target(name: str, rate: float, p99_s: float) -> ingress.Target:
+        found = ingress.Target(name, server=None, round_rates=[rate])  # type: ignore[arg-type]
+        found.result = c.LoadResult(latencies=[p99_s] * 10)
+        return found
+
+    targets = [
+        target("bare", 10_000, 0.004),
+        target("probot 14", 8_000, 0.010),
+        target("ghapp sqlite", 6_000, 0.020),
+        target("ghapp pg+redis", 4_000, 0.005),
+    ]
+    assert ingress.peer_lines(targets) == [
+        "ghapp sqlite / probot 14: rate 0.75, p99 2.00",
+        "ghapp pg+redis / probot 14: rate 0.50, p99 0.50",
+    ]
+    assert ingress.peer_lines(targets[:1] + targets[2:]) == []  # no peer measured
