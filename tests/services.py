@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -70,15 +71,22 @@ def db_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
-@pytest.fixture(name="db")
-async def db_fixture(db_url: str) -> AsyncIterator[Database]:
-    """That database with every migration applied."""
-    database = Database(db_url)
+@asynccontextmanager
+async def migrated(url: str) -> AsyncIterator[Database]:
+    """The database at `url` with every migration applied, closed afterwards."""
+    database = Database(url)
     await database.upgrade()
     try:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture(name="db")
+async def db_fixture(db_url: str) -> AsyncIterator[Database]:
+    """That database with every migration applied."""
+    async with migrated(db_url) as database:
+        yield database
 
 
 @dataclass(frozen=True)

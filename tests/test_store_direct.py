@@ -15,19 +15,15 @@ import pytest
 from sqlalchemy import event, text
 
 from ghapp.store import Database, Delivery, DeliveryStore, EffectStore, InstallationStore, SkillRun
-from tests.services import postgres_url_fixture  # noqa: F401  (fixture)
+from tests.services import migrated, postgres_url_fixture  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 async def db(postgres_url: str) -> AsyncIterator[Database]:
-    database = Database(postgres_url)
-    await database.upgrade()
-    try:
+    async with migrated(postgres_url) as database:
         yield database
-    finally:
-        await database.close()
 
 
 def delivery(ident: str) -> Delivery:

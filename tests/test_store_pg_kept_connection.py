@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from ghapp.store import Database, Delivery, DeliveryStore
-from tests.services import postgres_url_fixture  # noqa: F401  (fixture)
+from tests.services import migrated, postgres_url_fixture  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.postgres
 
@@ -35,12 +35,8 @@ def _delivery(delivery_id: str) -> Delivery:
 
 @pytest.fixture
 async def db(postgres_url: str) -> AsyncIterator[Database]:
-    db = Database(postgres_url)
-    await db.upgrade()
-    try:
-        yield db
-    finally:
-        await db.close()
+    async with migrated(postgres_url) as database:
+        yield database
 
 
 def _break(
