@@ -52,7 +52,6 @@ from ghapp.store import (
     StoredTask,
 )
 from ghapp.store.installations import INSTALLATION_EVENTS
-from ghapp.store.switches import effective
 
 log = logging.getLogger("ghapp.bus")
 FINISHED = ("ok", "skipped")
@@ -142,10 +141,7 @@ class Bus:
         # orjson: ingress already accepted this body with it (one parser for both ends).
         payload: dict[str, Any] = orjson.loads(delivery.payload)
         repo = RepoRef.parse(delivery.repository) if delivery.repository else None
-        defaults = {
-            k: v for s in self.resolver.skills.values() for k, v in s.switch_defaults().items()
-        }
-        enabled = effective(switches, repo.full_name if repo else None, defaults)
+        enabled = self.resolver.enabled_from(switches, repo.full_name if repo else None)
         enabled.update({s.name: True for s in self.core})
         done = {r.skill for r in delivery.runs if r.outcome in FINISHED}
         todo = [s for s in candidates if s.name not in done]

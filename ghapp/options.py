@@ -32,6 +32,8 @@ from ghapp.repo_config import (
 )
 from ghapp.skill import Skill
 from ghapp.store import RepoConfigStore, SwitchStore
+from ghapp.store.installations import Switches
+from ghapp.store.switches import effective
 
 log = logging.getLogger("ghapp.options")
 
@@ -135,10 +137,14 @@ class OptionsResolver:
     async def enabled(self, installation_id: int, repo: str | None) -> dict[str, bool]:
         """Each skill's switch, and each of its features' (`skill/feature`), for the
         repository (or the installation, without one)."""
-        defaults: dict[str, bool] = {}
-        for skill in self.skills.values():
-            defaults.update(skill.switch_defaults())
-        return await self.switches.enabled_map(installation_id, repo, defaults)
+        return await self.switches.enabled_map(installation_id, repo, self._switch_defaults())
+
+    def enabled_from(self, stored: Switches, repo: str | None) -> dict[str, bool]:
+        """`enabled`, from the installation's switches as already read."""
+        return effective(stored, repo, self._switch_defaults())
+
+    def _switch_defaults(self) -> dict[str, bool]:
+        return {k: v for s in self.skills.values() for k, v in s.switch_defaults().items()}
 
     async def load_config(self, gh: GitHub[Any], repo: RepoRef) -> RepoConfig:
         """The repository's configuration, or its last valid one when the file is broken."""
